@@ -1,0 +1,59 @@
+/**
+ * What every layer shares: `params` and `grads` lists in the reference's order, and reusable
+ * output buffers.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import { type Tensor, zeros } from "../tensor.ts";
+
+/**
+ * A layer holds its parameters and, after `backward`, their gradients: `grads[i]` has the
+ * shape of `params[i]`. Both lists keep the reference's order and packing, so a model's
+ * parameters are the concatenation of its layers' lists.
+ */
+export interface Layer {
+  /** Learnable tensors, in the reference's order. */
+  readonly params: Tensor[];
+  /** Gradients of the last `backward`, one per parameter, same shapes. */
+  readonly grads: Tensor[];
+}
+
+/**
+ * Returns `buffer` when it already has `shape`, else a new zero tensor of `shape`: how layers
+ * keep their activations and gradients preallocated across calls of the same size.
+ *
+ * Outputs of `forward`/`backward` are such buffers: they stay valid until the layer's next
+ * call of the same method; `clone()` one to keep it longer.
+ *
+ * @example
+ * ```ts
+ * import { reuse } from "./layer.ts";
+ * const a = reuse(undefined, [2, 3]);
+ * console.assert(reuse(a, [2, 3]) === a && reuse(a, [3, 2]) !== a);
+ * ```
+ */
+export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Tensor {
+  if (buffer !== undefined && buffer.shape.length === shape.length) {
+    let same = true;
+    for (let i = 0; i < shape.length; i++) same &&= buffer.shape[i] === shape[i];
+    if (same) return buffer;
+  }
+  return zeros(shape);
+}
+
+/**
+ * Throws the error for a `backward` called before any `forward`.
+ *
+ * @example
+ * ```ts
+ * import { noForward } from "./layer.ts";
+ * let message = "";
+ * try { noForward("Affine.backward"); } catch (e) { message = (e as Error).message; }
+ * console.assert(message.includes("forward"));
+ * ```
+ */
+export function noForward(where: string): never {
+  throw new SaikiError(`${where}: no forward pass to go back through; call forward first`);
+}

@@ -1,0 +1,74 @@
+/**
+ * Path helpers: Deno's built-in `node:path` behind the names `@std/path` uses, so switching
+ * to `@std/path` later changes this file only. Not part of `mod.ts`.
+ *
+ * @module
+ */
+
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Joins path segments.
+ *
+ * @example
+ * ```ts
+ * import { join } from "./path.ts";
+ * console.assert(join("a", "b") === "a/b" || join("a", "b") === "a\\b");
+ * ```
+ */
+export function join(...parts: string[]): string {
+  return path.join(...parts);
+}
+
+/**
+ * Resolves segments to an absolute path.
+ *
+ * @example
+ * ```ts
+ * import { resolve } from "./path.ts";
+ * console.assert(resolve("/a", "b").endsWith("b"));
+ * ```
+ */
+export function resolve(...parts: string[]): string {
+  return path.resolve(...parts);
+}
+
+/**
+ * The folder part of a path.
+ *
+ * @example
+ * ```ts
+ * import { dirname } from "./path.ts";
+ * console.assert(dirname("/a/b.txt") === "/a");
+ * ```
+ */
+export function dirname(p: string): string {
+  return path.dirname(p);
+}
+
+/**
+ * The last part of a path.
+ *
+ * @example
+ * ```ts
+ * import { basename } from "./path.ts";
+ * console.assert(basename("/a/b.txt") === "b.txt");
+ * ```
+ */
+export function basename(p: string): string {
+  return path.basename(p);
+}
+
+/**
+ * The path of a `file:` URL, e.g. `fromFileUrl(new URL("../x", import.meta.url))`.
+ *
+ * @example
+ * ```ts
+ * import { fromFileUrl } from "./path.ts";
+ * console.assert(fromFileUrl("file:///tmp/x.json") === "/tmp/x.json");
+ * ```
+ */
+export function fromFileUrl(url: string | URL): string {
+  return fileURLToPath(url);
+}

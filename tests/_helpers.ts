@@ -1,0 +1,82 @@
+/**
+ * What the tests share: reading the reference fixtures and comparing arrays with tolerances.
+ *
+ * Tolerances: the reference computes in float32, and saiki sums in another order (and in
+ * float64 inside its kernels), so results differ by a few float32 roundings (relative 6e-8
+ * each) compounded through a few dozen operations. `rtol = 1e-4` (the fixtures' README) bounds
+ * that with two orders of margin; `atol = 1e-6` covers values that cancel to near zero, where
+ * a relative bound means nothing.
+ *
+ * Set `SAIKI_REPORT_ERRORS=1` to print the largest relative error of every comparison.
+ */
+
+import { AssertionError } from "node:assert/strict";
+import { type ArrayJSON, fromJSON, IntTensor, Tensor } from "../lib/tensor.ts";
+import { fromFileUrl, join } from "../lib/std/path.ts";
+
+/** The fixtures folder inside the repository. */
+export const FIXTURES_DIR = fromFileUrl(new URL("./fixtures/", import.meta.url));
+
+// deno-lint-ignore no-explicit-any
+export type Fixture = Record<string, any>;
+
+/** Reads `tests/fixtures/<name>.json`. */
+export function loadFixture(name: string): Fixture {
+  return JSON.parse(Deno.readTextFileSync(join(FIXTURES_DIR, `${name}.json`)));
+}
+
+/** A float32 tensor from a fixture array. */
+export function T(json: ArrayJSON): Tensor {
+  const t = fromJSON(json);
+  if (!(t instanceof Tensor)) throw new Error("fixture array is int32, expected float32");
+  return t;
+}
+
+/** An int32 tensor from a fixture array. */
+export function I(json: ArrayJSON): IntTensor {
+  const t = fromJSON(json);
+  if (!(t instanceof IntTensor)) throw new Error("fixture array is float32, expected int32");
+  return t;
+}
+
+const report =
+  Deno.permissions.querySync({ name: "env", variable: "SAIKI_REPORT_ERRORS" }).state ===
+    "granted" &&
+  Deno.env.get("SAIKI_REPORT_ERRORS") === "1";
+
+/**
+ * Asserts `|actual - expected| <= atol + rtol·|expected|` elementwise and equal shapes.
+ * Returns the largest relative error `|a - e| / |e|` over elements with `|e| >= 1e-3`.
+ */
+export function assertAllClose(
+  actual: Tensor | number,
+  expected: ArrayJSON | number,
+  label: string,
+  { rtol = 1e-4, atol = 1e-6 } = {},
+): number {
+  const a = typeof actual === "number" ? [actual] : actual.data;
+  const e = typeof expected === "number" ? [expected] : expected.data;
+  if (typeof actual !== "number" && typeof expected !== "number") {
+    const as = actual.shape.join(","), es = expected.shape.join(",");
+    if (as !== es) {
+      throw new AssertionError({ message: `${label}: shape [${as}], expected [${es}]` });
+    }
+  }
+  if (a.length !== e.length) {
+    throw new AssertionError({ message: `${label}: ${a.length} values, expected ${e.length}` });
+  }
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const diff = Math.abs(a[i] - e[i]);
+    if (!(diff <= atol + rtol * Math.abs(e[i]))) {
+      throw new AssertionError({
+        message: `${label}: element ${i} is ${a[i]}, expected ${e[i]} (|diff| ${
+          diff.toExponential(2)
+        })`,
+      });
+    }
+    if (Math.abs(e[i]) >= 1e-3) worst = Math.max(worst, diff / Math.abs(e[i]));
+  }
+  if (report) console.log(`max-rel-err ${worst.toExponential(3)} ${label}`);
+  return worst;
+}

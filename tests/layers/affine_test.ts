@@ -1,0 +1,53 @@
+import { Affine, TimeAffine } from "../../lib/layers/affine.ts";
+import { assertThrows } from "../../lib/std/assert.ts";
+import { tensor, zeros } from "../../lib/tensor.ts";
+import { assertAllClose, loadFixture, T } from "../_helpers.ts";
+
+Deno.test("TimeAffine matches the reference forward, backward and grads", () => {
+  const f = loadFixture("time_affine");
+  const layer = new TimeAffine(T(f.inputs.W), T(f.inputs.b));
+  assertAllClose(layer.forward(T(f.inputs.x)), f.forward.out, "time_affine out");
+  assertAllClose(layer.backward(T(f.upstream.dout)), f.backward.dx, "time_affine dx");
+  assertAllClose(layer.grads[0], f.grads.dW, "time_affine dW");
+  assertAllClose(layer.grads[1], f.grads.db, "time_affine db");
+});
+
+Deno.test("Affine agrees with TimeAffine on the same rows", () => {
+  const f = loadFixture("time_affine");
+  const x = T(f.inputs.x), dout = T(f.upstream.dout);
+  const layer = new Affine(T(f.inputs.W), T(f.inputs.b));
+  const [N, Tn, D] = x.shape;
+  assertAllClose(
+    layer.forward(x.reshape([N * Tn, D])).reshape([N, Tn, 9]),
+    f.forward.out,
+    "affine out",
+  );
+  assertAllClose(
+    layer.backward(dout.reshape([N * Tn, 9])).reshape([N, Tn, D]),
+    f.backward.dx,
+    "affine dx",
+  );
+  assertAllClose(layer.grads[0], f.grads.dW, "affine dW");
+  assertAllClose(layer.grads[1], f.grads.db, "affine db");
+});
+
+Deno.test("TimeAffine names the argument and shapes when they are wrong", () => {
+  const layer = new TimeAffine(zeros([4, 9]), zeros([9]));
+  assertThrows(
+    () => layer.forward(zeros([2, 3, 5])),
+    "TimeAffine.forward: x has shape [2,3,5], expected [N,T,4]",
+  );
+  assertThrows(
+    () => new TimeAffine(zeros([4, 9]), zeros([8])),
+    "TimeAffine: b has shape [8], expected [M=9]",
+  );
+  assertThrows(
+    () => new Affine(zeros([4, 9]), zeros([9])).backward(tensor([[1]])),
+    "call forward first",
+  );
+  layer.forward(zeros([2, 3, 4]));
+  assertThrows(
+    () => layer.backward(zeros([2, 3, 8])),
+    "TimeAffine.backward: dout has shape [2,3,8], expected [2,3,9]",
+  );
+});
