@@ -1,5 +1,7 @@
 import { Affine, TimeAffine } from "../../lib/layers/affine.ts";
-import { assertThrows } from "../../lib/std/assert.ts";
+import { dot, gradCheck } from "../../lib/gradcheck.ts";
+import { Rng } from "../../lib/random.ts";
+import { assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { tensor, zeros } from "../../lib/tensor.ts";
 import { assertAllClose, loadFixture, T } from "../_helpers.ts";
 
@@ -50,4 +52,24 @@ Deno.test("TimeAffine names the argument and shapes when they are wrong", () => 
     () => layer.backward(zeros([2, 3, 8])),
     "TimeAffine.backward: dout has shape [2,3,8], expected [2,3,9]",
   );
+});
+
+Deno.test("Affine and TimeAffine pass the numerical gradient check", () => {
+  const rng = new Rng(3);
+  for (const timed of [false, true]) {
+    const layer = timed
+      ? new TimeAffine(rng.randn([4, 5]), rng.randn([5]))
+      : new Affine(rng.randn([4, 5]), rng.randn([5]));
+    const x = rng.randn(timed ? [2, 3, 4] : [6, 4]);
+    const r = rng.randn(timed ? [2, 3, 5] : [6, 5]);
+    const loss = () => dot(layer.forward(x), r);
+    loss();
+    const dx = layer.backward(r).clone();
+    const report = gradCheck(loss, [
+      { name: "x", value: x, grad: dx },
+      { name: "W", value: layer.params[0], grad: layer.grads[0] },
+      { name: "b", value: layer.params[1], grad: layer.grads[1] },
+    ]);
+    for (const r of report) assertOk(r.maxRelError < 1e-2, `${r.name}: ${JSON.stringify(r)}`);
+  }
 });
