@@ -88,3 +88,42 @@ export function attachParams(tensors: readonly Tensor[], buffer: Float32Array, c
     t.data = view;
   });
 }
+
+/**
+ * The reference trainer's `remove_duplicate`: drops repeated (tied) parameters from the lists
+ * and adds each repeat's gradient into the first occurrence's gradient (in place), so an
+ * optimizer updates a shared matrix once with the sum of its gradients.
+ *
+ * @example
+ * ```ts
+ * import { removeDuplicate } from "./params.ts";
+ * import { tensor } from "./tensor.ts";
+ * const E = tensor([1, 2]), b = tensor([0]);
+ * const { params, grads } = removeDuplicate([E, b, E], [tensor([1, 1]), tensor([3]), tensor([2, 2])]);
+ * console.assert(params.length === 2 && grads[0].data.join() === "3,3");
+ * ```
+ */
+export function removeDuplicate(
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+): { params: Tensor[]; grads: Tensor[] } {
+  if (params.length !== grads.length) {
+    throw new SaikiError(
+      `removeDuplicate: ${params.length} params but ${grads.length} grads, expected equal counts`,
+    );
+  }
+  const first = new Map<Tensor, number>();
+  const outParams: Tensor[] = [], outGrads: Tensor[] = [];
+  params.forEach((p, i) => {
+    const at = first.get(p);
+    if (at === undefined) {
+      first.set(p, outParams.length);
+      outParams.push(p);
+      outGrads.push(grads[i]);
+    } else {
+      const into = outGrads[at].data, from = grads[i].data;
+      for (let j = 0; j < into.length; j++) into[j] += from[j];
+    }
+  });
+  return { params: outParams, grads: outGrads };
+}

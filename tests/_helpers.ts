@@ -80,3 +80,12 @@ export function assertAllClose(
   if (report) console.log(`max-rel-err ${worst.toExponential(3)} ${label}`);
   return worst;
 }
+
+/** The scratch folder tests may write in (the test task grants write access to it only). */
+export const TMP_DIR = fromFileUrl(new URL("./.tmp/", import.meta.url));
+
+/** A new empty folder under `tests/.tmp/`; the caller removes it. */
+export async function makeTestDir(): Promise<string> {
+  await Deno.mkdir(TMP_DIR, { recursive: true });
+  return await Deno.makeTempDir({ dir: TMP_DIR });
+}

@@ -69,6 +69,16 @@ export class Affine implements Layer {
   }
 }
 
+/** Options of {@linkcode TimeAffine}. */
+export interface TimeAffineOptions {
+  /**
+   * `W` is stored transposed, `(M, D)`, and used as `Wᵀ` without a copy: weight tying, where
+   * the output layer shares the embedding matrix `(V, D)`. The gradient `grads[0]` then has
+   * `W`'s stored shape `(M, D)` too, so it adds directly to the embedding's gradient.
+   */
+  transposed?: boolean;
+}
+
 /**
  * `Affine` applied at every timestep: `out[:, t] = xs[:, t]·W + b`, computed as one
  * `(N·T, D)·(D, M)` product.
@@ -80,34 +90,64 @@ export class Affine implements Layer {
  * const layer = new TimeAffine(zeros([4, 9]), zeros([9]));
  * const out = layer.forward(zeros([2, 3, 4])); // xs: (N=2, T=3, D=4)
  * console.assert(out.shape.join() === "2,3,9");
+ * // Tied to an embedding matrix E (V=9, D=4): out = xs·Eᵀ + b
+ * const tied = new TimeAffine(zeros([9, 4]), zeros([9]), { transposed: true });
+ * console.assert(tied.forward(zeros([2, 3, 4])).shape.join() === "2,3,9");
  * ```
  */
 export class TimeAffine implements Layer {
-  /** `[W (D, M), b (M)]`. */
+  /** `[W (D, M), b (M)]`; `W` is `(M, D)` when `transposed`. */
   readonly params: Tensor[];
-  /** `[dW (D, M), db (M)]`. */
+  /** `[dW, db]`, shaped like `params`. */
   readonly grads: Tensor[];
+  /** Whether `W` is stored `(M, D)` (see {@linkcode TimeAffineOptions}). */
+  readonly transposed: boolean;
   #x?: Tensor;
   #out?: Tensor;
   #dx?: Tensor;
 
-  /** @param W weights `(D, M)`; @param b bias `(M)` */
-  constructor(W: Tensor, b: Tensor) {
-    const dims = expectShape("TimeAffine", "W", W.shape, ["D", "M"]);
+  /** @param W weights `(D, M)`, or `(M, D)` when `transposed`; @param b bias `(M)` */
+  constructor(W: Tensor, b: Tensor, options: TimeAffineOptions = {}) {
+    this.transposed = options.transposed ?? false;
+    const dims = expectShape("TimeAffine", "W", W.shape, this.transposed ? ["M", "D"] : ["D", "M"]);
     expectShape("TimeAffine", "b", b.shape, ["M"], dims);
     this.params = [W, b];
     this.grads = [zeros(W.shape), zeros(b.shape)];
   }
 
+  /** Input size `D` and output size `M`. */
+  #sizes(): [number, number] {
+    const [r, c] = this.params[0].shape;
+    return this.transposed ? [c, r] : [r, c];
+  }
+
   /** xs: `(N, T, D)` → out: `(N, T, M)`. */
   forward(xs: Tensor): Tensor {
     const [W, b] = this.params;
-    const [D, M] = W.shape;
+    const [D, M] = this.#sizes();
     const { N, T } = expectShape("TimeAffine.forward", "x", xs.shape, ["N", "T", D]);
     this.#x = xs;
     const out = this.#out = reuse(this.#out, [N, T, M]);
     const k = getKernels();
-    k.gemm(false, false, N * T, M, D, xs.data, 0, D, W.data, 0, M, out.data, 0, M, false);
+    // out (N·T, M) = xs (N·T, D) · W (D, M), or · Wᵀ with W stored (M, D)
+    const ldw = this.transposed ? D : M;
+    k.gemm(
+      false,
+      this.transposed,
+      N * T,
+      M,
+      D,
+      xs.data,
+      0,
+      D,
+      W.data,
+      0,
+      ldw,
+      out.data,
+      0,
+      M,
+      false,
+    );
     k.addBias(N * T, M, b.data, 0, out.data, 0, M);
     return out;
   }
@@ -116,15 +156,23 @@ export class TimeAffine implements Layer {
   backward(dout: Tensor): Tensor {
     const xs = this.#x ?? noForward("TimeAffine.backward");
     const [W] = this.params;
-    const [D, M] = W.shape;
+    const [dW, db] = this.grads;
+    const [D, M] = this.#sizes();
     const [N, T] = xs.shape;
     expectShape("TimeAffine.backward", "dout", dout.shape, [N, T, M]);
     const R = N * T;
     const dx = this.#dx = reuse(this.#dx, [N, T, D]);
     const k = getKernels();
-    k.gemm(false, true, R, D, M, dout.data, 0, M, W.data, 0, M, dx.data, 0, D, false);
-    k.gemm(true, false, D, M, R, xs.data, 0, D, dout.data, 0, M, this.grads[0].data, 0, M, false);
-    k.sumRows(R, M, dout.data, 0, M, this.grads[1].data, 0, false);
+    if (this.transposed) {
+      // dx = dout·W (W stored (M, D)); dW (M, D) = doutᵀ·xs
+      k.gemm(false, false, R, D, M, dout.data, 0, M, W.data, 0, D, dx.data, 0, D, false);
+      k.gemm(true, false, M, D, R, dout.data, 0, M, xs.data, 0, D, dW.data, 0, D, false);
+    } else {
+      // dx = dout·Wᵀ; dW (D, M) = xsᵀ·dout
+      k.gemm(false, true, R, D, M, dout.data, 0, M, W.data, 0, M, dx.data, 0, D, false);
+      k.gemm(true, false, D, M, R, xs.data, 0, D, dout.data, 0, M, dW.data, 0, M, false);
+    }
+    k.sumRows(R, M, dout.data, 0, M, db.data, 0, false);
     return dx;
   }
 }

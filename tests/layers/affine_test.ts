@@ -73,3 +73,22 @@ Deno.test("Affine and TimeAffine pass the numerical gradient check", () => {
     for (const r of report) assertOk(r.maxRelError < 1e-2, `${r.name}: ${JSON.stringify(r)}`);
   }
 });
+
+Deno.test("TimeAffine with a transposed W equals the plain layer on Wᵀ", () => {
+  const f = loadFixture("time_affine");
+  const W = T(f.inputs.W); // (D=4, M=9)
+  const Wt = zeros([9, 4]);
+  for (let d = 0; d < 4; d++) for (let m = 0; m < 9; m++) Wt.data[m * 4 + d] = W.data[d * 9 + m];
+  const layer = new TimeAffine(Wt, T(f.inputs.b), { transposed: true });
+  assertAllClose(layer.forward(T(f.inputs.x)), f.forward.out, "tied out");
+  assertAllClose(layer.backward(T(f.upstream.dout)), f.backward.dx, "tied dx");
+  const dWt = layer.grads[0];
+  const dW = zeros([4, 9]);
+  for (let d = 0; d < 4; d++) for (let m = 0; m < 9; m++) dW.data[d * 9 + m] = dWt.data[m * 4 + d];
+  assertAllClose(dW, f.grads.dW, "tied dW");
+  assertAllClose(layer.grads[1], f.grads.db, "tied db");
+  assertThrows(
+    () => new TimeAffine(Wt, zeros([4]), { transposed: true }),
+    "TimeAffine: b has shape [4], expected [M=9]",
+  );
+});

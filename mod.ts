@@ -1,0 +1,29 @@
+/**
+ * saiki (再帰, "recurrence"): recurrent neural networks — RNN, LSTM, GRU and the language
+ * models built from them — with every forward and backward pass written by hand, following
+ * "Deep Learning from Scratch 2" class for class.
+ *
+ * This module runs unchanged in Deno, browsers and Node: it does no I/O and imports only
+ * relative paths. Dataset, checkpoint and chart I/O live in modules the scripts import.
+ *
+ * @example
+ * ```ts
+ * import { Rng, TimeAffine } from "./mod.ts";
+ * const rng = new Rng(0);
+ * const affine = new TimeAffine(rng.randn([4, 3], 0.5), rng.randn([3]));
+ * const out = affine.forward(rng.randn([2, 5, 4])); // xs: (N=2, T=5, D=4) → (2, 5, 3)
+ * const dxs = affine.backward(out); // dout → dxs: (2, 5, 4), grads in affine.grads
+ * console.assert(dxs.shape.join() === "2,5,4");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/tensor.ts";
+export * from "./lib/errors.ts";
+export * from "./lib/random.ts";
+export * from "./lib/kernels.ts";
+export * from "./lib/params.ts";
+export * from "./lib/gradcheck.ts";
+export * from "./lib/layers/layer.ts";
+export * from "./lib/layers/affine.ts";
