@@ -140,6 +140,76 @@ export interface Kernels {
     dcPrev: Float32Array,
     dcPrevOff: number,
   ): void;
+
+  /**
+   * First half of one GRU step, pointwise. `gates` `(n, 3h)` is packed `z, r, ĥ`; on entry its
+   * `z, r` blocks hold `x·Wx + h·Wh + b`, on return `σ(·)` of them. Writes `rh = r ⊙ hPrev`
+   * `(n, h)`, the input of the `ĥ` product (the reset gate acts before `Whh`).
+   */
+  gruGates(
+    n: number,
+    h: number,
+    gates: Float32Array,
+    gOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    rh: Float32Array,
+    rhOff: number,
+  ): void;
+
+  /**
+   * Second half of one GRU step: the `ĥ` block of `gates` holds `x·Wxh + rh·Whh + bh` on entry
+   * and `tanh(·)` on return; writes `hNext = (1 − z)⊙hPrev + z⊙ĥ`.
+   */
+  gruOutput(
+    n: number,
+    h: number,
+    gates: Float32Array,
+    gOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    hNext: Float32Array,
+    hNextOff: number,
+  ): void;
+
+  /**
+   * First half of a GRU step's backward, from the activated `gates`, `hPrev` and `dhNext`:
+   * writes the pre-activation gradients of `z` and `ĥ` into `dGates` `(n, 3h)` and
+   * `dhPrev = dhNext ⊙ (1 − z)`. The caller then forms `dhr = dĥ·Whhᵀ`.
+   */
+  gruBackwardZH(
+    n: number,
+    h: number,
+    gates: Float32Array,
+    gOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    dhNext: Float32Array,
+    dhNextOff: number,
+    dGates: Float32Array,
+    dGatesOff: number,
+    dhPrev: Float32Array,
+    dhPrevOff: number,
+  ): void;
+
+  /**
+   * Second half: from `dhr` `(n, h)`, adds `r ⊙ dhr` to `dhPrev` and writes the pre-activation
+   * gradient of `r`, `(dhr ⊙ hPrev)·r·(1 − r)`, into `dGates`.
+   */
+  gruBackwardR(
+    n: number,
+    h: number,
+    gates: Float32Array,
+    gOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    dhr: Float32Array,
+    dhrOff: number,
+    dGates: Float32Array,
+    dGatesOff: number,
+    dhPrev: Float32Array,
+    dhPrevOff: number,
+  ): void;
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -371,6 +441,78 @@ export const jsKernels: Kernels = {
         dGates[dg + 2 * h + j] = ds * gg * i * (1 - i);
         dGates[dg + 3 * h + j] = dh * tc * o * (1 - o);
         dcPrev[dcPrevOff + s + j] = ds * f;
+      }
+    }
+  },
+  gruGates(n, h, gates, gOff, hPrev, hPrevOff, rh, rhOff) {
+    for (let r = 0; r < n; r++) {
+      const g = gOff + r * 3 * h, s = r * h;
+      for (let j = 0; j < h; j++) {
+        const z = sigmoid(gates[g + j]), rr = sigmoid(gates[g + h + j]);
+        gates[g + j] = z, gates[g + h + j] = rr;
+        rh[rhOff + s + j] = rr * hPrev[hPrevOff + s + j];
+      }
+    }
+  },
+
+  gruOutput(n, h, gates, gOff, hPrev, hPrevOff, hNext, hNextOff) {
+    for (let r = 0; r < n; r++) {
+      const g = gOff + r * 3 * h, s = r * h;
+      for (let j = 0; j < h; j++) {
+        const z = gates[g + j], hh = Math.tanh(gates[g + 2 * h + j]);
+        gates[g + 2 * h + j] = hh;
+        const hp = hPrev[hPrevOff + s + j];
+        hNext[hNextOff + s + j] = (1 - z) * hp + z * hh;
+      }
+    }
+  },
+
+  gruBackwardZH(
+    n,
+    h,
+    gates,
+    gOff,
+    hPrev,
+    hPrevOff,
+    dhNext,
+    dhNextOff,
+    dGates,
+    dGatesOff,
+    dhPrev,
+    dhPrevOff,
+  ) {
+    for (let r = 0; r < n; r++) {
+      const g = gOff + r * 3 * h, dg = dGatesOff + r * 3 * h, s = r * h;
+      for (let j = 0; j < h; j++) {
+        const z = gates[g + j], hh = gates[g + 2 * h + j];
+        const dh = dhNext[dhNextOff + s + j], hp = hPrev[hPrevOff + s + j];
+        dGates[dg + 2 * h + j] = dh * z * (1 - hh * hh);
+        dGates[dg + j] = dh * (hh - hp) * z * (1 - z);
+        dhPrev[dhPrevOff + s + j] = dh * (1 - z);
+      }
+    }
+  },
+
+  gruBackwardR(
+    n,
+    h,
+    gates,
+    gOff,
+    hPrev,
+    hPrevOff,
+    dhr,
+    dhrOff,
+    dGates,
+    dGatesOff,
+    dhPrev,
+    dhPrevOff,
+  ) {
+    for (let r = 0; r < n; r++) {
+      const g = gOff + r * 3 * h, dg = dGatesOff + r * 3 * h, s = r * h;
+      for (let j = 0; j < h; j++) {
+        const rr = gates[g + h + j], d = dhr[dhrOff + s + j];
+        dhPrev[dhPrevOff + s + j] += rr * d;
+        dGates[dg + h + j] = d * hPrev[hPrevOff + s + j] * rr * (1 - rr);
       }
     }
   },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SaikiError } from "../errors.ts";
+import { formatShape, SaikiError } from "../errors.ts";
 import { type Tensor, zeros } from "../tensor.ts";
 
 /**
@@ -56,4 +56,42 @@ export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Ten
  */
 export function noForward(where: string): never {
   throw new SaikiError(`${where}: no forward pass to go back through; call forward first`);
+}
+
+/**
+ * The state a recurrent time layer starts from: `state` copied into `buffer` when the layer is
+ * stateful and has one, else zeros. A kept state whose shape no longer fits (the batch size
+ * changed) is an error naming it rather than a silent broadcast.
+ *
+ * @param where the calling method, for messages (`"TimeLSTM.forward"`)
+ * @param name the state's name (`"h"`, `"c"`)
+ * @returns `buffer` (or a new `(N, H)` tensor when it has another shape), filled
+ * @example
+ * ```ts
+ * import { initialState } from "./layer.ts";
+ * import { tensor } from "../tensor.ts";
+ * const h = initialState("TimeRNN.forward", "h", true, tensor([[1, 2]]), 1, 2, undefined);
+ * console.assert(h.data.join() === "1,2");
+ * const h0 = initialState("TimeRNN.forward", "h", false, tensor([[1, 2]]), 1, 2, h);
+ * console.assert(h0 === h && h0.data.join() === "0,0");
+ * ```
+ */
+export function initialState(
+  where: string,
+  name: string,
+  stateful: boolean,
+  state: Tensor | null,
+  N: number,
+  H: number,
+  buffer: Tensor | undefined,
+): Tensor {
+  const out = reuse(buffer, [N, H]);
+  if (!stateful || state === null) return out.fill(0);
+  if (state.shape.length !== 2 || state.shape[0] !== N || state.shape[1] !== H) {
+    throw new SaikiError(
+      `${where}: state ${name} has shape ${formatShape(state.shape)}, expected [N=${N},H=${H}]` +
+        ` (the batch size changed? call resetState() first)`,
+    );
+  }
+  return out.copyFrom(state);
 }
