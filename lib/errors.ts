@@ -19,7 +19,10 @@
  * ```
  */
 export class SaikiError extends Error {
-  /** @param message what was wrong and what was expected */
+  /**
+   * An error whose message names the operation, the argument and what was expected.
+   * @param message what was wrong and what was expected
+   */
   constructor(message: string) {
     super(message);
     this.name = "SaikiError";

@@ -25,7 +25,10 @@ export class Rng {
   #s = new Uint32Array(4);
   #spare = NaN;
 
-  /** @param seed any integer; equal seeds give equal sequences */
+  /**
+   * A generator whose sequence is fixed by `seed`.
+   * @param seed any integer; equal seeds give equal sequences
+   */
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) {
       throw new SaikiError(`Rng: seed must be a finite number, got ${seed}`);

@@ -32,7 +32,11 @@ export class Affine implements Layer {
   #out?: Tensor;
   #dx?: Tensor;
 
-  /** @param W weights `(D, M)`; @param b bias `(M)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param W weights `(D, M)`
+   * @param b bias `(M)`
+   */
   constructor(W: Tensor, b: Tensor) {
     const dims = expectShape("Affine", "W", W.shape, ["D", "M"]);
     expectShape("Affine", "b", b.shape, ["M"], dims);
@@ -106,7 +110,11 @@ export class TimeAffine implements Layer {
   #out?: Tensor;
   #dx?: Tensor;
 
-  /** @param W weights `(D, M)`, or `(M, D)` when `transposed`; @param b bias `(M)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param W weights `(D, M)`, or `(M, D)` when `transposed`
+   * @param b bias `(M)`
+   */
   constructor(W: Tensor, b: Tensor, options: TimeAffineOptions = {}) {
     this.transposed = options.transposed ?? false;
     const dims = expectShape("TimeAffine", "W", W.shape, this.transposed ? ["M", "D"] : ["D", "M"]);

@@ -43,7 +43,12 @@ export class GRU implements Layer {
   #dx?: Tensor;
   #dhPrev?: Tensor;
 
-  /** @param Wx `(D, 3H)`; @param Wh `(H, 3H)`; @param b `(3H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, 3H)`
+   * @param Wh `(H, 3H)`
+   * @param b `(3H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor) {
     this.params = checkRnnParams("GRU", Wx, Wh, b, 3);
     this.grads = this.params.map((p) => zeros(p.shape));
@@ -232,7 +237,12 @@ export class TimeGRU implements Layer {
   #carry?: Tensor;
   #dxs?: Tensor;
 
-  /** @param Wx `(D, 3H)`; @param Wh `(H, 3H)`; @param b `(3H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, 3H)`
+   * @param Wh `(H, 3H)`
+   * @param b `(3H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
     this.params = checkRnnParams("TimeGRU", Wx, Wh, b, 3);
     this.grads = this.params.map((p) => zeros(p.shape));

@@ -43,7 +43,12 @@ export class LSTM implements Layer {
   #dhPrev?: Tensor;
   #dcPrev?: Tensor;
 
-  /** @param Wx `(D, 4H)`; @param Wh `(H, 4H)`; @param b `(4H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, 4H)`
+   * @param Wh `(H, 4H)`
+   * @param b `(4H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor) {
     this.params = checkRnnParams("LSTM", Wx, Wh, b, 4);
     this.grads = this.params.map((p) => zeros(p.shape));
@@ -158,7 +163,12 @@ export class TimeLSTM implements Layer {
   #dh?: Tensor;
   #dxs?: Tensor;
 
-  /** @param Wx `(D, 4H)`; @param Wh `(H, 4H)`; @param b `(4H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, 4H)`
+   * @param Wh `(H, 4H)`
+   * @param b `(4H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
     this.params = checkRnnParams("TimeLSTM", Wx, Wh, b, 4);
     this.grads = this.params.map((p) => zeros(p.shape));

@@ -36,7 +36,12 @@ export class RNN implements Layer {
   #dx?: Tensor;
   #dhPrev?: Tensor;
 
-  /** @param Wx `(D, H)`; @param Wh `(H, H)`; @param b `(H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, H)`
+   * @param Wh `(H, H)`
+   * @param b `(H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor) {
     this.params = checkRnnParams("RNN", Wx, Wh, b, 1);
     this.grads = this.params.map((p) => zeros(p.shape));
@@ -149,7 +154,12 @@ export class TimeRNN implements Layer {
   #dh?: Tensor;
   #dxs?: Tensor;
 
-  /** @param Wx `(D, H)`; @param Wh `(H, H)`; @param b `(H)` */
+  /**
+   * Uses the given tensors as the parameters (no copy: updates to them are seen here).
+   * @param Wx `(D, H)`
+   * @param Wh `(H, H)`
+   * @param b `(H)`
+   */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
     this.params = checkRnnParams("TimeRNN", Wx, Wh, b, 1);
     this.grads = this.params.map((p) => zeros(p.shape));

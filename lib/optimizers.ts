@@ -1,0 +1,698 @@
+/**
+ * The reference's optimizers (`common/optimizer.py`): SGD, Momentum, Nesterov, AdaGrad, RMSprop
+ * and Adam, updating float32 parameter tensors in place, and `clipGrads` (`common/util.py`).
+ *
+ * Each optimizer keeps its per-parameter state (`v`, `h`, `m`) as float32 tensors created on the
+ * first update with the parameters' shapes, as the reference's `np.zeros_like(param)` does. Every
+ * element's new state and update are computed in float64 (JavaScript numbers) and stored once.
+ * `stateTensors`/`stateMeta`/`loadState` expose that state so a checkpoint resumes exactly.
+ *
+ * @module
+ */
+
+import { formatShape, SaikiError } from "./errors.ts";
+import { Tensor, zeros } from "./tensor.ts";
+
+/**
+ * What the trainer needs of an optimizer: an in-place update of `params` from `grads`, a mutable
+ * learning rate, and its state for checkpoints.
+ *
+ * @example
+ * ```ts
+ * import { createOptimizer, type Optimizer } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const opt: Optimizer = createOptimizer("momentum", { lr: 0.1 });
+ * const w = tensor([1, 2]);
+ * opt.update([w], [tensor([1, 1])]);
+ * console.assert(Object.keys(opt.stateTensors()).join() === "v.0");
+ * opt.lr /= 4; // the learning rate may change between updates
+ * ```
+ */
+export interface Optimizer {
+  /** `"sgd"`, `"momentum"`, `"nesterov"`, `"adagrad"`, `"rmsprop"` or `"adam"`. */
+  readonly name: OptimizerName;
+  /** Learning rate; may be changed between updates (e.g. divided by 4 on a plateau). */
+  lr: number;
+  /**
+   * Updates every `params[i]` in place from `grads[i]` (same count, same shapes). The first call
+   * creates the state with the parameters' shapes; later calls must pass the same shapes.
+   */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void;
+  /**
+   * The state, named `<slot>.<i>` for parameter `i` (`{"v.0", "v.1"}`, `{"m.0", "v.0", …}`);
+   * `{}` for SGD and before the first update. The tensors are the live state, not copies.
+   */
+  stateTensors(): Record<string, Tensor>;
+  /** Scalar state: `{iter}` for Adam, `{}` for the others. */
+  stateMeta(): Record<string, number>;
+  /**
+   * Restores what `stateTensors` and `stateMeta` returned (the tensors are copied), so the next
+   * update continues exactly where the saved optimizer was. Checks names and shapes.
+   */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void;
+}
+
+/**
+ * The names {@linkcode createOptimizer} knows.
+ *
+ * @example
+ * ```ts
+ * import type { OptimizerName } from "./optimizers.ts";
+ * const name: OptimizerName = "adam";
+ * console.assert(name === "adam");
+ * ```
+ */
+export type OptimizerName = "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam";
+
+/**
+ * Every {@linkcode OptimizerName}, in the reference's order.
+ *
+ * @example
+ * ```ts
+ * import { OPTIMIZER_NAMES } from "./optimizers.ts";
+ * console.assert(OPTIMIZER_NAMES.includes("rmsprop"));
+ * ```
+ */
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze([
+  "sgd",
+  "momentum",
+  "nesterov",
+  "adagrad",
+  "rmsprop",
+  "adam",
+]);
+
+/** Throws unless `value` is a finite number. */
+function checkHyper(where: string, name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new SaikiError(`${where}: ${name} is ${value}, expected a finite number`);
+  }
+  return value;
+}
+
+/** Checks that `params` and `grads` pair up: same count, `params[i]` and `grads[i]` same shape. */
+function checkPairs(where: string, params: readonly Tensor[], grads: readonly Tensor[]): void {
+  if (params.length !== grads.length) {
+    throw new SaikiError(
+      `${where}: got ${params.length} params but ${grads.length} grads, expected one per param`,
+    );
+  }
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i].shape, g = grads[i].shape;
+    if (p.length !== g.length || p.some((d, k) => d !== g[k])) {
+      throw new SaikiError(
+        `${where}: grads[${i}] has shape ${formatShape(g)}, expected params[${i}]'s shape ${
+          formatShape(p)
+        }`,
+      );
+    }
+  }
+}
+
+/**
+ * The state of an optimizer with per-parameter slots (`["v"]`, `["h"]`, `["m", "v"]`):
+ * `tensors[s][i]` is slot `s` of parameter `i`, created lazily with the parameters' shapes.
+ */
+class Slots {
+  readonly where: string;
+  readonly names: readonly string[];
+  tensors: Tensor[][] | undefined;
+
+  constructor(where: string, names: readonly string[]) {
+    this.where = where;
+    this.names = names;
+  }
+
+  /** The slots for `params`: created as zeros on first use, else checked against them. */
+  get(params: readonly Tensor[]): Tensor[][] {
+    const where = `${this.where}.update`;
+    if (this.tensors === undefined) {
+      this.tensors = this.names.map(() => params.map((p) => zeros(p.shape)));
+      return this.tensors;
+    }
+    const n = this.tensors[0].length;
+    if (n !== params.length) {
+      throw new SaikiError(
+        `${where}: the state holds ${n} tensors per slot (from an earlier update or loadState), ` +
+          `but ${params.length} params were given`,
+      );
+    }
+    for (let s = 0; s < this.names.length; s++) {
+      for (let i = 0; i < n; i++) {
+        const st = this.tensors[s][i].shape, p = params[i].shape;
+        if (st.length !== p.length || st.some((d, k) => d !== p[k])) {
+          throw new SaikiError(
+            `${where}: state ${this.names[s]}.${i} has shape ${
+              formatShape(st)
+            }, but params[${i}] ` +
+              `has shape ${formatShape(p)}`,
+          );
+        }
+      }
+    }
+    return this.tensors;
+  }
+
+  /** `{"<slot>.<i>": tensor}`, parameter by parameter. */
+  record(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    const t = this.tensors;
+    if (t === undefined) return out;
+    for (let i = 0; i < t[0].length; i++) {
+      for (let s = 0; s < this.names.length; s++) out[`${this.names[s]}.${i}`] = t[s][i];
+    }
+    return out;
+  }
+
+  /** Replaces the state with copies of `tensors` (named as `record` names them); `{}` clears. */
+  load(tensors: Record<string, Tensor>): void {
+    const where = `${this.where}.loadState`;
+    const expected = this.names.map((s) => `${s}.<i>`).join(", ");
+    const found: Map<number, Tensor>[] = this.names.map(() => new Map());
+    for (const [key, t] of Object.entries(tensors)) {
+      const match = /^([a-z]+)\.(0|[1-9][0-9]*)$/.exec(key);
+      const s = match ? this.names.indexOf(match[1]) : -1;
+      if (match === null || s < 0) {
+        const names = this.names.length === 0 ? "none" : `${expected} for i = 0, 1, …`;
+        throw new SaikiError(
+          `${where}: unexpected state tensor "${key}", expected names: ${names}`,
+        );
+      }
+      if (!(t instanceof Tensor) || !(t.data instanceof Float32Array)) {
+        throw new SaikiError(`${where}: state tensor "${key}" is not a float32 Tensor`);
+      }
+      found[s].set(Number(match[2]), t);
+    }
+    const n = Math.max(0, ...found.map((m) => m.size));
+    if (n === 0) {
+      this.tensors = undefined;
+      return;
+    }
+    const loaded: Tensor[][] = this.names.map(() => []);
+    for (let i = 0; i < n; i++) {
+      for (let s = 0; s < this.names.length; s++) {
+        const t = found[s].get(i);
+        if (t === undefined) {
+          throw new SaikiError(
+            `${where}: state tensor "${this.names[s]}.${i}" is missing; expected ${expected} ` +
+              `for i = 0..${n - 1}`,
+          );
+        }
+        const first = loaded[0][i];
+        if (s > 0 && formatShape(first.shape) !== formatShape(t.shape)) {
+          throw new SaikiError(
+            `${where}: state tensor "${this.names[s]}.${i}" has shape ${formatShape(t.shape)}, ` +
+              `expected ${formatShape(first.shape)} (the shape of "${this.names[0]}.${i}")`,
+          );
+        }
+        loaded[s].push(t.clone());
+      }
+    }
+    this.tensors = loaded;
+  }
+}
+
+/** Throws unless `meta` holds exactly the keys `keys`. */
+function checkMetaKeys(where: string, meta: Record<string, number>, keys: readonly string[]) {
+  for (const k of Object.keys(meta)) {
+    if (!keys.includes(k)) {
+      const allowed = keys.length === 0 ? "none" : keys.join(", ");
+      throw new SaikiError(`${where}: unexpected state value "${k}", expected: ${allowed}`);
+    }
+  }
+}
+
+/**
+ * Stochastic gradient descent: `p -= lr * g`.
+ *
+ * @example
+ * ```ts
+ * import { SGD } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([1, 2]);
+ * new SGD(0.5).update([w], [tensor([2, -2])]);
+ * console.assert(w.data.join() === "0,3");
+ * ```
+ */
+export class SGD implements Optimizer {
+  /** `"sgd"`. */
+  readonly name = "sgd";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("SGD", []);
+
+  /** Defaults are the reference's. @param lr learning rate */
+  constructor(lr = 0.01) {
+    this.lr = checkHyper("SGD", "lr", lr);
+  }
+
+  /** `params[i] -= lr * grads[i]`. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("SGD.update", params, grads);
+    const lr = this.lr;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data;
+      for (let j = 0; j < p.length; j++) p[j] -= lr * g[j];
+    }
+  }
+
+  /** Always `{}`: SGD has no state. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{}`: this optimizer has no scalar state. */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Accepts only the empty state (`{}`, `{}`) that SGD saves. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys("SGD.loadState", meta, []);
+    this.#slots.load(tensors);
+  }
+}
+
+/**
+ * Momentum SGD: `v = momentum * v - lr * g; p += v`.
+ *
+ * @example
+ * ```ts
+ * import { Momentum } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([0]);
+ * const opt = new Momentum(1, 0.5);
+ * opt.update([w], [tensor([1])]); // v = -1
+ * opt.update([w], [tensor([1])]); // v = 0.5 * -1 - 1 = -1.5
+ * console.assert(w.data[0] === -2.5);
+ * ```
+ */
+export class Momentum implements Optimizer {
+  /** `"momentum"`. */
+  readonly name = "momentum";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("Momentum", ["v"]);
+  /** Momentum coefficient. */
+  momentum: number;
+
+  /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
+  constructor(lr = 0.01, momentum = 0.9) {
+    this.lr = checkHyper("Momentum", "lr", lr);
+    this.momentum = checkHyper("Momentum", "momentum", momentum);
+  }
+
+  /** `v = momentum * v - lr * g; p += v`, per parameter. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("Momentum.update", params, grads);
+    const [vs] = this.#slots.get(params);
+    const lr = this.lr, mom = this.momentum;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data, v = vs[i].data;
+      for (let j = 0; j < p.length; j++) {
+        const vj = mom * v[j] - lr * g[j];
+        v[j] = vj;
+        p[j] += vj;
+      }
+    }
+  }
+
+  /** The state tensors, named `v.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{}`: this optimizer has no scalar state. */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys("Momentum.loadState", meta, []);
+    this.#slots.load(tensors);
+  }
+}
+
+/**
+ * Nesterov's accelerated gradient, in the reference's form:
+ * `v *= momentum; v -= lr * g; p += momentum² * v; p -= (1 + momentum) * lr * g`.
+ *
+ * @example
+ * ```ts
+ * import { Nesterov } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([0]);
+ * new Nesterov(1, 0.5).update([w], [tensor([1])]); // v = -1; p = 0.25 * -1 - 1.5 * 1
+ * console.assert(w.data[0] === -1.75);
+ * ```
+ */
+export class Nesterov implements Optimizer {
+  /** `"nesterov"`. */
+  readonly name = "nesterov";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("Nesterov", ["v"]);
+  /** Momentum coefficient. */
+  momentum: number;
+
+  /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
+  constructor(lr = 0.01, momentum = 0.9) {
+    this.lr = checkHyper("Nesterov", "lr", lr);
+    this.momentum = checkHyper("Nesterov", "momentum", momentum);
+  }
+
+  /** `v = momentum * v - lr * g; p += momentum² * v - (1 + momentum) * lr * g`. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("Nesterov.update", params, grads);
+    const [vs] = this.#slots.get(params);
+    const lr = this.lr, mom = this.momentum;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data, v = vs[i].data;
+      for (let j = 0; j < p.length; j++) {
+        const vj = mom * v[j] - lr * g[j];
+        v[j] = vj;
+        p[j] = p[j] + mom * mom * vj - (1 + mom) * lr * g[j];
+      }
+    }
+  }
+
+  /** The state tensors, named `v.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{}`: this optimizer has no scalar state. */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys("Nesterov.loadState", meta, []);
+    this.#slots.load(tensors);
+  }
+}
+
+/**
+ * AdaGrad: `h += g²; p -= lr * g / (sqrt(h) + 1e-7)`.
+ *
+ * @example
+ * ```ts
+ * import { AdaGrad } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([1]);
+ * new AdaGrad(0.5).update([w], [tensor([4])]); // h = 16; p -= 0.5 * 4 / 4
+ * console.assert(Math.abs(w.data[0] - 0.5) < 1e-6);
+ * ```
+ */
+export class AdaGrad implements Optimizer {
+  /** `"adagrad"`. */
+  readonly name = "adagrad";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("AdaGrad", ["h"]);
+
+  /** Defaults are the reference's. @param lr learning rate */
+  constructor(lr = 0.01) {
+    this.lr = checkHyper("AdaGrad", "lr", lr);
+  }
+
+  /** `h += g²; p -= lr * g / (sqrt(h) + 1e-7)`, per parameter. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("AdaGrad.update", params, grads);
+    const [hs] = this.#slots.get(params);
+    const lr = this.lr;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data, h = hs[i].data;
+      for (let j = 0; j < p.length; j++) {
+        const gj = g[j];
+        const hj = h[j] + gj * gj;
+        h[j] = hj;
+        p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
+      }
+    }
+  }
+
+  /** The state tensors, named `h.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{}`: this optimizer has no scalar state. */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys("AdaGrad.loadState", meta, []);
+    this.#slots.load(tensors);
+  }
+}
+
+/**
+ * RMSprop: `h = decayRate * h + (1 - decayRate) * g²; p -= lr * g / (sqrt(h) + 1e-7)`.
+ *
+ * @example
+ * ```ts
+ * import { RMSprop } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([1]);
+ * new RMSprop(0.1, 0.75).update([w], [tensor([2])]); // h = 0.25 * 4 = 1; p -= 0.1 * 2 / 1
+ * console.assert(Math.abs(w.data[0] - 0.8) < 1e-6);
+ * ```
+ */
+export class RMSprop implements Optimizer {
+  /** `"rmsprop"`. */
+  readonly name = "rmsprop";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("RMSprop", ["h"]);
+  /** Decay of the running mean of `g²`. */
+  decayRate: number;
+
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate @param decayRate decay of the running mean of `g²`
+   */
+  constructor(lr = 0.01, decayRate = 0.99) {
+    this.lr = checkHyper("RMSprop", "lr", lr);
+    this.decayRate = checkHyper("RMSprop", "decayRate", decayRate);
+  }
+
+  /** `h = decayRate * h + (1 - decayRate) * g²; p -= lr * g / (sqrt(h) + 1e-7)`. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("RMSprop.update", params, grads);
+    const [hs] = this.#slots.get(params);
+    const lr = this.lr, decay = this.decayRate;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data, h = hs[i].data;
+      for (let j = 0; j < p.length; j++) {
+        const gj = g[j];
+        const hj = h[j] * decay + (1 - decay) * gj * gj;
+        h[j] = hj;
+        p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
+      }
+    }
+  }
+
+  /** The state tensors, named `h.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{}`: this optimizer has no scalar state. */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys("RMSprop.loadState", meta, []);
+    this.#slots.load(tensors);
+  }
+}
+
+/**
+ * Adam (Kingma & Ba), in the reference's form: `iter += 1`;
+ * `lrT = lr * sqrt(1 - beta2^iter) / (1 - beta1^iter)`; `m += (1 - beta1) * (g - m)`;
+ * `v += (1 - beta2) * (g² - v)`; `p -= lrT * m / (sqrt(v) + 1e-7)`.
+ *
+ * @example
+ * ```ts
+ * import { Adam } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const w = tensor([1]);
+ * const opt = new Adam(0.1);
+ * opt.update([w], [tensor([3])]); // the first step moves by about lr
+ * console.assert(Math.abs(w.data[0] - 0.9) < 1e-5);
+ * console.assert(opt.stateMeta().iter === 1);
+ * ```
+ */
+export class Adam implements Optimizer {
+  /** `"adam"`. */
+  readonly name = "adam";
+  /** Learning rate. */
+  lr: number;
+  readonly #slots = new Slots("Adam", ["m", "v"]);
+  /** Decay of the first moment. */
+  beta1: number;
+  /** Decay of the second moment. */
+  beta2: number;
+  /** Updates done so far (the bias correction's exponent). */
+  iter = 0;
+
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate @param beta1 decay of the first moment
+   * @param beta2 decay of the second moment
+   */
+  constructor(lr = 0.001, beta1 = 0.9, beta2 = 0.999) {
+    this.lr = checkHyper("Adam", "lr", lr);
+    this.beta1 = checkHyper("Adam", "beta1", beta1);
+    this.beta2 = checkHyper("Adam", "beta2", beta2);
+  }
+
+  /** One Adam step on every parameter; increments `iter`. */
+  update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs("Adam.update", params, grads);
+    const [ms, vs] = this.#slots.get(params);
+    this.iter++;
+    const b1 = this.beta1, b2 = this.beta2;
+    const lrT = this.lr * Math.sqrt(1 - b2 ** this.iter) / (1 - b1 ** this.iter);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = grads[i].data, m = ms[i].data, v = vs[i].data;
+      for (let j = 0; j < p.length; j++) {
+        const gj = g[j];
+        const mj = m[j] + (1 - b1) * (gj - m[j]);
+        const vj = v[j] + (1 - b2) * (gj * gj - v[j]);
+        m[j] = mj;
+        v[j] = vj;
+        p[j] -= lrT * mj / (Math.sqrt(vj) + 1e-7);
+      }
+    }
+  }
+
+  /** The state tensors `m.<i>`, `v.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
+    return this.#slots.record();
+  }
+
+  /** `{iter}`. */
+  stateMeta(): Record<string, number> {
+    return { iter: this.iter };
+  }
+
+  /** Restores `m.<i>`, `v.<i>` and `iter`. */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    const where = "Adam.loadState";
+    checkMetaKeys(where, meta, ["iter"]);
+    const iter = meta.iter ?? 0;
+    if (!Number.isInteger(iter) || iter < 0) {
+      throw new SaikiError(`${where}: iter is ${iter}, expected an integer >= 0`);
+    }
+    const empty = Object.keys(tensors).length === 0;
+    if (empty !== (iter === 0)) {
+      throw new SaikiError(
+        `${where}: iter is ${iter} but ${
+          empty ? "no state tensors were" : "state tensors were"
+        } given; a saved state has iter >= 1 and its m.<i>, v.<i> tensors, or iter 0 and none`,
+      );
+    }
+    this.#slots.load(tensors);
+    this.iter = iter;
+  }
+}
+
+/**
+ * Options of {@linkcode createOptimizer}; each optimizer reads those it has.
+ *
+ * @example
+ * ```ts
+ * import { createOptimizer, type OptimizerOptions, RMSprop } from "./optimizers.ts";
+ * const options: OptimizerOptions = { lr: 0.02, decayRate: 0.9 };
+ * console.assert((createOptimizer("rmsprop", options) as RMSprop).decayRate === 0.9);
+ * ```
+ */
+export interface OptimizerOptions {
+  /** Learning rate (default: the optimizer's, 0.01, or 0.001 for Adam). */
+  lr?: number;
+  /** Momentum and Nesterov (default 0.9). */
+  momentum?: number;
+  /** RMSprop (default 0.99). */
+  decayRate?: number;
+  /** Adam (default 0.9). */
+  beta1?: number;
+  /** Adam (default 0.999). */
+  beta2?: number;
+}
+
+/**
+ * Builds an optimizer by name (case-insensitive); options an optimizer does not have are ignored.
+ *
+ * @example
+ * ```ts
+ * import { createOptimizer } from "./optimizers.ts";
+ * const opt = createOptimizer("adam", { lr: 0.01 });
+ * console.assert(opt.name === "adam" && opt.lr === 0.01);
+ * console.assert(createOptimizer("SGD", {}).lr === 0.01);
+ * ```
+ */
+export function createOptimizer(name: string, options: OptimizerOptions = {}): Optimizer {
+  const { lr, momentum, decayRate, beta1, beta2 } = options;
+  switch (String(name).toLowerCase()) {
+    case "sgd":
+      return new SGD(lr);
+    case "momentum":
+      return new Momentum(lr, momentum);
+    case "nesterov":
+      return new Nesterov(lr, momentum);
+    case "adagrad":
+      return new AdaGrad(lr);
+    case "rmsprop":
+      return new RMSprop(lr, decayRate);
+    case "adam":
+      return new Adam(lr, beta1, beta2);
+  }
+  throw new SaikiError(
+    `createOptimizer: unknown optimizer "${name}", expected one of ${OPTIMIZER_NAMES.join(", ")}`,
+  );
+}
+
+/**
+ * Gradient clipping as the reference's `clip_grads`: if the global L2 norm of all `grads`
+ * exceeds `maxNorm`, scales every gradient in place by `maxNorm / (norm + 1e-6)`. The norm is
+ * summed in float64. `grads` must not hold the same tensor twice (remove tied duplicates first).
+ *
+ * @param maxNorm the largest norm allowed; `Infinity` only measures
+ * @returns the global norm before clipping
+ * @example
+ * ```ts
+ * import { clipGrads } from "./optimizers.ts";
+ * import { tensor } from "./tensor.ts";
+ * const g = tensor([3, 4]);
+ * console.assert(clipGrads([g], Infinity) === 5 && g.data[0] === 3);
+ * clipGrads([g], 1); // norm 5 → about 1
+ * console.assert(Math.abs(g.data[0] - 0.6) < 1e-6 && Math.abs(g.data[1] - 0.8) < 1e-6);
+ * ```
+ */
+export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {
+  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm) || maxNorm < 0) {
+    throw new SaikiError(`clipGrads: maxNorm is ${maxNorm}, expected a number >= 0`);
+  }
+  let sum = 0;
+  for (const grad of grads) {
+    const g = grad.data;
+    for (let j = 0; j < g.length; j++) sum += g[j] * g[j];
+  }
+  const totalNorm = Math.sqrt(sum);
+  const rate = maxNorm / (totalNorm + 1e-6);
+  if (rate < 1) {
+    for (const grad of grads) {
+      const g = grad.data;
+      for (let j = 0; j < g.length; j++) g[j] *= rate;
+    }
+  }
+  return totalNorm;
+}

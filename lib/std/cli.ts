@@ -1,0 +1,119 @@
+/**
+ * Command-line flags: Deno's built-in `node:util` `parseArgs` behind one small typed helper,
+ * so switching to `@std/cli` later changes this file only. Not part of `mod.ts`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** One flag: its kind, default, and help text. */
+export interface FlagSpec {
+  /** `string` and `number` flags take a value; `boolean` flags also accept `--no-NAME`. */
+  type: "string" | "number" | "boolean";
+  /** Help text shown by `--help`. */
+  help: string;
+  /** Value when the flag is absent (shown in `--help`). */
+  default?: string | number | boolean;
+  /** For `string` flags: the values allowed. */
+  choices?: readonly string[];
+  /** For `number` flags: integers only. */
+  integer?: boolean;
+  /** For `number` flags: the smallest value allowed. */
+  min?: number;
+}
+
+/** Thrown for a bad command line; the script prints its message and a usage line, exit 2. */
+export class UsageError extends Error {
+  /**
+   * A bad command line, described for the user.
+   * @param message what was wrong
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parsed flags: a value per flag name (absent when it has no default and was not given). */
+export type Flags = Record<string, string | number | boolean | undefined> & { _: string[] };
+
+/**
+ * Parses `args` against `specs`: unknown flags, missing values, non-numbers, values outside
+ * `choices` or below `min` throw a {@linkcode UsageError} naming the flag and what it expected.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./cli.ts";
+ * const flags = parseFlags(["--lr", "0.5", "--no-tie"], {
+ *   lr: { type: "number", help: "learning rate", default: 20 },
+ *   tie: { type: "boolean", help: "tie weights", default: true },
+ * });
+ * console.assert(flags.lr === 0.5 && flags.tie === false);
+ * ```
+ */
+export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Flags {
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
+    if (spec.type === "boolean") options[`no-${name}`] = { type: "boolean" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const m = (e as Error).message;
+    const unknown = m.match(/Unknown option '([^']+)'/);
+    if (unknown) throw new UsageError(`unknown flag ${unknown[1]}`);
+    throw new UsageError(m.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+  }
+  const out = { _: parsed.positionals } as Flags;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  for (const [name, spec] of Object.entries(specs)) {
+    let v: string | number | boolean | undefined = values[name];
+    if (spec.type === "boolean" && values[`no-${name}`]) v = false;
+    if (v === undefined) {
+      out[name] = spec.default;
+      continue;
+    }
+    if (spec.type === "number") {
+      const n = Number(v);
+      if (v === "" || !Number.isFinite(n)) {
+        throw new UsageError(`--${name} takes a number, got "${v}"`);
+      }
+      if (spec.integer && !Number.isInteger(n)) {
+        throw new UsageError(`--${name} takes a whole number, got "${v}"`);
+      }
+      if (spec.min !== undefined && n < spec.min) {
+        throw new UsageError(`--${name} must be at least ${spec.min}, got ${n}`);
+      }
+      v = n;
+    } else if (spec.type === "string" && spec.choices && !spec.choices.includes(v as string)) {
+      throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}; got "${v}"`);
+    }
+    out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * The `--help` text: a usage line, then one line per flag with its default.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./cli.ts";
+ * const text = helpText("deno task train [flags]", { lr: { type: "number", help: "learning rate", default: 20 } });
+ * console.assert(text.includes("--lr") && text.includes("20"));
+ * ```
+ */
+export function helpText(usage: string, specs: Record<string, FlagSpec>): string {
+  const rows = Object.entries(specs).map(([name, s]) => {
+    const arg = s.type === "boolean"
+      ? `--[no-]${name}`
+      : `--${name} ${s.choices ? s.choices.join("|") : s.type === "number" ? "N" : "VALUE"}`;
+    const def = s.default === undefined ? "" : ` (default: ${s.default})`;
+    return [arg, `${s.help}${def}`];
+  });
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return [`usage: ${usage}`, "", ...rows.map(([a, h]) => `  ${a.padEnd(width)}${h}`)].join("\n");
+}
