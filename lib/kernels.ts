@@ -212,6 +212,9 @@ export interface Kernels {
   ): void;
 }
 
+/** Columns of `C` computed per pass over `A` (a `k × 128` panel of B is ≤ 512 KB for k ≤ 1000). */
+const GEMM_PANEL = 128;
+
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
@@ -341,23 +344,29 @@ export const jsKernels: Kernels = {
       }
       return;
     }
-    gemmStrided(
-      m,
-      n,
-      k,
-      a,
-      aOff,
-      transA ? 1 : lda,
-      transA ? lda : 1,
-      b,
-      bOff,
-      transB ? 1 : ldb,
-      transB ? ldb : 1,
-      c,
-      cOff,
-      ldc,
-      accumulate,
-    );
+    const ai = transA ? 1 : lda, ap = transA ? lda : 1;
+    const bp = transB ? 1 : ldb, bj = transB ? ldb : 1;
+    // Column panels of B small enough to stay in cache while every row block of A meets them.
+    for (let j0 = 0; j0 < n; j0 += GEMM_PANEL) {
+      const nj = Math.min(GEMM_PANEL, n - j0);
+      gemmStrided(
+        m,
+        nj,
+        k,
+        a,
+        aOff,
+        ai,
+        ap,
+        b,
+        bOff + j0 * bj,
+        bp,
+        bj,
+        c,
+        cOff + j0,
+        ldc,
+        accumulate,
+      );
+    }
   },
 
   addBias(rows, cols, bias, biasOff, x, xOff, ldx) {
