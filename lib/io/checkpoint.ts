@@ -1,0 +1,165 @@
+/**
+ * Checkpoint files: safetensors on disk (Deno only; `lib/safetensors.ts` holds the format).
+ *
+ * Saving is atomic: the bytes go to a temporary file next to the target, are flushed to disk,
+ * and the temporary file is renamed over the target, so a crash or a full disk leaves either
+ * the old checkpoint or the new one, never half a file.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "../safetensors.ts";
+import type { IntTensor, Tensor } from "../tensor.ts";
+import { dirname } from "../std/path.ts";
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Writes `tensors` and `metadata` as a safetensors file at `path`, atomically and
+ * synchronously.
+ *
+ * Writes `${path}.tmp-<pid>-<random>` in the same folder, fsyncs it, renames it to `path`
+ * (replacing an existing file) and fsyncs the folder where the platform allows. On any
+ * failure the temporary file is removed, an existing file at `path` is left as it was, and a
+ * {@linkcode SaikiError} naming `path` is thrown. Needs read and write permission for the
+ * folder. Tensor order and header layout: see {@linkcode encodeSafetensors}.
+ *
+ * @param path the checkpoint file, e.g. `runs/x/checkpoint.safetensors`
+ * @param tensors tensors by name
+ * @param metadata string→string map
+ * @throws {SaikiError} `saveCheckpoint: cannot write <path>: <reason>`
+ * @example
+ * ```ts
+ * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import { tensor } from "../tensor.ts";
+ * // tests/.tmp is the scratch folder `deno task test` may write in
+ * await Deno.mkdir("tests/.tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: "tests/.tmp" });
+ * saveCheckpoint(`${dir}/model.safetensors`, { W: tensor([[1, 2]]) }, { step: "10" });
+ * const { tensors, metadata } = await loadCheckpoint(`${dir}/model.safetensors`);
+ * console.assert(tensors.W.data[1] === 2 && metadata.step === "10");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function saveCheckpoint(
+  path: string,
+  tensors: Record<string, Tensor | IntTensor>,
+  metadata: Record<string, string> = {},
+): void {
+  const fail = (e: unknown): never => {
+    throw new SaikiError(`saveCheckpoint: cannot write ${path}: ${messageOf(e)}`);
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeSafetensors(tensors, metadata);
+  } catch (e) {
+    return fail(e);
+  }
+  const temp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+  let file: Deno.FsFile | undefined;
+  let created = false;
+  try {
+    file = Deno.openSync(temp, { write: true, createNew: true });
+    created = true;
+    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+    file.syncSync();
+    file.close();
+    file = undefined;
+    Deno.renameSync(temp, path);
+    created = false;
+  } catch (e) {
+    try {
+      file?.close();
+    } catch { /* already failing; report the first error */ }
+    if (created) {
+      try {
+        Deno.removeSync(temp);
+      } catch { /* nothing more to do */ }
+    }
+    return fail(e);
+  }
+  syncFolder(dirname(path));
+}
+
+/** Flushes a folder's entries (the rename) to disk; best effort, not possible everywhere. */
+function syncFolder(folder: string): void {
+  let dir: Deno.FsFile | undefined;
+  try {
+    dir = Deno.openSync(folder, { read: true });
+    dir.syncSync();
+  } catch { /* e.g. Windows cannot open folders: the rename is still atomic */ }
+  try {
+    dir?.close();
+  } catch { /* ignore */ }
+}
+
+function notFound(path: string): never {
+  throw new SaikiError(`loadCheckpoint: no checkpoint at ${path}`);
+}
+
+function cannotRead(path: string, e: unknown): never {
+  throw new SaikiError(`loadCheckpoint: cannot read ${path}: ${messageOf(e)}`);
+}
+
+/**
+ * Reads and decodes the safetensors checkpoint at `path`.
+ *
+ * @param path the checkpoint file
+ * @returns its tensors and metadata
+ * @throws {SaikiError} `loadCheckpoint: no checkpoint at <path>` when the file does not
+ *   exist; `<path>: <problem>` for a malformed file (see {@linkcode decodeSafetensors})
+ * @example
+ * ```ts
+ * import { loadCheckpoint } from "./checkpoint.ts";
+ * try {
+ *   await loadCheckpoint("no/such/checkpoint.safetensors");
+ * } catch (e) {
+ *   console.assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
+ * }
+ * ```
+ */
+export async function loadCheckpoint(path: string): Promise<SafetensorsContents> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) notFound(path);
+    cannotRead(path, e);
+  }
+  return decodeSafetensors(bytes, path);
+}
+
+/**
+ * Synchronous form of {@linkcode loadCheckpoint}.
+ *
+ * @param path the checkpoint file
+ * @returns its tensors and metadata
+ * @throws {SaikiError} as {@linkcode loadCheckpoint}
+ * @example
+ * ```ts
+ * import { loadCheckpointSync } from "./checkpoint.ts";
+ * try {
+ *   loadCheckpointSync("no/such/checkpoint.safetensors");
+ * } catch (e) {
+ *   console.assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
+ * }
+ * ```
+ */
+export function loadCheckpointSync(path: string): SafetensorsContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) notFound(path);
+    cannotRead(path, e);
+  }
+  return decodeSafetensors(bytes, path);
+}
