@@ -8,12 +8,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng, TimeAffine } from "./mod.ts";
  * const rng = new Rng(0);
  * const affine = new TimeAffine(rng.randn([4, 3], 0.5), rng.randn([3]));
  * const out = affine.forward(rng.randn([2, 5, 4])); // xs: (N=2, T=5, D=4) → (2, 5, 3)
  * const dxs = affine.backward(out); // dout → dxs: (2, 5, 4), grads in affine.grads
- * console.assert(dxs.shape.join() === "2,5,4");
+ * assert(dxs.shape.join() === "2,5,4");
  * ```
  *
  * @module

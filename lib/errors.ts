@@ -10,11 +10,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SaikiError } from "./errors.ts";
  * try {
  *   throw new SaikiError("Op.forward: x is bad");
  * } catch (e) {
- *   console.assert(e instanceof SaikiError);
+ *   assert(e instanceof SaikiError);
  * }
  * ```
  */
@@ -34,8 +35,9 @@ export class SaikiError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatShape } from "./errors.ts";
- * console.assert(formatShape([2, 3]) === "[2,3]");
+ * assert(formatShape([2, 3]) === "[2,3]");
  * ```
  */
 export function formatShape(shape: readonly (number | string)[]): string {
@@ -56,9 +58,10 @@ export type Dim = number | string;
  * @returns `dims`, with the pattern's symbols bound
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expectShape } from "./errors.ts";
  * const dims = expectShape("TimeAffine.forward", "x", [2, 3, 4], ["N", "T", 4]);
- * console.assert(dims.N === 2 && dims.T === 3);
+ * assert(dims.N === 2 && dims.T === 3);
  * ```
  */
 export function expectShape(

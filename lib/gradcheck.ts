@@ -52,9 +52,10 @@ export interface GradCheckResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dot } from "./gradcheck.ts";
  * import { tensor } from "./tensor.ts";
- * console.assert(dot(tensor([1, 2]), tensor([3, 4])) === 11);
+ * assert(dot(tensor([1, 2]), tensor([3, 4])) === 11);
  * ```
  */
 export function dot(a: Tensor, b: Tensor): number {
@@ -76,6 +77,7 @@ export function dot(a: Tensor, b: Tensor): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dot, gradCheck } from "./gradcheck.ts";
  * import { Affine } from "./layers/affine.ts";
  * import { Rng } from "./random.ts";
@@ -90,7 +92,7 @@ export function dot(a: Tensor, b: Tensor): number {
  *   { name: "W", value: layer.params[0], grad: layer.grads[0] },
  *   { name: "b", value: layer.params[1], grad: layer.grads[1] },
  * ]);
- * console.assert(report.every((r) => r.maxRelError < 1e-2));
+ * assert(report.every((r) => r.maxRelError < 1e-2));
  * ```
  */
 export function gradCheck(

@@ -325,12 +325,13 @@ function gemmDot(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsKernels } from "./kernels.ts";
  * // (2×3)·(3×2): C = A·B
  * const a = new Float32Array([1, 2, 3, 4, 5, 6]), b = new Float32Array([1, 0, 0, 1, 1, 1]);
  * const c = new Float32Array(4);
  * jsKernels.gemm(false, false, 2, 2, 3, a, 0, 3, b, 0, 2, c, 0, 2, false);
- * console.assert(c.join() === "4,5,10,11");
+ * assert(c.join() === "4,5,10,11");
  * ```
  */
 export const jsKernels: Kernels = {
@@ -534,8 +535,9 @@ let current: Kernels = jsKernels;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getKernels } from "./kernels.ts";
- * console.assert(typeof getKernels().gemm === "function");
+ * assert(typeof getKernels().gemm === "function");
  * ```
  */
 export function getKernels(): Kernels {

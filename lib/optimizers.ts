@@ -19,12 +19,13 @@ import { Tensor, zeros } from "./tensor.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOptimizer, type Optimizer } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const opt: Optimizer = createOptimizer("momentum", { lr: 0.1 });
  * const w = tensor([1, 2]);
  * opt.update([w], [tensor([1, 1])]);
- * console.assert(Object.keys(opt.stateTensors()).join() === "v.0");
+ * assert(Object.keys(opt.stateTensors()).join() === "v.0");
  * opt.lr /= 4; // the learning rate may change between updates
  * ```
  */
@@ -57,9 +58,10 @@ export interface Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { OptimizerName } from "./optimizers.ts";
  * const name: OptimizerName = "adam";
- * console.assert(name === "adam");
+ * assert(name === "adam");
  * ```
  */
 export type OptimizerName = "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam";
@@ -69,8 +71,9 @@ export type OptimizerName = "sgd" | "momentum" | "nesterov" | "adagrad" | "rmspr
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OPTIMIZER_NAMES } from "./optimizers.ts";
- * console.assert(OPTIMIZER_NAMES.includes("rmsprop"));
+ * assert(OPTIMIZER_NAMES.includes("rmsprop"));
  * ```
  */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze([
@@ -227,11 +230,12 @@ function checkMetaKeys(where: string, meta: Record<string, number>, keys: readon
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SGD } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([1, 2]);
  * new SGD(0.5).update([w], [tensor([2, -2])]);
- * console.assert(w.data.join() === "0,3");
+ * assert(w.data.join() === "0,3");
  * ```
  */
 export class SGD implements Optimizer {
@@ -278,13 +282,14 @@ export class SGD implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Momentum } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([0]);
  * const opt = new Momentum(1, 0.5);
  * opt.update([w], [tensor([1])]); // v = -1
  * opt.update([w], [tensor([1])]); // v = 0.5 * -1 - 1 = -1.5
- * console.assert(w.data[0] === -2.5);
+ * assert(w.data[0] === -2.5);
  * ```
  */
 export class Momentum implements Optimizer {
@@ -340,11 +345,12 @@ export class Momentum implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Nesterov } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([0]);
  * new Nesterov(1, 0.5).update([w], [tensor([1])]); // v = -1; p = 0.25 * -1 - 1.5 * 1
- * console.assert(w.data[0] === -1.75);
+ * assert(w.data[0] === -1.75);
  * ```
  */
 export class Nesterov implements Optimizer {
@@ -399,11 +405,12 @@ export class Nesterov implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AdaGrad } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([1]);
  * new AdaGrad(0.5).update([w], [tensor([4])]); // h = 16; p -= 0.5 * 4 / 4
- * console.assert(Math.abs(w.data[0] - 0.5) < 1e-6);
+ * assert(Math.abs(w.data[0] - 0.5) < 1e-6);
  * ```
  */
 export class AdaGrad implements Optimizer {
@@ -456,11 +463,12 @@ export class AdaGrad implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RMSprop } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([1]);
  * new RMSprop(0.1, 0.75).update([w], [tensor([2])]); // h = 0.25 * 4 = 1; p -= 0.1 * 2 / 1
- * console.assert(Math.abs(w.data[0] - 0.8) < 1e-6);
+ * assert(Math.abs(w.data[0] - 0.8) < 1e-6);
  * ```
  */
 export class RMSprop implements Optimizer {
@@ -521,13 +529,14 @@ export class RMSprop implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Adam } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const w = tensor([1]);
  * const opt = new Adam(0.1);
  * opt.update([w], [tensor([3])]); // the first step moves by about lr
- * console.assert(Math.abs(w.data[0] - 0.9) < 1e-5);
- * console.assert(opt.stateMeta().iter === 1);
+ * assert(Math.abs(w.data[0] - 0.9) < 1e-5);
+ * assert(opt.stateMeta().iter === 1);
  * ```
  */
 export class Adam implements Optimizer {
@@ -610,9 +619,10 @@ export class Adam implements Optimizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOptimizer, type OptimizerOptions, RMSprop } from "./optimizers.ts";
  * const options: OptimizerOptions = { lr: 0.02, decayRate: 0.9 };
- * console.assert((createOptimizer("rmsprop", options) as RMSprop).decayRate === 0.9);
+ * assert((createOptimizer("rmsprop", options) as RMSprop).decayRate === 0.9);
  * ```
  */
 export interface OptimizerOptions {
@@ -633,10 +643,11 @@ export interface OptimizerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOptimizer } from "./optimizers.ts";
  * const opt = createOptimizer("adam", { lr: 0.01 });
- * console.assert(opt.name === "adam" && opt.lr === 0.01);
- * console.assert(createOptimizer("SGD", {}).lr === 0.01);
+ * assert(opt.name === "adam" && opt.lr === 0.01);
+ * assert(createOptimizer("SGD", {}).lr === 0.01);
  * ```
  */
 export function createOptimizer(name: string, options: OptimizerOptions = {}): Optimizer {
@@ -669,12 +680,13 @@ export function createOptimizer(name: string, options: OptimizerOptions = {}): O
  * @returns the global norm before clipping
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clipGrads } from "./optimizers.ts";
  * import { tensor } from "./tensor.ts";
  * const g = tensor([3, 4]);
- * console.assert(clipGrads([g], Infinity) === 5 && g.data[0] === 3);
+ * assert(clipGrads([g], Infinity) === 5 && g.data[0] === 3);
  * clipGrads([g], 1); // norm 5 → about 1
- * console.assert(Math.abs(g.data[0] - 0.6) < 1e-6 && Math.abs(g.data[1] - 0.8) < 1e-6);
+ * assert(Math.abs(g.data[0] - 0.6) < 1e-6 && Math.abs(g.data[1] - 0.8) < 1e-6);
  * ```
  */
 export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {

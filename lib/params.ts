@@ -36,12 +36,13 @@ export function packLayout(tensors: readonly Tensor[]): { offsets: number[]; len
  * @returns the buffer holding every value
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packParams } from "./params.ts";
  * import { tensor } from "./tensor.ts";
  * const W = tensor([[1, 2], [3, 4]]), b = tensor([5, 6]);
  * const flat = packParams([W, b, W]);
- * console.assert(W.data.buffer === flat.buffer && b.data.buffer === flat.buffer);
- * console.assert(b.data[1] === 6);
+ * assert(W.data.buffer === flat.buffer && b.data.buffer === flat.buffer);
+ * assert(b.data[1] === 6);
  * ```
  */
 export function packParams(
@@ -65,13 +66,14 @@ export function packParams(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { attachParams, packParams } from "./params.ts";
  * import { zeros } from "./tensor.ts";
  * const a = [zeros([2, 2]), zeros([3])], b = [zeros([2, 2]), zeros([3])];
  * const flat = packParams(a);
  * attachParams(b, flat); // b now reads and writes the same memory as a
  * a[1].data[0] = 7;
- * console.assert(b[1].data[0] === 7);
+ * assert(b[1].data[0] === 7);
  * ```
  */
 export function attachParams(tensors: readonly Tensor[], buffer: Float32Array, copy = false): void {
@@ -96,11 +98,12 @@ export function attachParams(tensors: readonly Tensor[], buffer: Float32Array, c
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { removeDuplicate } from "./params.ts";
  * import { tensor } from "./tensor.ts";
  * const E = tensor([1, 2]), b = tensor([0]);
  * const { params, grads } = removeDuplicate([E, b, E], [tensor([1, 1]), tensor([3]), tensor([2, 2])]);
- * console.assert(params.length === 2 && grads[0].data.join() === "3,3");
+ * assert(params.length === 2 && grads[0].data.join() === "3,3");
  * ```
  */
 export function removeDuplicate(

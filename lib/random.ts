@@ -14,11 +14,12 @@ import { type Tensor, zeros } from "./tensor.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./random.ts";
  * const a = new Rng(42), b = new Rng(42);
- * console.assert(a.uniform() === b.uniform());
+ * assert(a.uniform() === b.uniform());
  * const w = a.randn([3, 4], 0.01); // N(0, 0.01²) weights, shape (3, 4)
- * console.assert(w.size === 12);
+ * assert(w.size === 12);
  * ```
  */
 export class Rng {

@@ -84,6 +84,7 @@ function show(value: unknown): string {
  *   metadata value
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
  * import { IntTensor, tensor } from "./tensor.ts";
  * const bytes = encodeSafetensors(
@@ -91,8 +92,8 @@ function show(value: unknown): string {
  *   { note: "hello" },
  * );
  * const back = decodeSafetensors(bytes);
- * console.assert(back.tensors.W.shape.join() === "2,2" && back.tensors.ids.data[2] === 7);
- * console.assert(back.metadata.note === "hello");
+ * assert(back.tensors.W.shape.join() === "2,2" && back.tensors.ids.data[2] === 7);
+ * assert(back.metadata.note === "hello");
  * ```
  */
 export function encodeSafetensors(
@@ -187,6 +188,7 @@ interface Entry {
  * @throws {SaikiError} naming the first problem found
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSafetensors } from "./safetensors.ts";
  * import { Tensor } from "./tensor.ts";
  * const json = '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
@@ -198,7 +200,7 @@ interface Entry {
  * view.setFloat32(8 + header.length, 1.5, true);
  * view.setFloat32(12 + header.length, -2, true);
  * const { tensors } = decodeSafetensors(bytes);
- * console.assert(tensors.x instanceof Tensor && tensors.x.data.join() === "1.5,-2");
+ * assert(tensors.x instanceof Tensor && tensors.x.data.join() === "1.5,-2");
  * ```
  */
 export function decodeSafetensors(

@@ -98,10 +98,11 @@ function toNested(data: ArrayLike<number>, shape: readonly number[]): NestedArra
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Tensor } from "./tensor.ts";
  * const x = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
- * console.assert(x.row(1).data[0] === 4);
- * console.assert(x.reshape([3, 2]).shape[0] === 3);
+ * assert(x.row(1).data[0] === 4);
+ * assert(x.reshape([3, 2]).shape[0] === 3);
  * ```
  */
 export class Tensor {
@@ -183,9 +184,10 @@ export class Tensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IntTensor } from "./tensor.ts";
  * const ids = IntTensor.from([[0, 2], [1, 1]]);
- * console.assert(ids.shape.join() === "2,2" && ids.data[1] === 2);
+ * assert(ids.shape.join() === "2,2" && ids.data[1] === 2);
  * ```
  */
 export class IntTensor {
@@ -232,8 +234,9 @@ export class IntTensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { zeros } from "./tensor.ts";
- * console.assert(zeros([2, 3]).size === 6);
+ * assert(zeros([2, 3]).size === 6);
  * ```
  */
 export function zeros(shape: readonly number[]): Tensor {
@@ -245,10 +248,11 @@ export function zeros(shape: readonly number[]): Tensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tensor } from "./tensor.ts";
  * const a = tensor([[1, 2], [3, 4]]);
  * const b = tensor([1, 2, 3, 4], [2, 2]);
- * console.assert(a.shape.join() === b.shape.join());
+ * assert(a.shape.join() === b.shape.join());
  * ```
  */
 export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly number[]): Tensor {
@@ -266,9 +270,10 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromJSON, IntTensor } from "./tensor.ts";
  * const ids = fromJSON({ shape: [2], data: [3, 1], dtype: "int32" });
- * console.assert(ids instanceof IntTensor);
+ * assert(ids instanceof IntTensor);
  * ```
  */
 export function fromJSON(json: ArrayJSON): Tensor | IntTensor {

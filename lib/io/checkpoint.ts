@@ -38,6 +38,7 @@ function randomSuffix(): string {
  * @throws {SaikiError} `saveCheckpoint: cannot write <path>: <reason>`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
  * import { tensor } from "../tensor.ts";
  * // tests/.tmp is the scratch folder `deno task test` may write in
@@ -45,7 +46,7 @@ function randomSuffix(): string {
  * const dir = await Deno.makeTempDir({ dir: "tests/.tmp" });
  * saveCheckpoint(`${dir}/model.safetensors`, { W: tensor([[1, 2]]) }, { step: "10" });
  * const { tensors, metadata } = await loadCheckpoint(`${dir}/model.safetensors`);
- * console.assert(tensors.W.data[1] === 2 && metadata.step === "10");
+ * assert(tensors.W.data[1] === 2 && metadata.step === "10");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -118,11 +119,12 @@ function cannotRead(path: string, e: unknown): never {
  *   exist; `<path>: <problem>` for a malformed file (see {@linkcode decodeSafetensors})
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCheckpoint } from "./checkpoint.ts";
  * try {
  *   await loadCheckpoint("no/such/checkpoint.safetensors");
  * } catch (e) {
- *   console.assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
+ *   assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
  * }
  * ```
  */
@@ -145,11 +147,12 @@ export async function loadCheckpoint(path: string): Promise<SafetensorsContents>
  * @throws {SaikiError} as {@linkcode loadCheckpoint}
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCheckpointSync } from "./checkpoint.ts";
  * try {
  *   loadCheckpointSync("no/such/checkpoint.safetensors");
  * } catch (e) {
- *   console.assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
+ *   assert((e as Error).message.endsWith("no checkpoint at no/such/checkpoint.safetensors"));
  * }
  * ```
  */

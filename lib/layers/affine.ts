@@ -14,13 +14,14 @@ import { type Layer, noForward, reuse } from "./layer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Affine } from "./affine.ts";
  * import { tensor } from "../tensor.ts";
  * const layer = new Affine(tensor([[1, 0, 2], [0, 1, 3]]), tensor([0, 0, 1]));
  * const out = layer.forward(tensor([[1, 1]])); // (1, 2)·(2, 3) + b
- * console.assert(out.data.join() === "1,1,6");
+ * assert(out.data.join() === "1,1,6");
  * const dx = layer.backward(tensor([[1, 1, 1]]));
- * console.assert(dx.data.join() === "3,4");
+ * assert(dx.data.join() === "3,4");
  * ```
  */
 export class Affine implements Layer {
@@ -89,14 +90,15 @@ export interface TimeAffineOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeAffine } from "./affine.ts";
  * import { zeros } from "../tensor.ts";
  * const layer = new TimeAffine(zeros([4, 9]), zeros([9]));
  * const out = layer.forward(zeros([2, 3, 4])); // xs: (N=2, T=3, D=4)
- * console.assert(out.shape.join() === "2,3,9");
+ * assert(out.shape.join() === "2,3,9");
  * // Tied to an embedding matrix E (V=9, D=4): out = xs·Eᵀ + b
  * const tied = new TimeAffine(zeros([9, 4]), zeros([9]), { transposed: true });
- * console.assert(tied.forward(zeros([2, 3, 4])).shape.join() === "2,3,9");
+ * assert(tied.forward(zeros([2, 3, 4])).shape.join() === "2,3,9");
  * ```
  */
 export class TimeAffine implements Layer {

@@ -19,13 +19,14 @@ import { checkRnnParams, shiftStates } from "./rnn.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GRU } from "./gru.ts";
  * import { zeros } from "../tensor.ts";
  * const cell = new GRU(zeros([4, 15]), zeros([5, 15]), zeros([15])); // D=4, H=5
  * const h = cell.forward(zeros([3, 4]), zeros([3, 5]));
  * const [dx, dhPrev] = cell.backward(zeros([3, 5]));
- * console.assert(h.shape.join() === "3,5" && dx.shape.join() === "3,4");
- * console.assert(dhPrev.shape.join() === "3,5");
+ * assert(h.shape.join() === "3,5" && dx.shape.join() === "3,4");
+ * assert(dhPrev.shape.join() === "3,5");
  * ```
  */
 export class GRU implements Layer {
@@ -204,13 +205,14 @@ function gruStepBackward(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeGRU } from "./gru.ts";
  * import { Rng } from "../random.ts";
  * const rng = new Rng(1);
  * const layer = new TimeGRU(rng.randn([4, 15], 0.5), rng.randn([5, 15], 0.5), rng.randn([15]));
  * const hs = layer.forward(rng.randn([2, 3, 4])); // xs: (N=2, T=3, D=4) → hs: (N, T, H=5)
- * console.assert(layer.backward(rng.randn([2, 3, 5])).shape.join() === "2,3,4");
- * console.assert(hs.shape.join() === "2,3,5");
+ * assert(layer.backward(rng.randn([2, 3, 5])).shape.join() === "2,3,4");
+ * assert(hs.shape.join() === "2,3,5");
  * ```
  */
 export class TimeGRU implements Layer {

@@ -29,9 +29,10 @@ export interface Layer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reuse } from "./layer.ts";
  * const a = reuse(undefined, [2, 3]);
- * console.assert(reuse(a, [2, 3]) === a && reuse(a, [3, 2]) !== a);
+ * assert(reuse(a, [2, 3]) === a && reuse(a, [3, 2]) !== a);
  * ```
  */
 export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Tensor {
@@ -48,10 +49,11 @@ export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Ten
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noForward } from "./layer.ts";
  * let message = "";
  * try { noForward("Affine.backward"); } catch (e) { message = (e as Error).message; }
- * console.assert(message.includes("forward"));
+ * assert(message.includes("forward"));
  * ```
  */
 export function noForward(where: string): never {
@@ -68,12 +70,13 @@ export function noForward(where: string): never {
  * @returns `buffer` (or a new `(N, H)` tensor when it has another shape), filled
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initialState } from "./layer.ts";
  * import { tensor } from "../tensor.ts";
  * const h = initialState("TimeRNN.forward", "h", true, tensor([[1, 2]]), 1, 2, undefined);
- * console.assert(h.data.join() === "1,2");
+ * assert(h.data.join() === "1,2");
  * const h0 = initialState("TimeRNN.forward", "h", false, tensor([[1, 2]]), 1, 2, h);
- * console.assert(h0 === h && h0.data.join() === "0,0");
+ * assert(h0 === h && h0.data.join() === "0,0");
  * ```
  */
 export function initialState(

@@ -18,13 +18,14 @@ import { checkRnnParams, shiftStates } from "./rnn.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LSTM } from "./lstm.ts";
  * import { zeros } from "../tensor.ts";
  * const cell = new LSTM(zeros([4, 20]), zeros([5, 20]), zeros([20])); // D=4, H=5
  * const [h, c] = cell.forward(zeros([3, 4]), zeros([3, 5]), zeros([3, 5]));
- * console.assert(h.data[0] === 0 && c.data[0] === 0);
+ * assert(h.data[0] === 0 && c.data[0] === 0);
  * const [dx, dhPrev, dcPrev] = cell.backward(zeros([3, 5]), zeros([3, 5]));
- * console.assert(dx.shape.join() === "3,4" && dhPrev.shape.join() === dcPrev.shape.join());
+ * assert(dx.shape.join() === "3,4" && dhPrev.shape.join() === dcPrev.shape.join());
  * ```
  */
 export class LSTM implements Layer {
@@ -126,13 +127,14 @@ export class LSTM implements Layer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeLSTM } from "./lstm.ts";
  * import { Rng } from "../random.ts";
  * const rng = new Rng(1);
  * const layer = new TimeLSTM(rng.randn([4, 20], 0.5), rng.randn([5, 20], 0.5), rng.randn([20]));
  * const hs = layer.forward(rng.randn([2, 3, 4])); // xs: (N=2, T=3, D=4) → hs: (N, T, H=5)
  * const dxs = layer.backward(rng.randn([2, 3, 5]));
- * console.assert(hs.shape.join() === "2,3,5" && dxs.shape.join() === "2,3,4");
+ * assert(hs.shape.join() === "2,3,5" && dxs.shape.join() === "2,3,4");
  * ```
  */
 export class TimeLSTM implements Layer {
@@ -271,13 +273,14 @@ export class TimeLSTM implements Layer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeBiLSTM } from "./lstm.ts";
  * import { zeros } from "../tensor.ts";
  * const p = () => [zeros([4, 20]), zeros([5, 20]), zeros([20])] as const;
  * const layer = new TimeBiLSTM(...p(), ...p());
  * const out = layer.forward(zeros([2, 3, 4])); // (N, T, 2H)
- * console.assert(out.shape.join() === "2,3,10");
- * console.assert(layer.backward(zeros([2, 3, 10])).shape.join() === "2,3,4");
+ * assert(out.shape.join() === "2,3,10");
+ * assert(layer.backward(zeros([2, 3, 10])).shape.join() === "2,3,4");
  * ```
  */
 export class TimeBiLSTM implements Layer {

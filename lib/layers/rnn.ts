@@ -15,13 +15,14 @@ import { initialState, type Layer, noForward, reuse } from "./layer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RNN } from "./rnn.ts";
  * import { zeros } from "../tensor.ts";
  * const cell = new RNN(zeros([4, 5]), zeros([5, 5]), zeros([5]));
  * const hNext = cell.forward(zeros([3, 4]), zeros([3, 5])); // x: (N=3, D=4), hPrev: (N, H=5)
  * const [dx, dhPrev] = cell.backward(zeros([3, 5]));
- * console.assert(hNext.shape.join() === "3,5" && dx.shape.join() === "3,4");
- * console.assert(dhPrev.shape.join() === "3,5");
+ * assert(hNext.shape.join() === "3,5" && dx.shape.join() === "3,4");
+ * assert(dhPrev.shape.join() === "3,5");
  * ```
  */
 export class RNN implements Layer {
@@ -123,14 +124,15 @@ export function checkRnnParams(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeRNN } from "./rnn.ts";
  * import { Rng } from "../random.ts";
  * const rng = new Rng(1);
  * const layer = new TimeRNN(rng.randn([4, 5], 0.5), rng.randn([5, 5], 0.5), rng.randn([5]), true);
  * const hs = layer.forward(rng.randn([2, 3, 4])); // xs: (N=2, T=3, D=4) → hs: (N, T, H=5)
  * const dxs = layer.backward(rng.randn([2, 3, 5]));
- * console.assert(hs.shape.join() === "2,3,5" && dxs.shape.join() === "2,3,4");
- * console.assert(layer.h!.shape.join() === "2,5"); // kept for the next forward
+ * assert(hs.shape.join() === "2,3,5" && dxs.shape.join() === "2,3,4");
+ * assert(layer.h!.shape.join() === "2,5"); // kept for the next forward
  * ```
  */
 export class TimeRNN implements Layer {

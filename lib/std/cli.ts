@@ -44,12 +44,13 @@ export type Flags = Record<string, string | number | boolean | undefined> & { _:
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlags } from "./cli.ts";
  * const flags = parseFlags(["--lr", "0.5", "--no-tie"], {
  *   lr: { type: "number", help: "learning rate", default: 20 },
  *   tie: { type: "boolean", help: "tie weights", default: true },
  * });
- * console.assert(flags.lr === 0.5 && flags.tie === false);
+ * assert(flags.lr === 0.5 && flags.tie === false);
  * ```
  */
 export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Flags {
@@ -101,9 +102,10 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { helpText } from "./cli.ts";
  * const text = helpText("deno task train [flags]", { lr: { type: "number", help: "learning rate", default: 20 } });
- * console.assert(text.includes("--lr") && text.includes("20"));
+ * assert(text.includes("--lr") && text.includes("20"));
  * ```
  */
 export function helpText(usage: string, specs: Record<string, FlagSpec>): string {

@@ -13,8 +13,9 @@ import { fileURLToPath } from "node:url";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { join } from "./path.ts";
- * console.assert(join("a", "b") === "a/b" || join("a", "b") === "a\\b");
+ * assert(join("a", "b") === "a/b" || join("a", "b") === "a\\b");
  * ```
  */
 export function join(...parts: string[]): string {
@@ -26,8 +27,9 @@ export function join(...parts: string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolve } from "./path.ts";
- * console.assert(resolve("/a", "b").endsWith("b"));
+ * assert(resolve("/a", "b").endsWith("b"));
  * ```
  */
 export function resolve(...parts: string[]): string {
@@ -39,8 +41,9 @@ export function resolve(...parts: string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dirname } from "./path.ts";
- * console.assert(dirname("/a/b.txt") === "/a");
+ * assert(dirname("/a/b.txt") === "/a");
  * ```
  */
 export function dirname(p: string): string {
@@ -52,8 +55,9 @@ export function dirname(p: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { basename } from "./path.ts";
- * console.assert(basename("/a/b.txt") === "b.txt");
+ * assert(basename("/a/b.txt") === "b.txt");
  * ```
  */
 export function basename(p: string): string {
@@ -65,8 +69,9 @@ export function basename(p: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromFileUrl } from "./path.ts";
- * console.assert(fromFileUrl("file:///tmp/x.json") === "/tmp/x.json");
+ * assert(fromFileUrl("file:///tmp/x.json") === "/tmp/x.json");
  * ```
  */
 export function fromFileUrl(url: string | URL): string {
