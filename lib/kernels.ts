@@ -210,6 +210,41 @@ export interface Kernels {
     dhPrev: Float32Array,
     dhPrevOff: number,
   ): void;
+  /**
+   * Row-wise softmax of `rows` rows of width `cols` (contiguous), `y` may alias `x`; then
+   * `Σ_r −log p_r[labels[r]]` over rows whose label is not `ignore`, returned in float64. With
+   * `eps = 0` each term is computed as `log Σ exp(x − max) − (x_t − max)` (no underflow to
+   * `log 0`); with `eps > 0` as the reference's `−log(y_t + eps)`.
+   */
+  softmaxCrossEntropy(
+    rows: number,
+    cols: number,
+    x: Float32Array,
+    xOff: number,
+    labels: Int32Array,
+    labelsOff: number,
+    ignore: number,
+    eps: number,
+    y: Float32Array,
+    yOff: number,
+  ): number;
+
+  /**
+   * Gradient of the mean cross-entropy: `dx_r = scale·(y_r − onehot(labels[r]))`, and zero for
+   * rows labelled `ignore`. `dx` may alias `y`.
+   */
+  softmaxCrossEntropyBackward(
+    rows: number,
+    cols: number,
+    y: Float32Array,
+    yOff: number,
+    labels: Int32Array,
+    labelsOff: number,
+    ignore: number,
+    scale: number,
+    dx: Float32Array,
+    dxOff: number,
+  ): void;
 }
 
 /** Columns of `C` computed per pass over `A` (a `k × 128` panel of B is ≤ 512 KB for k ≤ 1000). */
@@ -524,6 +559,40 @@ export const jsKernels: Kernels = {
         dhPrev[dhPrevOff + s + j] += rr * d;
         dGates[dg + h + j] = d * hPrev[hPrevOff + s + j] * rr * (1 - rr);
       }
+    }
+  },
+  softmaxCrossEntropy(rows, cols, x, xOff, labels, labelsOff, ignore, eps, y, yOff) {
+    let loss = 0;
+    for (let r = 0; r < rows; r++) {
+      const xo = xOff + r * cols, yo = yOff + r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[xo + j] > max) max = x[xo + j];
+      const t = labels[labelsOff + r];
+      const xt = t === ignore ? 0 : x[xo + t]; // read before y overwrites an aliased x
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(x[xo + j] - max);
+        y[yo + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < cols; j++) y[yo + j] *= inv;
+      if (t === ignore) continue;
+      loss += eps > 0 ? -Math.log(y[yo + t] + eps) : Math.log(sum) - (xt - max);
+    }
+    return loss;
+  },
+
+  softmaxCrossEntropyBackward(rows, cols, y, yOff, labels, labelsOff, ignore, scale, dx, dxOff) {
+    for (let r = 0; r < rows; r++) {
+      const yo = yOff + r * cols, dxo = dxOff + r * cols;
+      const t = labels[labelsOff + r];
+      if (t === ignore) {
+        dx.fill(0, dxo, dxo + cols);
+        continue;
+      }
+      for (let j = 0; j < cols; j++) dx[dxo + j] = y[yo + j] * scale;
+      dx[dxo + t] -= scale;
     }
   },
 };

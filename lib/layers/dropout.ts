@@ -1,0 +1,172 @@
+/**
+ * Dropout: `Dropout` as the reference's `layers.py` (scales at test time) and `TimeDropout` as
+ * its `time_layers.py` (inverted: scales at training time).
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import { Rng } from "../random.ts";
+import type { Tensor } from "../tensor.ts";
+import { type Layer, noForward, reuse } from "./layer.ts";
+
+/** Options of the dropout layers. */
+export interface DropoutOptions {
+  /** Generator of the masks (default `new Rng(0)`): share one to make a whole model reproducible. */
+  rng?: Rng;
+}
+
+function checkRatio(where: string, ratio: number): number {
+  if (!(ratio >= 0 && ratio < 1)) {
+    throw new SaikiError(`${where}: dropout ratio is ${ratio}, expected a number in [0, 1)`);
+  }
+  return ratio;
+}
+
+/** Draws `mask[i] = keep` with probability `1 − ratio`, else 0; returns `out = x ⊙ mask`. */
+function drop(x: Tensor, mask: Tensor, out: Tensor, ratio: number, keep: number, rng: Rng) {
+  const m = mask.data, xd = x.data, o = out.data;
+  for (let i = 0; i < m.length; i++) {
+    m[i] = rng.uniform() > ratio ? keep : 0;
+    o[i] = xd[i] * m[i];
+  }
+}
+
+/**
+ * The reference's `Dropout`: in training `out = x ⊙ mask` with `mask ~ (rand > ratio)`; at
+ * test time `out = x·(1 − ratio)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dropout } from "./dropout.ts";
+ * import { tensor } from "../tensor.ts";
+ * const layer = new Dropout(0.5);
+ * const out = layer.forward(tensor([1, 2, 3, 4]));
+ * assert(out.data.every((v, i) => v === 0 || v === i + 1));
+ * assert.deepEqual(Array.from(layer.forward(tensor([2, 4]), false).data), [1, 2]);
+ * ```
+ */
+export class Dropout implements Layer {
+  /** No parameters. */
+  readonly params: Tensor[] = [];
+  /** No gradients. */
+  readonly grads: Tensor[] = [];
+  /** Fraction of values dropped. */
+  readonly dropoutRatio: number;
+  /** Training mode: draw masks (default); else scale. */
+  trainFlg = true;
+  readonly #rng: Rng;
+  #mask?: Tensor;
+  #out?: Tensor;
+  #dx?: Tensor;
+  #trained = false;
+
+  /**
+   * A dropout layer dropping `dropoutRatio` of the values.
+   * @param dropoutRatio in `[0, 1)`
+   * @param options the mask generator
+   */
+  constructor(dropoutRatio = 0.5, options: DropoutOptions = {}) {
+    this.dropoutRatio = checkRatio("Dropout", dropoutRatio);
+    this.#rng = options.rng ?? new Rng(0);
+  }
+
+  /** x: any shape → out of the same shape; `trainFlg` overrides the layer's mode. */
+  forward(x: Tensor, trainFlg = this.trainFlg): Tensor {
+    const out = this.#out = reuse(this.#out, x.shape);
+    this.#trained = trainFlg;
+    if (trainFlg) {
+      const mask = this.#mask = reuse(this.#mask, x.shape);
+      drop(x, mask, out, this.dropoutRatio, 1, this.#rng);
+    } else {
+      const s = 1 - this.dropoutRatio;
+      for (let i = 0; i < x.size; i++) out.data[i] = x.data[i] * s;
+    }
+    return out;
+  }
+
+  /** dout → dx `= dout ⊙ mask` (or `dout·(1 − ratio)` after a test-mode forward). */
+  backward(dout: Tensor): Tensor {
+    const out = this.#out ?? noForward("Dropout.backward");
+    if (dout.shape.join() !== out.shape.join()) {
+      throw new SaikiError(
+        `Dropout.backward: dout has shape [${dout.shape}], expected [${out.shape}]`,
+      );
+    }
+    const dx = this.#dx = reuse(this.#dx, dout.shape);
+    const m = this.#mask?.data, s = 1 - this.dropoutRatio;
+    for (let i = 0; i < dout.size; i++) dx.data[i] = dout.data[i] * (this.#trained ? m![i] : s);
+    return dx;
+  }
+}
+
+/**
+ * The reference's `TimeDropout` (inverted dropout): in training
+ * `out = xs ⊙ mask / (1 − ratio)`; at test time `out = xs`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeDropout } from "./dropout.ts";
+ * import { Rng } from "../random.ts";
+ * import { tensor } from "../tensor.ts";
+ * const layer = new TimeDropout(0.5, { rng: new Rng(1) });
+ * const out = layer.forward(tensor([[[1, 1, 1, 1]]]));
+ * assert(out.data.every((v) => v === 0 || v === 2));
+ * layer.trainFlg = false;
+ * assert.deepEqual(Array.from(layer.forward(tensor([[[3]]])).data), [3]);
+ * ```
+ */
+export class TimeDropout implements Layer {
+  /** No parameters. */
+  readonly params: Tensor[] = [];
+  /** No gradients. */
+  readonly grads: Tensor[] = [];
+  /** Fraction of values dropped. */
+  readonly dropoutRatio: number;
+  /** Training mode: draw masks (default); else pass through. */
+  trainFlg = true;
+  readonly #rng: Rng;
+  #mask?: Tensor;
+  #out?: Tensor;
+  #dx?: Tensor;
+  #shape?: readonly number[];
+  #trained = false;
+
+  /**
+   * A dropout layer dropping `dropoutRatio` of the values.
+   * @param dropoutRatio in `[0, 1)`
+   * @param options the mask generator
+   */
+  constructor(dropoutRatio = 0.5, options: DropoutOptions = {}) {
+    this.dropoutRatio = checkRatio("TimeDropout", dropoutRatio);
+    this.#rng = options.rng ?? new Rng(0);
+  }
+
+  /** xs: `(N, T, D)` (any shape) → out of the same shape. */
+  forward(xs: Tensor): Tensor {
+    this.#trained = this.trainFlg;
+    this.#shape = xs.shape;
+    if (!this.trainFlg) return xs;
+    const out = this.#out = reuse(this.#out, xs.shape);
+    const mask = this.#mask = reuse(this.#mask, xs.shape);
+    drop(xs, mask, out, this.dropoutRatio, 1 / (1 - this.dropoutRatio), this.#rng);
+    return out;
+  }
+
+  /** dout → dx `= dout ⊙ mask` (or `dout` after a test-mode forward). */
+  backward(dout: Tensor): Tensor {
+    const shape = this.#shape ?? noForward("TimeDropout.backward");
+    if (dout.shape.join() !== shape.join()) {
+      throw new SaikiError(
+        `TimeDropout.backward: dout has shape [${dout.shape}], expected [${shape}]`,
+      );
+    }
+    if (!this.#trained) return dout;
+    const dx = this.#dx = reuse(this.#dx, dout.shape);
+    const m = this.#mask!.data;
+    for (let i = 0; i < dout.size; i++) dx.data[i] = dout.data[i] * m[i];
+    return dx;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Softmax and cross-entropy: `Softmax`, `SoftmaxWithLoss` for `(N, C)` scores and
+ * `TimeSoftmaxWithLoss` for `(N, T, V)` scores with an ignore label.
+ *
+ * @module
+ */
+
+import { expectIds, expectShape } from "../errors.ts";
+import { getKernels } from "../kernels.ts";
+import type { IntTensor, Tensor } from "../tensor.ts";
+import { type Layer, noForward, reuse } from "./layer.ts";
+
+/** One label equal to the ignore value −1: the fused kernel then computes a plain softmax. */
+const IGNORE_ONE = new Int32Array([-1]);
+
+/** One label equal to the ignore value −1: lets the fused kernel compute a plain softmax. */
+/**
+ * `y = softmax(x)` over the last axis (row maximum subtracted first, so large scores do not
+ * overflow).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Softmax } from "./softmax.ts";
+ * import { tensor } from "../tensor.ts";
+ * const layer = new Softmax();
+ * const y = layer.forward(tensor([[0, Math.log(3)], [1000, 1000]]));
+ * const close = (a: ArrayLike<number>, b: number[]) => b.every((v, i) => Math.abs(a[i] - v) < 1e-6);
+ * assert(close(y.data, [0.25, 0.75, 0.5, 0.5]));
+ * const dx = layer.backward(tensor([[1, 1], [2, 0]])); // y·(dout − Σ dout·y)
+ * assert(Math.abs(dx.data[0]) < 1e-7 && Math.abs(dx.data[2] - 0.5) < 1e-7);
+ * ```
+ */
+export class Softmax implements Layer {
+  /** No parameters. */
+  readonly params: Tensor[] = [];
+  /** No gradients. */
+  readonly grads: Tensor[] = [];
+  #y?: Tensor;
+  #dx?: Tensor;
+
+  /** x: `(N, C)` → y: `(N, C)`, each row summing to 1. */
+  forward(x: Tensor): Tensor {
+    const { N, C } = expectShape("Softmax.forward", "x", x.shape, ["N", "C"]);
+    const y = this.#y = reuse(this.#y, [N, C]);
+    const k = getKernels();
+    for (let r = 0; r < N; r++) {
+      k.softmaxCrossEntropy(1, C, x.data, r * C, IGNORE_ONE, 0, -1, 0, y.data, r * C);
+    }
+    return y;
+  }
+
+  /** dout: `(N, C)` → dx `= y ⊙ (dout − Σ_j dout_j y_j)`. */
+  backward(dout: Tensor): Tensor {
+    const y = this.#y ?? noForward("Softmax.backward");
+    const [N, C] = y.shape;
+    expectShape("Softmax.backward", "dout", dout.shape, [N, C]);
+    const dx = this.#dx = reuse(this.#dx, [N, C]);
+    for (let r = 0; r < N; r++) {
+      let s = 0;
+      for (let j = r * C; j < (r + 1) * C; j++) s += dout.data[j] * y.data[j];
+      for (let j = r * C; j < (r + 1) * C; j++) dx.data[j] = y.data[j] * (dout.data[j] - s);
+    }
+    return dx;
+  }
+}
+
+/**
+ * Softmax followed by the mean cross-entropy against integer labels, as the reference's
+ * `SoftmaxWithLoss`: `loss = −(1/N) Σ log(y[t] + 1e-7)`, `dx = (y − onehot(t))·dout/N`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SoftmaxWithLoss } from "./softmax.ts";
+ * import { IntTensor, tensor } from "../tensor.ts";
+ * const layer = new SoftmaxWithLoss();
+ * const loss = layer.forward(tensor([[0, 0], [0, 0]]), IntTensor.from([0, 1]));
+ * assert(Math.abs(loss - Math.log(2)) < 1e-6);
+ * assert.deepEqual(Array.from(layer.backward().data), [-0.25, 0.25, 0.25, -0.25]);
+ * ```
+ */
+export class SoftmaxWithLoss implements Layer {
+  /** No parameters. */
+  readonly params: Tensor[] = [];
+  /** No gradients. */
+  readonly grads: Tensor[] = [];
+  #y?: Tensor;
+  #t?: IntTensor;
+  #dx?: Tensor;
+
+  /** x: `(N, C)` scores, t: `(N)` labels in `[0, C)` → mean cross-entropy. */
+  forward(x: Tensor, t: IntTensor): number {
+    const dims = expectShape("SoftmaxWithLoss.forward", "x", x.shape, ["N", "C"]);
+    expectShape("SoftmaxWithLoss.forward", "t", t.shape, ["N"], dims);
+    const { N, C } = dims;
+    expectIds("SoftmaxWithLoss.forward", "t", t.data, C);
+    const y = this.#y = reuse(this.#y, [N, C]);
+    this.#t = t;
+    const sum = getKernels().softmaxCrossEntropy(N, C, x.data, 0, t.data, 0, -1, 1e-7, y.data, 0);
+    return sum / N;
+  }
+
+  /** dout (default 1) → dx: `(N, C)`. */
+  backward(dout = 1): Tensor {
+    const y = this.#y ?? noForward("SoftmaxWithLoss.backward");
+    const [N, C] = y.shape;
+    const dx = this.#dx = reuse(this.#dx, [N, C]);
+    getKernels().softmaxCrossEntropyBackward(
+      N,
+      C,
+      y.data,
+      0,
+      this.#t!.data,
+      0,
+      -1,
+      dout / N,
+      dx.data,
+      0,
+    );
+    return dx;
+  }
+}
+
+/**
+ * Softmax and mean cross-entropy at every timestep, as the reference's `TimeSoftmaxWithLoss`:
+ * positions labelled `ignoreLabel` (−1) add no loss, get zero gradient and are not counted in
+ * the mean. Softmax, loss and gradient are one fused pass per row (the `(N·T, V)` scores of a
+ * language model are its largest tensor).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeSoftmaxWithLoss } from "./softmax.ts";
+ * import { IntTensor, zeros } from "../tensor.ts";
+ * const layer = new TimeSoftmaxWithLoss();
+ * // (N=1, T=2, V=4) uniform scores; the second position is ignored
+ * const loss = layer.forward(zeros([1, 2, 4]), IntTensor.from([[3, -1]]));
+ * assert(Math.abs(loss - Math.log(4)) < 1e-6);
+ * const dxs = layer.backward();
+ * assert.deepEqual(Array.from(dxs.data), [0.25, 0.25, 0.25, -0.75, 0, 0, 0, 0]);
+ * ```
+ */
+export class TimeSoftmaxWithLoss implements Layer {
+  /** No parameters. */
+  readonly params: Tensor[] = [];
+  /** No gradients. */
+  readonly grads: Tensor[] = [];
+  /** Label whose positions are left out (the reference's `ignore_label`). */
+  readonly ignoreLabel: number;
+  #ys?: Tensor;
+  #ts?: IntTensor;
+  #count = 0;
+  #dxs?: Tensor;
+
+  /**
+   * A loss layer that skips positions labelled `ignoreLabel`.
+   * @param ignoreLabel label to leave out (default −1)
+   */
+  constructor(ignoreLabel = -1) {
+    this.ignoreLabel = ignoreLabel;
+  }
+
+  /**
+   * xs: `(N, T, V)` scores, ts: `(N, T)` labels in `[0, V)` or `ignoreLabel` → mean
+   * cross-entropy over the counted positions (0 when every position is ignored).
+   */
+  forward(xs: Tensor, ts: IntTensor): number {
+    const dims = expectShape("TimeSoftmaxWithLoss.forward", "xs", xs.shape, ["N", "T", "V"]);
+    expectShape("TimeSoftmaxWithLoss.forward", "ts", ts.shape, ["N", "T"], dims);
+    const { N, T, V } = dims;
+    const ignore = this.ignoreLabel;
+    expectIds("TimeSoftmaxWithLoss.forward", "ts", ts.data, V, ignore);
+    let count = 0;
+    for (let i = 0; i < ts.data.length; i++) if (ts.data[i] !== ignore) count++;
+    const ys = this.#ys = reuse(this.#ys, [N, T, V]);
+    this.#ts = ts;
+    this.#count = count;
+    const k = getKernels();
+    const sum = k.softmaxCrossEntropy(N * T, V, xs.data, 0, ts.data, 0, ignore, 0, ys.data, 0);
+    return count === 0 ? 0 : sum / count;
+  }
+
+  /** dout (default 1) → dxs: `(N, T, V)`. */
+  backward(dout = 1): Tensor {
+    const ys = this.#ys ?? noForward("TimeSoftmaxWithLoss.backward");
+    const [N, T, V] = ys.shape;
+    const dxs = this.#dxs = reuse(this.#dxs, [N, T, V]);
+    const scale = this.#count === 0 ? 0 : dout / this.#count;
+    getKernels().softmaxCrossEntropyBackward(
+      N * T,
+      V,
+      ys.data,
+      0,
+      this.#ts!.data,
+      0,
+      this.ignoreLabel,
+      scale,
+      dxs.data,
+      0,
+    );
+    return dxs;
+  }
+}
