@@ -1,0 +1,391 @@
+/**
+ * Recurrent language models: embedding → recurrent layers → affine → softmax loss.
+ *
+ * `SimpleRnnlm` (chapter 5), `Rnnlm` and `BetterRnnlm` (chapter 6) are the reference's three
+ * models; all three are configurations of {@linkcode LanguageModel}, which also builds other
+ * shapes (`cell: "gru"`, more layers) from the same parts.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import { TimeAffine } from "../layers/affine.ts";
+import { TimeDropout } from "../layers/dropout.ts";
+import { TimeEmbedding } from "../layers/embedding.ts";
+import { TimeGRU } from "../layers/gru.ts";
+import type { Layer } from "../layers/layer.ts";
+import { TimeLSTM } from "../layers/lstm.ts";
+import { TimeRNN } from "../layers/rnn.ts";
+import { TimeSoftmaxWithLoss } from "../layers/softmax.ts";
+import { packParams } from "../params.ts";
+import { Rng } from "../random.ts";
+import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
+
+/** The recurrent cell of a model. */
+export type CellKind = "rnn" | "lstm" | "gru";
+
+/** Gates per cell: the width of its packed weights is `gates · H`. */
+export const CELL_GATES: Readonly<Record<CellKind, number>> = { rnn: 1, lstm: 4, gru: 3 };
+
+/** Everything that fixes a model's shape. */
+export interface LanguageModelConfig {
+  /** Vocabulary size `V`. */
+  vocabSize: number;
+  /** Embedding size `D`. */
+  wordvecSize: number;
+  /** Hidden size `H` of every recurrent layer. */
+  hiddenSize: number;
+  /** Recurrent cell. */
+  cell: CellKind;
+  /** Number of stacked recurrent layers (1 or more). */
+  layers: number;
+  /** Dropout ratio after the embedding and after every recurrent layer (0: none). */
+  dropout: number;
+  /** Share the embedding matrix with the output layer (needs `wordvecSize === hiddenSize`). */
+  tieWeights: boolean;
+}
+
+type Recurrent = TimeRNN | TimeLSTM | TimeGRU;
+
+/** Checks a configuration and returns it complete; errors name the field. */
+export function checkConfig(config: LanguageModelConfig): LanguageModelConfig {
+  const { vocabSize, wordvecSize, hiddenSize, cell, layers, dropout, tieWeights } = config;
+  for (const [name, v] of Object.entries({ vocabSize, wordvecSize, hiddenSize, layers })) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new SaikiError(`LanguageModel: ${name} is ${v}, expected an integer >= 1`);
+    }
+  }
+  if (!(cell in CELL_GATES)) {
+    throw new SaikiError(`LanguageModel: cell is "${cell}", expected "rnn", "lstm" or "gru"`);
+  }
+  if (!(dropout >= 0 && dropout < 1)) {
+    throw new SaikiError(`LanguageModel: dropout is ${dropout}, expected a ratio in [0, 1)`);
+  }
+  if (tieWeights && wordvecSize !== hiddenSize) {
+    throw new SaikiError(
+      `LanguageModel: tieWeights needs wordvecSize == hiddenSize, got ${wordvecSize} and ${hiddenSize}`,
+    );
+  }
+  return { ...config };
+}
+
+/**
+ * The names and shapes of a configuration's parameters, in the reference's order
+ * (`embed_W`, then each recurrent layer's `Wx, Wh, b`, then `affine_W` unless tied, `affine_b`).
+ * Names follow the reference's variables: `rnn_Wx` / `lstm_Wx` for one layer, `lstm_Wx1`,
+ * `lstm_Wx2`, … for several.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { paramSpecs } from "./rnnlm.ts";
+ * const specs = paramSpecs({ vocabSize: 10, wordvecSize: 4, hiddenSize: 5, cell: "lstm",
+ *   layers: 1, dropout: 0, tieWeights: false });
+ * assert(specs.map((s) => s.name).join() ===
+ *   "embed_W,lstm_Wx,lstm_Wh,lstm_b,affine_W,affine_b");
+ * assert(specs[1].shape.join() === "4,20");
+ * ```
+ */
+export function paramSpecs(config: LanguageModelConfig): { name: string; shape: number[] }[] {
+  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers, tieWeights } = checkConfig(
+    config,
+  );
+  const G = CELL_GATES[cell] * H;
+  const specs = [{ name: "embed_W", shape: [V, D] }];
+  for (let l = 0; l < layers; l++) {
+    const suffix = layers === 1 ? "" : `${l + 1}`;
+    specs.push(
+      { name: `${cell}_Wx${suffix}`, shape: [l === 0 ? D : H, G] },
+      { name: `${cell}_Wh${suffix}`, shape: [H, G] },
+      { name: `${cell}_b${suffix}`, shape: [G] },
+    );
+  }
+  if (!tieWeights) specs.push({ name: "affine_W", shape: [H, V] });
+  specs.push({ name: "affine_b", shape: [V] });
+  return specs;
+}
+
+/**
+ * Initial parameters as the reference draws them: `embed_W ~ N(0, 0.01²)`, recurrent and
+ * output weights `~ N(0, 1/fan_in)` (`randn(·) / sqrt(fan_in)`), biases zero.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initParams } from "./rnnlm.ts";
+ * import { Rng } from "../random.ts";
+ * const params = initParams({ vocabSize: 10, wordvecSize: 4, hiddenSize: 4, cell: "rnn",
+ *   layers: 1, dropout: 0, tieWeights: false }, new Rng(0));
+ * assert(params.length === 6 && params[3].data.every((v) => v === 0));
+ * ```
+ */
+export function initParams(config: LanguageModelConfig, rng: Rng): Tensor[] {
+  return paramSpecs(config).map(({ name, shape }) => {
+    if (shape.length === 1) return zeros(shape);
+    const scale = name === "embed_W" ? 0.01 : 1 / Math.sqrt(shape[0]);
+    return rng.randn(shape, scale);
+  });
+}
+
+/** Options when building a model. */
+export interface LanguageModelOptions {
+  /** Initial parameters in {@linkcode paramSpecs} order (else drawn by {@linkcode initParams}). */
+  params?: Tensor[];
+  /** Generator for the initial parameters and the dropout masks (default `new Rng(0)`). */
+  rng?: Rng;
+}
+
+/**
+ * A recurrent language model: `TimeEmbedding → [TimeDropout] → (recurrent layer
+ * [→ TimeDropout]) × layers → TimeAffine → TimeSoftmaxWithLoss`, recurrent layers stateful
+ * (truncated BPTT), as in the reference.
+ *
+ * `params` and `grads` list every layer's tensors in order; with tied weights the embedding
+ * matrix appears twice in `params` (as in the reference), and {@linkcode removeDuplicate}
+ * sums the two gradients before an update.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LanguageModel } from "./rnnlm.ts";
+ * import { IntTensor } from "../tensor.ts";
+ * const model = new LanguageModel({ vocabSize: 10, wordvecSize: 8, hiddenSize: 8, cell: "gru",
+ *   layers: 2, dropout: 0.5, tieWeights: true });
+ * const xs = IntTensor.from([[1, 2, 3], [4, 5, 6]]), ts = IntTensor.from([[2, 3, 4], [5, 6, 7]]);
+ * const loss = model.forward(xs, ts); // mean cross-entropy over N·T = 6 words
+ * model.backward();
+ * assert(loss > 0 && model.grads.length === model.params.length);
+ * ```
+ */
+export class LanguageModel {
+  /** The model's shape. */
+  readonly config: LanguageModelConfig;
+  /** Layers in order, loss layer excluded. */
+  readonly layers: Layer[];
+  /** The softmax-with-loss layer. */
+  readonly lossLayer: TimeSoftmaxWithLoss;
+  /** The recurrent layers. */
+  readonly rnnLayers: Recurrent[];
+  /** The dropout layers. */
+  readonly dropLayers: TimeDropout[];
+  /** Every layer's parameters in order (a tied matrix appears twice). */
+  readonly params: Tensor[];
+  /** Every layer's gradients, matching `params`. */
+  readonly grads: Tensor[];
+  /** The distinct parameters' values, packed: each of `params` is a view into it. */
+  readonly paramBuffer: Float32Array;
+  /** The gradients, packed likewise. */
+  readonly gradBuffer: Float32Array;
+  /** Parameter names matching `params` (a tied matrix is named `embed_W` both times). */
+  readonly names: string[];
+
+  /** Builds the layers, from `options.params` or freshly initialised ones. */
+  constructor(config: LanguageModelConfig, options: LanguageModelOptions = {}) {
+    this.config = checkConfig(config);
+    const rng = options.rng ?? new Rng(0);
+    const specs = paramSpecs(this.config);
+    const params = options.params ?? initParams(this.config, rng);
+    if (params.length !== specs.length) {
+      throw new SaikiError(
+        `LanguageModel: got ${params.length} parameters, expected ${specs.length} (${
+          specs.map((s) => s.name).join(", ")
+        })`,
+      );
+    }
+    params.forEach((p, i) => {
+      if (p.shape.join() !== specs[i].shape.join()) {
+        throw new SaikiError(
+          `LanguageModel: parameter ${specs[i].name} has shape [${p.shape}], expected [${
+            specs[i].shape
+          }]`,
+        );
+      }
+    });
+    const { cell, layers: L, dropout, tieWeights } = this.config;
+    const embedW = params[0];
+    const dropLayer = () => new TimeDropout(dropout, { rng });
+    this.layers = [new TimeEmbedding(embedW)];
+    this.rnnLayers = [];
+    this.dropLayers = [];
+    if (dropout > 0) this.dropLayers.push(dropLayer());
+    if (dropout > 0) this.layers.push(this.dropLayers[0]);
+    for (let l = 0; l < L; l++) {
+      const [Wx, Wh, b] = params.slice(1 + 3 * l, 4 + 3 * l);
+      const rnn = cell === "lstm"
+        ? new TimeLSTM(Wx, Wh, b, true)
+        : cell === "gru"
+        ? new TimeGRU(Wx, Wh, b, true)
+        : new TimeRNN(Wx, Wh, b, true);
+      this.rnnLayers.push(rnn);
+      this.layers.push(rnn);
+      if (dropout > 0) {
+        const d = dropLayer();
+        this.dropLayers.push(d);
+        this.layers.push(d);
+      }
+    }
+    const affineB = params[params.length - 1];
+    this.layers.push(
+      tieWeights
+        ? new TimeAffine(embedW, affineB, { transposed: true })
+        : new TimeAffine(params[params.length - 2], affineB),
+    );
+    this.lossLayer = new TimeSoftmaxWithLoss();
+    this.params = this.layers.flatMap((l) => l.params);
+    this.grads = this.layers.flatMap((l) => l.grads);
+    // llm.c-style: every parameter (and gradient) is a view into one contiguous buffer.
+    this.paramBuffer = packParams(this.params);
+    this.gradBuffer = packParams(this.grads);
+    const names = specs.map((s) => s.name);
+    this.names = this.params.map((p) => names[params.indexOf(p)]);
+  }
+
+  /** The distinct parameters with their names: what a checkpoint stores. */
+  namedParams(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => out[this.names[i]] = p);
+    return out;
+  }
+
+  /** xs: `(N, T)` word ids → scores `(N, T, V)`; dropout only when `trainFlg`. */
+  predict(xs: IntTensor, trainFlg = false): Tensor {
+    for (const d of this.dropLayers) d.trainFlg = trainFlg;
+    const [embed, ...rest] = this.layers as [
+      TimeEmbedding,
+      ...Array<{ forward(x: Tensor): Tensor }>,
+    ];
+    let h = embed.forward(xs);
+    for (const layer of rest) h = layer.forward(h);
+    return h;
+  }
+
+  /** Mean cross-entropy of predicting `ts` `(N, T)` from `xs` `(N, T)`. */
+  forward(xs: IntTensor, ts: IntTensor, trainFlg = true): number {
+    return this.lossLayer.forward(this.predict(xs, trainFlg), ts);
+  }
+
+  /** Back-propagates `dout` (default 1) of the last `forward`; fills `grads`. */
+  backward(dout = 1): void {
+    let d: Tensor | null = this.lossLayer.backward(dout);
+    for (let i = this.layers.length - 1; i >= 0 && d !== null; i--) {
+      d = (this.layers[i] as unknown as { backward(x: Tensor): Tensor | null }).backward(d);
+    }
+  }
+
+  /** Forgets the recurrent state: the next batch starts from zeros. */
+  resetState(): void {
+    for (const r of this.rnnLayers) r.resetState();
+  }
+}
+
+/**
+ * The chapter-5 model: `TimeEmbedding → TimeRNN → TimeAffine`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SimpleRnnlm } from "./rnnlm.ts";
+ * const model = new SimpleRnnlm(100, 16, 16);
+ * assert(model.params.length === 6);
+ * ```
+ */
+export class SimpleRnnlm extends LanguageModel {
+  /**
+   * A model with the given sizes; parameters from `options.params` or freshly initialised.
+   * @param vocabSize V
+   * @param wordvecSize D
+   * @param hiddenSize H
+   */
+  constructor(
+    vocabSize: number,
+    wordvecSize: number,
+    hiddenSize: number,
+    options: LanguageModelOptions = {},
+  ) {
+    super(
+      { vocabSize, wordvecSize, hiddenSize, cell: "rnn", layers: 1, dropout: 0, tieWeights: false },
+      options,
+    );
+  }
+}
+
+/**
+ * The chapter-6 model: `TimeEmbedding → TimeLSTM → TimeAffine`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rnnlm } from "./rnnlm.ts";
+ * const model = new Rnnlm(100, 16, 16);
+ * assert(model.params[1].shape.join() === "16,64"); // lstm_Wx: (D, 4H)
+ * ```
+ */
+export class Rnnlm extends LanguageModel {
+  /**
+   * A model with the given sizes; parameters from `options.params` or freshly initialised.
+   * @param vocabSize V
+   * @param wordvecSize D
+   * @param hiddenSize H
+   */
+  constructor(
+    vocabSize = 10000,
+    wordvecSize = 100,
+    hiddenSize = 100,
+    options: LanguageModelOptions = {},
+  ) {
+    super(
+      {
+        vocabSize,
+        wordvecSize,
+        hiddenSize,
+        cell: "lstm",
+        layers: 1,
+        dropout: 0,
+        tieWeights: false,
+      },
+      options,
+    );
+  }
+}
+
+/**
+ * The chapter-6 improved model: two LSTM layers, dropout after the embedding and after each
+ * LSTM, and the output layer tied to the embedding.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BetterRnnlm } from "./rnnlm.ts";
+ * const model = new BetterRnnlm(50, 16, 16, 0.5);
+ * assert(model.params[0] === model.params[7]); // embed_W tied to the affine layer
+ * ```
+ */
+export class BetterRnnlm extends LanguageModel {
+  /**
+   * A model with the given sizes; parameters from `options.params` or freshly initialised.
+   * @param vocabSize V
+   * @param wordvecSize D
+   * @param hiddenSize H
+   * @param dropoutRatio p
+   */
+  constructor(
+    vocabSize = 10000,
+    wordvecSize = 650,
+    hiddenSize = 650,
+    dropoutRatio = 0.5,
+    options: LanguageModelOptions = {},
+  ) {
+    super(
+      {
+        vocabSize,
+        wordvecSize,
+        hiddenSize,
+        cell: "lstm",
+        layers: 2,
+        dropout: dropoutRatio,
+        tieWeights: true,
+      },
+      options,
+    );
+  }
+}
