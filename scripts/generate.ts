@@ -1,0 +1,116 @@
+/**
+ * Samples text from a trained model: `deno task generate runs/<name> [--start you] [flags]`.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../lib/errors.ts";
+import { loadCheckpoint } from "../lib/io/checkpoint.ts";
+import { modelFromCheckpoint } from "../lib/models/checkpoint.ts";
+import { generate } from "../lib/models/generate.ts";
+import { Rng } from "../lib/random.ts";
+import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { join } from "../lib/std/path.ts";
+
+/** The command line. */
+export const FLAGS: Record<string, FlagSpec> = {
+  start: { type: "string", help: "first word", default: "you" },
+  length: {
+    type: "number",
+    help: "words to generate, start word included",
+    default: 100,
+    integer: true,
+    min: 1,
+  },
+  temperature: {
+    type: "number",
+    help: "softmax temperature (< 1 sharper, > 1 flatter)",
+    default: 1,
+    min: 1e-6,
+  },
+  "top-k": {
+    type: "number",
+    help: "sample among the K likeliest words only, 0 = all",
+    default: 0,
+    integer: true,
+    min: 0,
+  },
+  skip: { type: "string", help: "comma-separated words never emitted", default: "N,<unk>,$" },
+  seed: { type: "number", help: "random seed", default: 1, integer: true },
+  best: {
+    type: "boolean",
+    help: "use best.safetensors of a run folder when there is one",
+    default: true,
+  },
+  help: { type: "boolean", help: "show this help", default: false },
+};
+
+const USAGE = "deno task generate RUN_DIR|CHECKPOINT [flags]";
+
+/** Runs the command line; returns the exit code. `out` receives the text. */
+export async function main(
+  args: string[],
+  out: (text: string) => void = console.log,
+): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, FLAGS);
+    if (flags.help) {
+      out(helpText(USAGE, FLAGS));
+      return 0;
+    }
+    if (flags._.length !== 1) throw new UsageError("expected one run folder or checkpoint file");
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
+    return 2;
+  }
+  try {
+    let path = flags._[0];
+    if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
+      const best = join(path, "best.safetensors");
+      path = flags.best && (await Deno.stat(best).catch(() => null))
+        ? best
+        : join(path, "checkpoint.safetensors");
+    }
+    const ckpt = await loadCheckpoint(path);
+    const model = modelFromCheckpoint(ckpt, { where: path });
+    let words: string[];
+    try {
+      words = JSON.parse(ckpt.metadata.vocab);
+      if (!Array.isArray(words) || words.length !== model.config.vocabSize) throw new Error();
+    } catch {
+      throw new SaikiError(
+        `${path}: metadata "vocab" is missing or does not match the model's vocabulary size`,
+      );
+    }
+    const ids = new Map(words.map((w, i) => [w, i]));
+    const start = flags.start as string;
+    const startId = ids.get(start);
+    if (startId === undefined) {
+      throw new SaikiError(`--start "${start}" is not in the model's vocabulary`);
+    }
+    const skipIds = (flags.skip as string).split(",").map((w) => ids.get(w.trim())).filter((i) =>
+      i !== undefined
+    );
+    const sampled = generate(model, startId, {
+      rng: new Rng(flags.seed as number),
+      sampleSize: flags.length as number,
+      temperature: flags.temperature as number,
+      topK: flags["top-k"] as number,
+      skipIds,
+    });
+    out(
+      sampled.map((i) => words[i]).join(" ").replaceAll(" <eos> ", "\n").replaceAll("<eos>", "\n"),
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof SaikiError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,151 @@
+import { main } from "../../scripts/train.ts";
+import { main as generateMain } from "../../scripts/generate.ts";
+import { assertEquals, assertOk } from "../../lib/std/assert.ts";
+import { join } from "../../lib/std/path.ts";
+import { Rng } from "../../lib/random.ts";
+import { makeTestDir } from "../_helpers.ts";
+
+/** A small corpus with some structure: sentences drawn from a few templates. */
+function corpusText(words: number, seed = 1): string {
+  const rng = new Rng(seed);
+  const subjects = ["the cat", "a dog", "my friend", "the market", "our team"];
+  const verbs = ["sees", "likes", "buys", "follows", "reports"];
+  const objects = ["the ball", "a price", "new shares", "the news", "some bread"];
+  const out: string[] = [];
+  let n = 0;
+  while (n < words) {
+    const s = `${subjects[rng.int(5)]} ${verbs[rng.int(5)]} ${objects[rng.int(5)]}`;
+    out.push(s);
+    n += s.split(" ").length + 1;
+  }
+  return out.join("\n") + "\n";
+}
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, io: { log: (l: string) => void lines.push(l) } };
+}
+
+async function readTrainPpl(dir: string): Promise<number[]> {
+  const text = await Deno.readTextFile(join(dir, "metrics.jsonl"));
+  return text.trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.kind === "train")
+    .map((m) => m.ppl);
+}
+
+Deno.test("train: unknown flags and bad values print the usage and exit with code 2", async () => {
+  for (
+    const [args, message] of [
+      [["--bogus"], "unknown flag --bogus"],
+      [["--lr", "fast"], '--lr takes a number, got "fast"'],
+      [["--model", "transformer"], "--model"],
+      [["--batch", "0"], "--batch"],
+      [["--tie", "--wordvec", "10", "--hidden", "20"], "--tie needs --wordvec equal to --hidden"],
+      [["extra"], 'unexpected argument "extra"'],
+    ] as const
+  ) {
+    const { lines, io } = capture();
+    assertEquals(await main([...args], io), 2, args.join(" "));
+    const text = lines.join("\n");
+    assertOk(text.includes(message), `${args.join(" ")}: ${text}`);
+    assertOk(text.includes("usage: deno task train"), text);
+  }
+});
+
+Deno.test("train: --help lists every flag with its default", async () => {
+  const { lines, io } = capture();
+  assertEquals(await main(["--help"], io), 0);
+  const text = lines.join("\n");
+  for (
+    const flag of ["--preset", "--lr", "--seed", "--model", "--layers", "--resume", "--data-dir"]
+  ) {
+    assertOk(text.includes(flag), `${flag} missing from --help`);
+  }
+  assertOk(/--preset.*simple/.test(text), "the preset default is shown");
+});
+
+Deno.test("train: a run on a text corpus learns, writes its folder, and generate samples from it", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(3000));
+    const { lines, io } = capture();
+    const flags = "--model lstm --wordvec 16 --hidden 16 --batch 5 --time 10 --lr 1 --epochs 15" +
+      " --eval-interval 5 --clip 1 --name run";
+    const code = await main(["--corpus", corpus, "--runs-dir", dir, ...flags.split(" ")], io);
+    assertEquals(code, 0, lines.join("\n"));
+    const run = join(dir, "run");
+    for (const f of ["config.json", "metrics.jsonl", "checkpoint.safetensors", "perplexity.svg"]) {
+      assertOk((await Deno.stat(join(run, f))).isFile, f);
+    }
+    const ppl = await readTrainPpl(run);
+    assertOk(ppl.length > 4, "reports were written");
+    // 24 words in the vocabulary: an untrained model is near 24, a trained one well below.
+    assertOk(ppl[0] > 15 && ppl.at(-1)! < ppl[0] / 3, `perplexity fell: ${ppl[0]} → ${ppl.at(-1)}`);
+    const svg = await Deno.readTextFile(join(run, "perplexity.svg"));
+    assertOk(svg.startsWith("<svg") && svg.includes("perplexity"), "chart");
+    const out: string[] = [];
+    assertEquals(
+      await generateMain(
+        [run, "--start", "the", "--length", "20", "--seed", "3"],
+        (t) => void out.push(t),
+      ),
+      0,
+    );
+    const words = out.join(" ").split(/\s+/).filter((w) => w !== "");
+    assertOk(words.length >= 15 && words[0] === "the", out.join(" "));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: --resume continues a stopped run with exactly the losses of an uninterrupted one", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(1500, 2));
+    // dropout, two layers and Adam: the random generator and optimizer state must be restored too
+    const common = [
+      "--corpus",
+      corpus,
+      "--runs-dir",
+      dir,
+      ...("--model gru --layers 2 --dropout 0.3 --wordvec 8 --hidden 8 --batch 4 --time 6" +
+        " --optimizer adam --lr 0.01 --epochs 3 --eval-interval 1 --save-every 0 --quiet")
+        .split(" "),
+    ];
+    assertEquals(await main([...common, "--name", "whole"], capture().io), 0);
+    // stop mid-epoch (iteration 25 of 3 × 62), then resume
+    assertEquals(await main([...common, "--name", "parts", "--stop-after", "25"], capture().io), 0);
+    const { lines, io } = capture();
+    assertEquals(await main(["--resume", join(dir, "parts")], io), 0, lines.join("\n"));
+    const whole = await readTrainPpl(join(dir, "whole"));
+    const parts = await readTrainPpl(join(dir, "parts"));
+    assertEquals(parts, whole);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a corrupt checkpoint is refused with a message naming the file", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(600, 3));
+    const args = [
+      "--corpus",
+      corpus,
+      "--runs-dir",
+      dir,
+      ...("--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 1 --quiet --name r").split(" "),
+    ];
+    assertEquals(await main(args, capture().io), 0);
+    const ckpt = join(dir, "r", "checkpoint.safetensors");
+    const bytes = await Deno.readFile(ckpt);
+    await Deno.writeFile(ckpt, bytes.subarray(0, bytes.length - 10));
+    const { lines, io } = capture();
+    assertEquals(await main(["--resume", join(dir, "r"), "--epochs", "2"], io), 1);
+    assertOk(lines.join("\n").includes("checkpoint.safetensors"), lines.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
