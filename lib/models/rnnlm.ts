@@ -45,7 +45,8 @@ export interface LanguageModelConfig {
   tieWeights: boolean;
 }
 
-type Recurrent = TimeRNN | TimeLSTM | TimeGRU;
+/** A recurrent time layer of a model. */
+export type Recurrent = TimeRNN | TimeLSTM | TimeGRU;
 
 /** Checks a configuration and returns it complete; errors name the field. */
 export function checkConfig(config: LanguageModelConfig): LanguageModelConfig {
