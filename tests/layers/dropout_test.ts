@@ -1,0 +1,50 @@
+import { Dropout, TimeDropout } from "../../lib/layers/dropout.ts";
+import { Rng } from "../../lib/random.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
+import { tensor, zeros } from "../../lib/tensor.ts";
+
+const ones = (n: number) => zeros([n]).fill(1);
+
+Deno.test("TimeDropout keeps about 1 − ratio of the values, scaled by 1/(1 − ratio)", () => {
+  const n = 100_000, ratio = 0.3;
+  const out = new TimeDropout(ratio, { rng: new Rng(1) }).forward(ones(n));
+  const kept = out.data.filter((v) => v !== 0);
+  assertOk(kept.every((v) => Math.abs(v - 1 / (1 - ratio)) < 1e-6), "kept values are scaled");
+  // binomial: std of the kept fraction is sqrt(p(1-p)/n) ≈ 0.00145; allow 5 std
+  assertOk(Math.abs(kept.length / n - (1 - ratio)) < 5 * Math.sqrt(0.21 / n), `${kept.length}`);
+});
+
+Deno.test("dropout backward applies the forward's mask; test mode follows the reference", () => {
+  const x = new Rng(2).randn([4, 50]);
+  const td = new TimeDropout(0.5, { rng: new Rng(3) });
+  const out = td.forward(x).clone();
+  const dx = td.backward(ones(200).reshape([4, 50]));
+  for (let i = 0; i < 200; i++) assertEquals(dx.data[i] * x.data[i], out.data[i]);
+  td.trainFlg = false;
+  assertOk(td.forward(x) === x, "TimeDropout at test time is the identity");
+  const d = new Dropout(0.25, { rng: new Rng(3) });
+  const o = d.forward(x).clone();
+  const g = d.backward(ones(200).reshape([4, 50]));
+  for (let i = 0; i < 200; i++) assertEquals(g.data[i] * x.data[i], o.data[i]);
+  assertOk(g.data.every((v) => v === 0 || v === 1), "Dropout is not inverted");
+  const test = d.forward(tensor([4]), false);
+  assertEquals(test.data[0], 3); // x·(1 − ratio)
+});
+
+Deno.test("dropout masks are reproducible from the generator's seed", () => {
+  const a = new TimeDropout(0.5, { rng: new Rng(9) }).forward(ones(64)).clone();
+  const b = new TimeDropout(0.5, { rng: new Rng(9) }).forward(ones(64));
+  assertEquals(Array.from(a.data), Array.from(b.data));
+});
+
+Deno.test("dropout names a bad ratio and a gradient of the wrong shape", () => {
+  assertThrows(
+    () => new TimeDropout(1),
+    "TimeDropout: dropout ratio is 1, expected a number in [0, 1)",
+  );
+  assertThrows(() => new Dropout(-0.1), "Dropout: dropout ratio is -0.1");
+  const d = new TimeDropout(0.5);
+  assertThrows(() => d.backward(ones(3)), "call forward first");
+  d.forward(ones(4));
+  assertThrows(() => d.backward(ones(3)), "TimeDropout.backward: dout has shape [3], expected [4]");
+});
