@@ -98,7 +98,7 @@ export interface CorpusOptions {
  * const { ids, vocab } = corpusFromText("you say goodbye and i say hello .");
  * assert.deepEqual(Array.from(ids), [0, 1, 2, 3, 4, 1, 5, 6]);
  * assert(vocab.idToWord[1] === "say");
- * const capped = corpusFromText("a b a c a b", { maxSize: 3 });
+ * const capped = corpusFromText("a b a c a b d", { maxSize: 3 }); // c, d → <unk>
  * assert.deepEqual(capped.vocab.idToWord, ["a", "b", "<unk>"]);
  * ```
  */
