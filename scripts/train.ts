@@ -24,7 +24,7 @@ import { createOptimizer, type Optimizer } from "../lib/optimizers.ts";
 import { perplexityChartSvg } from "../lib/plot.ts";
 import { Rng } from "../lib/random.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
-import { join } from "../lib/std/path.ts";
+import { basename, join } from "../lib/std/path.ts";
 import type { IntTensor, Tensor } from "../lib/tensor.ts";
 import { evalPerplexity, RnnlmTrainer, type TrainerState } from "../lib/trainer.ts";
 
@@ -521,17 +521,27 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     }));
     Deno.writeTextFileSync(
       join(runDir, "perplexity.svg"),
-      perplexityChartSvg(train, valid.length > 0 ? { valid } : undefined),
+      perplexityChartSvg(train, {
+        valid: valid.length > 0 ? valid : undefined,
+        title: `perplexity — ${basename(runDir)} (${config.preset} preset)`,
+      }),
     );
   };
+  // Saves unless an update has made a parameter non-finite (then the loss of the next
+  // iteration would be too): the file on disk always holds a usable state.
+  let failed: string | undefined;
   const checkpoint = () => {
+    if (!model.paramBuffer.every(Number.isFinite)) {
+      failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
+        `stopped, and ${ckptPath} keeps the last good state (lower --lr or set --clip)`;
+      return;
+    }
     saveRun(ckptPath, model, optimizer, trainer, rng, data.words, config, progress);
     writeChart();
   };
 
   const sessionStart = performance.now();
   const sessionStartStep = trainer.state.step;
-  let failed: string | undefined;
   let stopped = false;
   const stopAfter = flags["stop-after"] as number | undefined;
   let lastTokS = 0, lastPpl = NaN;
@@ -590,7 +600,10 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           checkpoint();
           return false;
         }
-        if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < maxIters) checkpoint();
+        if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < maxIters) {
+          checkpoint();
+          if (failed !== undefined) return false;
+        }
       },
     });
 

@@ -1,5 +1,6 @@
 import { main } from "../../scripts/train.ts";
 import { main as generateMain } from "../../scripts/generate.ts";
+import { loadCheckpoint } from "../../lib/io/checkpoint.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
 import { Rng } from "../../lib/random.ts";
@@ -145,6 +146,34 @@ Deno.test("train: a corrupt checkpoint is refused with a message naming the file
     const { lines, io } = capture();
     assertEquals(await main(["--resume", join(dir, "r"), "--epochs", "2"], io), 1);
     assertOk(lines.join("\n").includes("checkpoint.safetensors"), lines.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a non-finite loss stops the run, names the iteration and keeps the last checkpoint", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(800, 4));
+    // a learning rate of 1e38 without clipping overflows float32 weights to ±Infinity
+    const flags = "--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 5 --lr 1e38 --clip 0" +
+      " --save-every 2 --quiet --name nan";
+    const { lines, io } = capture();
+    const code = await main(["--corpus", corpus, "--runs-dir", dir, ...flags.split(" ")], io);
+    const text = lines.join("\n");
+    assertEquals(code, 1, text);
+    assertOk(
+      /error: the (loss is (NaN|Infinity) at|parameters became non-finite by) iteration \d+/.test(
+        text,
+      ),
+      text,
+    );
+    assertOk(text.includes("keeps the last good state"), text);
+    const kept = await loadCheckpoint(join(dir, "nan", "checkpoint.safetensors"));
+    for (const [name, t] of Object.entries(kept.tensors)) {
+      assertOk(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
