@@ -34,6 +34,7 @@ export * from "./lib/layers/lstm.ts";
 export * from "./lib/layers/gru.ts";
 export * from "./lib/layers/softmax.ts";
 export * from "./lib/layers/dropout.ts";
+export * from "./lib/layers/simple_rnn.ts";
 export * from "./lib/models/rnnlm.ts";
 export * from "./lib/models/checkpoint.ts";
 export * from "./lib/models/generate.ts";
