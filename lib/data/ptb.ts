@@ -172,7 +172,9 @@ async function findSplit(
     `Supply the files ptb.train.txt, ptb.valid.txt and ptb.test.txt with --data-dir DIR ` +
     `or SAIKI_DATA_DIR=DIR.`;
   if (options.download === false) {
-    throw new SaikiError(`PTB: ${name} is not in ${looked} and downloading is off. ${help}`);
+    throw new SaikiError(
+      `PTB: ${name} not found in the cache (${looked}); downloading is off. ${help}`,
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -180,7 +182,8 @@ async function findSplit(
   } catch (e) {
     if (e instanceof SaikiError) throw e;
     throw new SaikiError(
-      `PTB: ${name} is not in ${looked}, and the download from ${PTB_URL}${name} failed ` +
+      `PTB: ${name} not found: no --data-dir or SAIKI_DATA_DIR was given, it is not in the ` +
+        `cache (${looked}), and the download from ${PTB_URL}${name} failed ` +
         `(${(e as Error).message.split("\n")[0]}). ${help}`,
     );
   }
