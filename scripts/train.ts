@@ -409,6 +409,14 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
       io.log(`error: ${e.message}`);
       return 1;
     }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      io.log(
+        `error: ${(e as Error).message.split("\n")[0]}\n` +
+          `(deno task train may write only under runs/ and the PTB cache; for another --runs-dir ` +
+          `run deno run --allow-read --allow-write=DIR scripts/train.ts)`,
+      );
+      return 1;
+    }
     throw e;
   }
 }
@@ -545,6 +553,12 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   let stopped = false;
   const stopAfter = flags["stop-after"] as number | undefined;
   let lastTokS = 0, lastPpl = NaN;
+  /** Seconds left, at this session's mean time per iteration. */
+  const eta = (step: number) => {
+    const perStep = (performance.now() - sessionStart) / 1000 /
+      Math.max(step - sessionStartStep, 1);
+    return perStep * (totalSteps - step);
+  };
   const fitEpoch = (epochEnd: number) =>
     trainer.fit(xs, ts, {
       maxEpoch: epochEnd,
@@ -570,8 +584,9 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           log(
             `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
               Math.floor(r.elapsed)
-            }[s] | ` +
-              `perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s`,
+            }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
+              formatDuration(eta(r.step))
+            }`,
           );
         }
       },
@@ -584,14 +599,12 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
         progress.epochLoss += loss;
         progress.epochCount++;
         if (progressLine) {
-          const done = step - sessionStartStep;
-          const perStep = (performance.now() - sessionStart) / 1000 / Math.max(done, 1);
           progressLine(
             `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
               lastPpl.toFixed(2)
             } | ` +
               `${Math.round(lastTokS).toLocaleString("en-US")} tok/s | ETA ${
-                formatDuration(perStep * (totalSteps - step))
+                formatDuration(eta(step))
               }`,
           );
         }
