@@ -113,39 +113,90 @@ function checkPairs(where: string, params: readonly Tensor[], grads: readonly Te
 }
 
 /**
- * The state of an optimizer with per-parameter slots (`["v"]`, `["h"]`, `["m", "v"]`):
- * `tensors[s][i]` is slot `s` of parameter `i`, created lazily with the parameters' shapes.
+ * What every optimizer here shares: the learning rate and per-parameter state slots
+ * (`["v"]`, `["h"]`, `["m", "v"]`) created lazily with the parameters' shapes, saved by
+ * `stateTensors` as `<slot>.<i>` and restored by `loadState`. A subclass names its slots and
+ * writes `update`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SlotOptimizer } from "./optimizers.ts";
+ * import { type Tensor, tensor } from "./tensor.ts";
+ * // sign SGD with a running count of updates per weight, as a small custom optimizer
+ * class SignSGD extends SlotOptimizer {
+ *   readonly name = "sgd";
+ *   constructor(lr: number) {
+ *     super("SignSGD", ["n"], lr);
+ *   }
+ *   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+ *     const [ns] = this.slots(params, grads);
+ *     params.forEach((p, i) => p.data.forEach((_, j) => {
+ *       p.data[j] -= this.lr * Math.sign(grads[i].data[j]);
+ *       ns[i].data[j]++;
+ *     }));
+ *   }
+ * }
+ * const w = tensor([1, 1]), opt = new SignSGD(0.5);
+ * opt.update([w], [tensor([3, -2])]);
+ * assert(w.data.join() === "0.5,1.5" && Object.keys(opt.stateTensors()).join() === "n.0");
+ * ```
  */
-class Slots {
-  readonly where: string;
-  readonly names: readonly string[];
-  tensors: Tensor[][] | undefined;
+export abstract class SlotOptimizer implements Optimizer {
+  /** The optimizer's name (see {@linkcode OptimizerName}). */
+  abstract readonly name: OptimizerName;
+  /** Learning rate; may be changed between updates. */
+  lr: number;
+  /** Class name, for messages. */
+  protected readonly where: string;
+  /** Names of the per-parameter slots. */
+  protected readonly slotNames: readonly string[];
+  #tensors: Tensor[][] | undefined;
 
-  constructor(where: string, names: readonly string[]) {
+  /**
+   * An optimizer with the given slots.
+   * @param where class name, for messages
+   * @param slotNames names of the per-parameter state tensors
+   * @param lr learning rate
+   */
+  constructor(where: string, slotNames: readonly string[], lr: number) {
     this.where = where;
-    this.names = names;
+    this.slotNames = slotNames;
+    this.lr = checkHyper(where, "lr", lr);
   }
 
-  /** The slots for `params`: created as zeros on first use, else checked against them. */
-  get(params: readonly Tensor[]): Tensor[][] {
+  /** Updates every `params[i]` in place from `grads[i]`. */
+  abstract update(params: readonly Tensor[], grads: readonly Tensor[]): void;
+
+  /**
+   * Checks `params` against `grads`, then returns the slots (`[slot][param]`): created as zeros
+   * on the first update, else checked against the parameters' shapes.
+   */
+  protected slots(params: readonly Tensor[], grads: readonly Tensor[]): Tensor[][] {
+    checkPairs(`${this.where}.update`, params, grads);
+    return this.#get(params);
+  }
+
+  #get(params: readonly Tensor[]): Tensor[][] {
+    if (this.slotNames.length === 0) return [];
     const where = `${this.where}.update`;
-    if (this.tensors === undefined) {
-      this.tensors = this.names.map(() => params.map((p) => zeros(p.shape)));
-      return this.tensors;
+    if (this.#tensors === undefined) {
+      this.#tensors = this.slotNames.map(() => params.map((p) => zeros(p.shape)));
+      return this.#tensors;
     }
-    const n = this.tensors[0].length;
+    const n = this.#tensors[0].length;
     if (n !== params.length) {
       throw new SaikiError(
         `${where}: the state holds ${n} tensors per slot (from an earlier update or loadState), ` +
           `but ${params.length} params were given`,
       );
     }
-    for (let s = 0; s < this.names.length; s++) {
+    for (let s = 0; s < this.slotNames.length; s++) {
       for (let i = 0; i < n; i++) {
-        const st = this.tensors[s][i].shape, p = params[i].shape;
+        const st = this.#tensors[s][i].shape, p = params[i].shape;
         if (st.length !== p.length || st.some((d, k) => d !== p[k])) {
           throw new SaikiError(
-            `${where}: state ${this.names[s]}.${i} has shape ${
+            `${where}: state ${this.slotNames[s]}.${i} has shape ${
               formatShape(st)
             }, but params[${i}] ` +
               `has shape ${formatShape(p)}`,
@@ -153,30 +204,41 @@ class Slots {
         }
       }
     }
-    return this.tensors;
+    return this.#tensors;
   }
 
-  /** `{"<slot>.<i>": tensor}`, parameter by parameter. */
-  record(): Record<string, Tensor> {
+  /** The state tensors, named `<slot>.<i>` (live, not copies); `{}` before the first update. */
+  stateTensors(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    const t = this.tensors;
+    const t = this.#tensors;
     if (t === undefined) return out;
     for (let i = 0; i < t[0].length; i++) {
-      for (let s = 0; s < this.names.length; s++) out[`${this.names[s]}.${i}`] = t[s][i];
+      for (let s = 0; s < this.slotNames.length; s++) out[`${this.slotNames[s]}.${i}`] = t[s][i];
     }
     return out;
   }
 
-  /** Replaces the state with copies of `tensors` (named as `record` names them); `{}` clears. */
-  load(tensors: Record<string, Tensor>): void {
+  /** Scalar state: none here (Adam adds `iter`). */
+  stateMeta(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores what `stateTensors` and `stateMeta` returned (the tensors are copied). */
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+    checkMetaKeys(`${this.where}.loadState`, meta, []);
+    this.loadSlots(tensors);
+  }
+
+  /** Replaces the state with copies of `tensors` (named as `stateTensors` names them); `{}` clears. */
+  protected loadSlots(tensors: Record<string, Tensor>): void {
     const where = `${this.where}.loadState`;
-    const expected = this.names.map((s) => `${s}.<i>`).join(", ");
-    const found: Map<number, Tensor>[] = this.names.map(() => new Map());
+    const expected = this.slotNames.map((s) => `${s}.<i>`).join(", ");
+    const found: Map<number, Tensor>[] = this.slotNames.map(() => new Map());
     for (const [key, t] of Object.entries(tensors)) {
       const match = /^([a-z]+)\.(0|[1-9][0-9]*)$/.exec(key);
-      const s = match ? this.names.indexOf(match[1]) : -1;
+      const s = match ? this.slotNames.indexOf(match[1]) : -1;
       if (match === null || s < 0) {
-        const names = this.names.length === 0 ? "none" : `${expected} for i = 0, 1, …`;
+        const names = this.slotNames.length === 0 ? "none" : `${expected} for i = 0, 1, …`;
         throw new SaikiError(
           `${where}: unexpected state tensor "${key}", expected names: ${names}`,
         );
@@ -188,30 +250,32 @@ class Slots {
     }
     const n = Math.max(0, ...found.map((m) => m.size));
     if (n === 0) {
-      this.tensors = undefined;
+      this.#tensors = undefined;
       return;
     }
-    const loaded: Tensor[][] = this.names.map(() => []);
+    const loaded: Tensor[][] = this.slotNames.map(() => []);
     for (let i = 0; i < n; i++) {
-      for (let s = 0; s < this.names.length; s++) {
+      for (let s = 0; s < this.slotNames.length; s++) {
         const t = found[s].get(i);
         if (t === undefined) {
           throw new SaikiError(
-            `${where}: state tensor "${this.names[s]}.${i}" is missing; expected ${expected} ` +
+            `${where}: state tensor "${this.slotNames[s]}.${i}" is missing; expected ${expected} ` +
               `for i = 0..${n - 1}`,
           );
         }
         const first = loaded[0][i];
         if (s > 0 && formatShape(first.shape) !== formatShape(t.shape)) {
           throw new SaikiError(
-            `${where}: state tensor "${this.names[s]}.${i}" has shape ${formatShape(t.shape)}, ` +
-              `expected ${formatShape(first.shape)} (the shape of "${this.names[0]}.${i}")`,
+            `${where}: state tensor "${this.slotNames[s]}.${i}" has shape ${
+              formatShape(t.shape)
+            }, ` +
+              `expected ${formatShape(first.shape)} (the shape of "${this.slotNames[0]}.${i}")`,
           );
         }
         loaded[s].push(t.clone());
       }
     }
-    this.tensors = loaded;
+    this.#tensors = loaded;
   }
 }
 
@@ -238,42 +302,23 @@ function checkMetaKeys(where: string, meta: Record<string, number>, keys: readon
  * assert(w.data.join() === "0,3");
  * ```
  */
-export class SGD implements Optimizer {
+export class SGD extends SlotOptimizer {
   /** `"sgd"`. */
   readonly name = "sgd";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("SGD", []);
 
   /** Defaults are the reference's. @param lr learning rate */
   constructor(lr = 0.01) {
-    this.lr = checkHyper("SGD", "lr", lr);
+    super("SGD", [], lr);
   }
 
   /** `params[i] -= lr * grads[i]`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("SGD.update", params, grads);
+    this.slots(params, grads); // checks the pairs; SGD has no slots
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data, g = grads[i].data;
       for (let j = 0; j < p.length; j++) p[j] -= lr * g[j];
     }
-  }
-
-  /** Always `{}`: SGD has no state. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
-  /** `{}`: this optimizer has no scalar state. */
-  stateMeta(): Record<string, number> {
-    return {};
-  }
-
-  /** Accepts only the empty state (`{}`, `{}`) that SGD saves. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
-    checkMetaKeys("SGD.loadState", meta, []);
-    this.#slots.load(tensors);
   }
 }
 
@@ -292,25 +337,21 @@ export class SGD implements Optimizer {
  * assert(w.data[0] === -2.5);
  * ```
  */
-export class Momentum implements Optimizer {
+export class Momentum extends SlotOptimizer {
   /** `"momentum"`. */
   readonly name = "momentum";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("Momentum", ["v"]);
   /** Momentum coefficient. */
   momentum: number;
 
   /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
   constructor(lr = 0.01, momentum = 0.9) {
-    this.lr = checkHyper("Momentum", "lr", lr);
+    super("Momentum", ["v"], lr);
     this.momentum = checkHyper("Momentum", "momentum", momentum);
   }
 
   /** `v = momentum * v - lr * g; p += v`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("Momentum.update", params, grads);
-    const [vs] = this.#slots.get(params);
+    const [vs] = this.slots(params, grads);
     const lr = this.lr, mom = this.momentum;
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data, g = grads[i].data, v = vs[i].data;
@@ -320,22 +361,6 @@ export class Momentum implements Optimizer {
         p[j] += vj;
       }
     }
-  }
-
-  /** The state tensors, named `v.<i>` (live, not copies); `{}` before the first update. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
-  /** `{}`: this optimizer has no scalar state. */
-  stateMeta(): Record<string, number> {
-    return {};
-  }
-
-  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
-    checkMetaKeys("Momentum.loadState", meta, []);
-    this.#slots.load(tensors);
   }
 }
 
@@ -353,25 +378,21 @@ export class Momentum implements Optimizer {
  * assert(w.data[0] === -1.75);
  * ```
  */
-export class Nesterov implements Optimizer {
+export class Nesterov extends SlotOptimizer {
   /** `"nesterov"`. */
   readonly name = "nesterov";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("Nesterov", ["v"]);
   /** Momentum coefficient. */
   momentum: number;
 
   /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
   constructor(lr = 0.01, momentum = 0.9) {
-    this.lr = checkHyper("Nesterov", "lr", lr);
+    super("Nesterov", ["v"], lr);
     this.momentum = checkHyper("Nesterov", "momentum", momentum);
   }
 
   /** `v = momentum * v - lr * g; p += momentum² * v - (1 + momentum) * lr * g`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("Nesterov.update", params, grads);
-    const [vs] = this.#slots.get(params);
+    const [vs] = this.slots(params, grads);
     const lr = this.lr, mom = this.momentum;
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data, g = grads[i].data, v = vs[i].data;
@@ -381,22 +402,6 @@ export class Nesterov implements Optimizer {
         p[j] = p[j] + mom * mom * vj - (1 + mom) * lr * g[j];
       }
     }
-  }
-
-  /** The state tensors, named `v.<i>` (live, not copies); `{}` before the first update. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
-  /** `{}`: this optimizer has no scalar state. */
-  stateMeta(): Record<string, number> {
-    return {};
-  }
-
-  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
-    checkMetaKeys("Nesterov.loadState", meta, []);
-    this.#slots.load(tensors);
   }
 }
 
@@ -413,22 +418,18 @@ export class Nesterov implements Optimizer {
  * assert(Math.abs(w.data[0] - 0.5) < 1e-6);
  * ```
  */
-export class AdaGrad implements Optimizer {
+export class AdaGrad extends SlotOptimizer {
   /** `"adagrad"`. */
   readonly name = "adagrad";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("AdaGrad", ["h"]);
 
   /** Defaults are the reference's. @param lr learning rate */
   constructor(lr = 0.01) {
-    this.lr = checkHyper("AdaGrad", "lr", lr);
+    super("AdaGrad", ["h"], lr);
   }
 
   /** `h += g²; p -= lr * g / (sqrt(h) + 1e-7)`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("AdaGrad.update", params, grads);
-    const [hs] = this.#slots.get(params);
+    const [hs] = this.slots(params, grads);
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data, g = grads[i].data, h = hs[i].data;
@@ -439,22 +440,6 @@ export class AdaGrad implements Optimizer {
         p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
       }
     }
-  }
-
-  /** The state tensors, named `h.<i>` (live, not copies); `{}` before the first update. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
-  /** `{}`: this optimizer has no scalar state. */
-  stateMeta(): Record<string, number> {
-    return {};
-  }
-
-  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
-    checkMetaKeys("AdaGrad.loadState", meta, []);
-    this.#slots.load(tensors);
   }
 }
 
@@ -471,12 +456,9 @@ export class AdaGrad implements Optimizer {
  * assert(Math.abs(w.data[0] - 0.8) < 1e-6);
  * ```
  */
-export class RMSprop implements Optimizer {
+export class RMSprop extends SlotOptimizer {
   /** `"rmsprop"`. */
   readonly name = "rmsprop";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("RMSprop", ["h"]);
   /** Decay of the running mean of `g²`. */
   decayRate: number;
 
@@ -485,14 +467,13 @@ export class RMSprop implements Optimizer {
    * @param lr learning rate @param decayRate decay of the running mean of `g²`
    */
   constructor(lr = 0.01, decayRate = 0.99) {
-    this.lr = checkHyper("RMSprop", "lr", lr);
+    super("RMSprop", ["h"], lr);
     this.decayRate = checkHyper("RMSprop", "decayRate", decayRate);
   }
 
   /** `h = decayRate * h + (1 - decayRate) * g²; p -= lr * g / (sqrt(h) + 1e-7)`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("RMSprop.update", params, grads);
-    const [hs] = this.#slots.get(params);
+    const [hs] = this.slots(params, grads);
     const lr = this.lr, decay = this.decayRate;
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data, g = grads[i].data, h = hs[i].data;
@@ -503,22 +484,6 @@ export class RMSprop implements Optimizer {
         p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
       }
     }
-  }
-
-  /** The state tensors, named `h.<i>` (live, not copies); `{}` before the first update. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
-  /** `{}`: this optimizer has no scalar state. */
-  stateMeta(): Record<string, number> {
-    return {};
-  }
-
-  /** Restores what `stateTensors` returned (copies it); `meta` must be `{}`. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
-    checkMetaKeys("RMSprop.loadState", meta, []);
-    this.#slots.load(tensors);
   }
 }
 
@@ -539,12 +504,9 @@ export class RMSprop implements Optimizer {
  * assert(opt.stateMeta().iter === 1);
  * ```
  */
-export class Adam implements Optimizer {
+export class Adam extends SlotOptimizer {
   /** `"adam"`. */
   readonly name = "adam";
-  /** Learning rate. */
-  lr: number;
-  readonly #slots = new Slots("Adam", ["m", "v"]);
   /** Decay of the first moment. */
   beta1: number;
   /** Decay of the second moment. */
@@ -558,15 +520,14 @@ export class Adam implements Optimizer {
    * @param beta2 decay of the second moment
    */
   constructor(lr = 0.001, beta1 = 0.9, beta2 = 0.999) {
-    this.lr = checkHyper("Adam", "lr", lr);
+    super("Adam", ["m", "v"], lr);
     this.beta1 = checkHyper("Adam", "beta1", beta1);
     this.beta2 = checkHyper("Adam", "beta2", beta2);
   }
 
   /** One Adam step on every parameter; increments `iter`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    checkPairs("Adam.update", params, grads);
-    const [ms, vs] = this.#slots.get(params);
+    const [ms, vs] = this.slots(params, grads);
     this.iter++;
     const b1 = this.beta1, b2 = this.beta2;
     const lrT = this.lr * Math.sqrt(1 - b2 ** this.iter) / (1 - b1 ** this.iter);
@@ -583,18 +544,13 @@ export class Adam implements Optimizer {
     }
   }
 
-  /** The state tensors `m.<i>`, `v.<i>` (live, not copies); `{}` before the first update. */
-  stateTensors(): Record<string, Tensor> {
-    return this.#slots.record();
-  }
-
   /** `{iter}`. */
-  stateMeta(): Record<string, number> {
+  override stateMeta(): Record<string, number> {
     return { iter: this.iter };
   }
 
   /** Restores `m.<i>`, `v.<i>` and `iter`. */
-  loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
+  override loadState(tensors: Record<string, Tensor>, meta: Record<string, number>): void {
     const where = "Adam.loadState";
     checkMetaKeys(where, meta, ["iter"]);
     const iter = meta.iter ?? 0;
@@ -609,7 +565,7 @@ export class Adam implements Optimizer {
         } given; a saved state has iter >= 1 and its m.<i>, v.<i> tensors, or iter 0 and none`,
       );
     }
-    this.#slots.load(tensors);
+    this.loadSlots(tensors);
     this.iter = iter;
   }
 }
