@@ -48,6 +48,8 @@ export interface TrainConfig {
   corpusSize: number;
   seed: number;
   corpus?: string;
+  validCorpus?: string;
+  testCorpus?: string;
   vocabSize?: number;
   dataDir?: string;
   saveEvery: number;
@@ -55,7 +57,14 @@ export interface TrainConfig {
 
 type Preset = Omit<
   TrainConfig,
-  "preset" | "seed" | "corpus" | "vocabSize" | "dataDir" | "saveEvery"
+  | "preset"
+  | "seed"
+  | "corpus"
+  | "validCorpus"
+  | "testCorpus"
+  | "vocabSize"
+  | "dataDir"
+  | "saveEvery"
 >;
 
 /** The reference's three runs. */
@@ -154,6 +163,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   }),
   seed: num("random seed", { integer: true, default: 1 }),
   corpus: { type: "string", help: "train on this UTF-8 text file instead of PTB" },
+  valid: {
+    type: "string",
+    help: "with --corpus: validation text (perplexity per epoch, lr decay with --decay)",
+  },
+  test: { type: "string", help: "with --corpus: test text (perplexity at the end)" },
   "vocab-size": num("with --corpus: keep the most frequent N words, rest <unk>", {
     integer: true,
     min: 2,
@@ -174,7 +188,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     help: "continue the run in this folder (optionally with a larger --epochs)",
   },
-  quiet: { type: "boolean", help: "no progress output", default: false },
+  quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
   help: { type: "boolean", help: "show this help", default: false },
 };
 
@@ -227,9 +241,14 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
     clip: pick("clip"),
     decay: pick("decay"),
     evalInterval: pick("evalInterval", "eval-interval"),
-    corpusSize: pick("corpusSize", "corpus-size"),
+    // the preset's cut (simple: PTB's first 1,000 words) is for PTB; a --corpus is used whole
+    corpusSize: flags["corpus-size"] !== undefined || flags.corpus === undefined
+      ? pick("corpusSize", "corpus-size")
+      : 0,
     seed: flags.seed as number,
     corpus: flags.corpus as string | undefined,
+    validCorpus: flags.valid as string | undefined,
+    testCorpus: flags.test as string | undefined,
     vocabSize: flags["vocab-size"] as number | undefined,
     dataDir: flags["data-dir"] as string | undefined,
     saveEvery: flags["save-every"] as number,
@@ -242,6 +261,9 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
   }
   if (config.vocabSize !== undefined && config.corpus === undefined) {
     throw new UsageError("--vocab-size applies to --corpus only (PTB has a fixed vocabulary)");
+  }
+  if ((config.validCorpus ?? config.testCorpus) !== undefined && config.corpus === undefined) {
+    throw new UsageError("--valid and --test apply to --corpus only (PTB has its own splits)");
   }
   return config;
 }
@@ -256,22 +278,33 @@ interface RunData {
 
 async function loadRunData(config: TrainConfig): Promise<RunData> {
   if (config.corpus !== undefined) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(config.corpus);
-    } catch (e) {
-      throw new SaikiError(
-        `--corpus ${config.corpus}: cannot read the file (${(e as Error).message})`,
-      );
-    }
-    const { ids, vocab } = corpusFromText(text, { maxSize: config.vocabSize });
-    return cut({ train: ids, words: vocab.idToWord }, config.corpusSize);
+    const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
+      maxSize: config.vocabSize,
+    });
+    const split = async (flag: string, path: string | undefined) =>
+      path === undefined
+        ? undefined
+        : corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` }).ids;
+    return cut({
+      train: ids,
+      valid: await split("--valid", config.validCorpus),
+      test: await split("--test", config.testCorpus),
+      words: vocab.idToWord,
+    }, config.corpusSize);
   }
   const ptb = await loadPtbAll({ dataDir: config.dataDir });
   return cut(
     { train: ptb.train.ids, valid: ptb.valid.ids, test: ptb.test.ids, words: ptb.vocab.idToWord },
     config.corpusSize,
   );
+}
+
+async function readText(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new SaikiError(`${flag} ${path}: cannot read the file (${(e as Error).message})`);
+  }
 }
 
 /** The reference's chapter-5 cut: the first `size` words, vocabulary `max(id) + 1`. */
@@ -620,7 +653,12 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       },
     });
 
+  // Validate every epoch where the run has validation data and decays (the better preset) or
+  // was given --valid. That flow follows train_better_rnnlm.py, which calls fit once per epoch
+  // and so starts each epoch's batches from the corpus start again.
+  const validate = data.valid !== undefined && (config.decay || config.validCorpus !== undefined);
   while (trainer.state.epoch < config.epochs && failed === undefined && !stopped) {
+    if (validate && trainer.state.iter === 0) trainer.state.timeIdx = 0;
     fitEpoch(trainer.state.epoch + 1);
     if (failed !== undefined || stopped) break;
     const epoch = trainer.state.epoch;
@@ -629,10 +667,9 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     progress.epochCount = 0;
     appendMetric({ kind: "epoch", step: trainer.state.step, epoch, ppl: epochPpl });
     log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
-    if (config.decay && data.valid) {
+    if (validate) {
       model.resetState(); // as the reference: validate from a zero state, then train on from one
-
-      const ppl = evalPerplexity(model, data.valid);
+      const ppl = evalPerplexity(model, data.valid!);
       appendMetric({ kind: "valid", step: trainer.state.step, epoch, ppl });
       log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
       if (ppl < progress.bestValid) {
@@ -647,7 +684,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           config,
           progress,
         );
-      } else {
+      } else if (config.decay) {
         optimizer.lr /= 4;
         progress.lr = optimizer.lr;
         log(`| valid perplexity got worse: lr ÷ 4 → ${optimizer.lr}`);
@@ -662,26 +699,30 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     return 1;
   }
   if (stopped) {
-    log(`stopped after iteration ${trainer.state.step}; continue with --resume ${runDir}`);
+    io.log(`stopped after iteration ${trainer.state.step}; continue with --resume ${runDir}`);
     return 0;
   }
   const seconds = (performance.now() - sessionStart) / 1000;
-  log(`trained ${trainer.state.step - sessionStartStep} iterations in ${formatDuration(seconds)}`);
+  io.log(
+    `trained ${trainer.state.step - sessionStartStep} iterations in ${formatDuration(seconds)}`,
+  );
   if (data.test) {
-    if (config.decay && Number.isFinite(progress.bestValid)) {
+    if (validate && Number.isFinite(progress.bestValid)) {
       const best = await loadCheckpoint(join(runDir, "best.safetensors"));
       const bestModel = modelFromCheckpoint(best);
       bestModel.params.forEach((p, i) => model.params[i].data.set(p.data));
-      log(`restored the best parameters (valid perplexity ${progress.bestValid.toFixed(2)})`);
+      io.log(`restored the best parameters (valid perplexity ${progress.bestValid.toFixed(2)})`);
     }
     model.resetState();
     const ppl = evalPerplexity(model, data.test);
     appendMetric({ kind: "test", step: trainer.state.step, ppl });
-    log(`test perplexity: ${ppl.toFixed(2)}`);
+    io.log(`test perplexity: ${ppl.toFixed(2)}`);
     model.resetState();
   }
   writeChart();
-  log(`run folder: ${runDir} (config.json, metrics.jsonl, checkpoint.safetensors, perplexity.svg)`);
+  io.log(
+    `run folder: ${runDir} (config.json, metrics.jsonl, checkpoint.safetensors, perplexity.svg)`,
+  );
   return 0;
 }
 

@@ -82,6 +82,8 @@ export interface CorpusOptions {
   vocab?: Vocabulary;
   /** Keep the `maxSize − 1` most frequent words and `<unk>`; the rest become `<unk>`. */
   maxSize?: number;
+  /** What the text is, for error messages (default `corpusFromText`). */
+  where?: string;
 }
 
 /**
@@ -121,9 +123,8 @@ export function corpusFromText(
     const id = vocab.wordToId.get(words[i]) ?? unk;
     if (id === undefined) {
       throw new SaikiError(
-        `corpusFromText: word "${
-          words[i]
-        }" at position ${i} is not in the vocabulary, which has no ${UNK}`,
+        `${options.where ?? "corpusFromText"}: word "${words[i]}" at position ${i} is not in ` +
+          `the vocabulary, which has no ${UNK} (a vocabulary capped with maxSize has one)`,
       );
     }
     ids[i] = id;

@@ -42,6 +42,7 @@ Deno.test("train: unknown flags and bad values print the usage and exit with cod
       [["--batch", "0"], "--batch"],
       [["--tie", "--wordvec", "10", "--hidden", "20"], "--tie needs --wordvec equal to --hidden"],
       [["extra"], 'unexpected argument "extra"'],
+      [["--valid", "v.txt"], "--valid and --test apply to --corpus only"],
     ] as const
   ) {
     const { lines, io } = capture();
@@ -174,6 +175,50 @@ Deno.test("train: a non-finite loss stops the run, names the iteration and keeps
     for (const [name, t] of Object.entries(kept.tensors)) {
       assertOk(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it worsens and tests the best parameters", async () => {
+  const dir = await makeTestDir();
+  try {
+    const files = {
+      train: corpusText(2000, 1),
+      valid: corpusText(500, 2),
+      test: corpusText(500, 3),
+    };
+    for (const [k, v] of Object.entries(files)) await Deno.writeTextFile(join(dir, `${k}.txt`), v);
+    const flags = "--model lstm --wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 6 --decay" +
+      " --lr 20 --clip 0.25 --quiet --name d";
+    const { lines, io } = capture();
+    const code = await main([
+      ...["--corpus", join(dir, "train.txt"), "--valid", join(dir, "valid.txt")],
+      ...["--test", join(dir, "test.txt"), "--runs-dir", dir, ...flags.split(" ")],
+    ], io);
+    assertEquals(code, 0, lines.join("\n"));
+    const metrics = (await Deno.readTextFile(join(dir, "d", "metrics.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    const valid = metrics.filter((m) => m.kind === "valid").map((m) => m.ppl);
+    const lrs = metrics.filter((m) => m.kind === "train").map((m) => m.lr);
+    assertEquals(valid.length, 6);
+    // every time validation got worse than the best so far, the learning rate fell by 4
+    let best = Infinity, expectedLr = 20, decays = 0;
+    const perEpochLr = metrics.filter((m) => m.kind === "train" && m.iter === 1).map((m) => m.lr);
+    for (let e = 0; e < 6; e++) {
+      assertEquals(perEpochLr[e], expectedLr, `lr in epoch ${e + 1}`);
+      if (valid[e] < best) best = valid[e];
+      else expectedLr /= 4, decays++;
+    }
+    assertOk(decays >= 1, `the run decayed at least once: ${valid}`);
+    assertOk(lrs.at(-1)! < 20);
+    const text = lines.join("\n");
+    assertOk(
+      text.includes(`restored the best parameters (valid perplexity ${best.toFixed(2)})`),
+      text,
+    );
+    assertOk(/test perplexity: \d+\.\d\d/.test(text), text);
+    assertOk((await Deno.stat(join(dir, "d", "best.safetensors"))).isFile);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
