@@ -21,6 +21,17 @@ export interface Layer {
 }
 
 /**
+ * A layer from one `(N, T, ·)` tensor to another, as models stack them after the embedding
+ * (`TimeRNN`, `TimeLSTM`, `TimeGRU`, `TimeDropout`, `TimeAffine`, `TimeBiLSTM`).
+ */
+export interface SequenceLayer extends Layer {
+  /** xs: `(N, T, D)` → `(N, T, M)`. */
+  forward(xs: Tensor): Tensor;
+  /** dout: `(N, T, M)` → dxs: `(N, T, D)`; sets `grads`. */
+  backward(dout: Tensor): Tensor;
+}
+
+/**
  * Returns `buffer` when it already has `shape`, else a new zero tensor of `shape`: how layers
  * keep their activations and gradients preallocated across calls of the same size.
  *

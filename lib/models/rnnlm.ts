@@ -13,7 +13,7 @@ import { TimeAffine } from "../layers/affine.ts";
 import { TimeDropout } from "../layers/dropout.ts";
 import { TimeEmbedding } from "../layers/embedding.ts";
 import { TimeGRU } from "../layers/gru.ts";
-import type { Layer } from "../layers/layer.ts";
+import type { Layer, SequenceLayer } from "../layers/layer.ts";
 import { TimeLSTM } from "../layers/lstm.ts";
 import { TimeRNN } from "../layers/rnn.ts";
 import { TimeSoftmaxWithLoss } from "../layers/softmax.ts";
@@ -161,8 +161,12 @@ export interface LanguageModelOptions {
 export class LanguageModel {
   /** The model's shape. */
   readonly config: LanguageModelConfig;
-  /** Layers in order, loss layer excluded. */
+  /** Layers in order, loss layer excluded: `embed`, then `body`. */
   readonly layers: Layer[];
+  /** The word embedding, the first layer. */
+  readonly embed: TimeEmbedding;
+  /** The layers after the embedding: dropout, recurrent layers, the output `TimeAffine`. */
+  readonly body: SequenceLayer[];
   /** The softmax-with-loss layer. */
   readonly lossLayer: TimeSoftmaxWithLoss;
   /** The recurrent layers. */
@@ -204,12 +208,16 @@ export class LanguageModel {
     });
     const { cell, layers: L, dropout, tieWeights } = this.config;
     const embedW = params[0];
-    const dropLayer = () => new TimeDropout(dropout, { rng });
-    this.layers = [new TimeEmbedding(embedW)];
+    const dropLayer = () => {
+      const d = new TimeDropout(dropout, { rng });
+      this.dropLayers.push(d);
+      return d;
+    };
+    this.embed = new TimeEmbedding(embedW);
     this.rnnLayers = [];
     this.dropLayers = [];
-    if (dropout > 0) this.dropLayers.push(dropLayer());
-    if (dropout > 0) this.layers.push(this.dropLayers[0]);
+    const body: SequenceLayer[] = [];
+    if (dropout > 0) body.push(dropLayer());
     for (let l = 0; l < L; l++) {
       const [Wx, Wh, b] = params.slice(1 + 3 * l, 4 + 3 * l);
       const rnn = cell === "lstm"
@@ -218,19 +226,17 @@ export class LanguageModel {
         ? new TimeGRU(Wx, Wh, b, true)
         : new TimeRNN(Wx, Wh, b, true);
       this.rnnLayers.push(rnn);
-      this.layers.push(rnn);
-      if (dropout > 0) {
-        const d = dropLayer();
-        this.dropLayers.push(d);
-        this.layers.push(d);
-      }
+      body.push(rnn);
+      if (dropout > 0) body.push(dropLayer());
     }
     const affineB = params[params.length - 1];
-    this.layers.push(
+    body.push(
       tieWeights
         ? new TimeAffine(embedW, affineB, { transposed: true })
         : new TimeAffine(params[params.length - 2], affineB),
     );
+    this.body = body;
+    this.layers = [this.embed, ...body];
     this.lossLayer = new TimeSoftmaxWithLoss();
     this.params = this.layers.flatMap((l) => l.params);
     this.grads = this.layers.flatMap((l) => l.grads);
@@ -251,12 +257,8 @@ export class LanguageModel {
   /** xs: `(N, T)` word ids → scores `(N, T, V)`; dropout only when `trainFlg`. */
   predict(xs: IntTensor, trainFlg = false): Tensor {
     for (const d of this.dropLayers) d.trainFlg = trainFlg;
-    const [embed, ...rest] = this.layers as [
-      TimeEmbedding,
-      ...Array<{ forward(x: Tensor): Tensor }>,
-    ];
-    let h = embed.forward(xs);
-    for (const layer of rest) h = layer.forward(h);
+    let h = this.embed.forward(xs);
+    for (const layer of this.body) h = layer.forward(h);
     return h;
   }
 
@@ -267,10 +269,9 @@ export class LanguageModel {
 
   /** Back-propagates `dout` (default 1) of the last `forward`; fills `grads`. */
   backward(dout = 1): void {
-    let d: Tensor | null = this.lossLayer.backward(dout);
-    for (let i = this.layers.length - 1; i >= 0 && d !== null; i--) {
-      d = (this.layers[i] as unknown as { backward(x: Tensor): Tensor | null }).backward(d);
-    }
+    let d = this.lossLayer.backward(dout);
+    for (let i = this.body.length - 1; i >= 0; i--) d = this.body[i].backward(d);
+    this.embed.backward(d);
   }
 
   /** Forgets the recurrent state: the next batch starts from zeros. */
