@@ -1,4 +1,5 @@
 import { Dropout, TimeDropout } from "../../lib/layers/dropout.ts";
+import { dot, gradCheck } from "../../lib/gradcheck.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { tensor, zeros } from "../../lib/tensor.ts";
@@ -47,4 +48,24 @@ Deno.test("dropout names a bad ratio and a gradient of the wrong shape", () => {
   assertThrows(() => d.backward(ones(3)), "call forward first");
   d.forward(ones(4));
   assertThrows(() => d.backward(ones(3)), "TimeDropout.backward: dout has shape [3], expected [4]");
+});
+
+Deno.test("Dropout and TimeDropout pass the numerical gradient check (masks replayed)", () => {
+  for (
+    const make of [
+      (r: Rng) => new Dropout(0.4, { rng: r }),
+      (r: Rng) => new TimeDropout(0.4, { rng: r }),
+    ]
+  ) {
+    const rng = new Rng(8), layer = make(rng);
+    const x = new Rng(1).randn([3, 7]), r = new Rng(2).randn([3, 7]);
+    const state = rng.getState();
+    const loss = () => {
+      rng.setState(state); // the same mask every forward
+      return dot(layer.forward(x), r);
+    };
+    loss();
+    const [res] = gradCheck(loss, [{ name: "x", value: x, grad: layer.backward(r).clone() }]);
+    assertOk(res.maxRelError < 1e-2, JSON.stringify(res));
+  }
 });
