@@ -669,6 +669,16 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       },
     });
 
+  /** evalPerplexity with a progress line (or one log line when not on a terminal). */
+  const evaluate = (split: string, ids: Int32Array) => {
+    if (!progressLine) log(`evaluating ${split} perplexity …`);
+    return evalPerplexity(model, ids, 10, 35, (done, total) => {
+      if (progressLine && (done % 10 === 0 || done === total)) {
+        progressLine(`evaluating ${split} perplexity: batch ${done}/${total}`);
+      }
+    });
+  };
+
   // Validate every epoch where the run has validation data and decays (the better preset) or
   // was given --valid. That flow follows train_better_rnnlm.py, which calls fit once per epoch
   // and so starts each epoch's batches from the corpus start again.
@@ -685,7 +695,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
     if (validate) {
       model.resetState(); // as the reference: validate from a zero state, then train on from one
-      const ppl = evalPerplexity(model, data.valid!);
+      const ppl = evaluate("valid", data.valid!);
       appendMetric({ kind: "valid", step: trainer.state.step, epoch, ppl });
       log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
       if (ppl < progress.bestValid) {
@@ -730,7 +740,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       io.log(`restored the best parameters (valid perplexity ${progress.bestValid.toFixed(2)})`);
     }
     model.resetState();
-    const ppl = evalPerplexity(model, data.test);
+    const ppl = evaluate("test", data.test);
     appendMetric({ kind: "test", step: trainer.state.step, ppl });
     io.log(`test perplexity: ${ppl.toFixed(2)}`);
     model.resetState();
