@@ -602,6 +602,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   let stopped = false;
   const stopAfter = flags["stop-after"] as number | undefined;
   let lastTokS = 0, lastPpl = NaN;
+  /** Seconds since this session (the run, or its resumption) began. */
+  const sinceStart = () => (performance.now() - sessionStart) / 1000;
   /** Seconds left, at this session's mean time per iteration. */
   const eta = (step: number) => {
     const perStep = (performance.now() - sessionStart) / 1000 /
@@ -627,12 +629,12 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           lr: r.lr,
           grad_norm: r.gradNorm,
           tokens_per_sec: Math.round(r.tokensPerSec),
-          elapsed: Math.round(r.elapsed * 10) / 10,
+          elapsed: Math.round(sinceStart() * 10) / 10,
         });
         if (!progressLine) {
           log(
             `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
-              Math.floor(r.elapsed)
+              Math.floor(sinceStart())
             }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
               formatDuration(eta(r.step))
             }`,
