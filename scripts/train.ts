@@ -276,7 +276,7 @@ interface RunData {
   words: string[];
 }
 
-async function loadRunData(config: TrainConfig, io: TrainIO): Promise<RunData> {
+async function loadRunData(config: TrainConfig): Promise<RunData> {
   if (config.corpus !== undefined) {
     const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
       maxSize: config.vocabSize,
@@ -292,27 +292,11 @@ async function loadRunData(config: TrainConfig, io: TrainIO): Promise<RunData> {
       words: vocab.idToWord,
     }, config.corpusSize);
   }
-  const ptb = await loadPtbAll({ dataDir: config.dataDir, onProgress: downloadProgress(io) });
+  const ptb = await loadPtbAll({ dataDir: config.dataDir }); // download progress on stderr
   return cut(
     { train: ptb.train.ids, valid: ptb.valid.ids, test: ptb.test.ids, words: ptb.vocab.idToWord },
     config.corpusSize,
   );
-}
-
-/** A download progress bar on a terminal; otherwise one line per file. */
-function downloadProgress(io: TrainIO): (file: string, done: number, total?: number) => void {
-  let current = "";
-  const mb = (n: number) => (n / 1e6).toFixed(1);
-  return (file, done, total) => {
-    if (io.progress) {
-      const pct = total ? done / total : 0;
-      const bar = "#".repeat(Math.round(pct * 30)).padEnd(30, ".");
-      io.progress(`downloading ${file} [${bar}] ${mb(done)}${total ? ` / ${mb(total)}` : ""} MB`);
-    } else if (file !== current) {
-      io.log(`downloading ${file}${total ? ` (${mb(total)} MB)` : ""} …`);
-    }
-    current = file;
-  };
 }
 
 async function readText(flag: string, path: string): Promise<string> {
@@ -507,7 +491,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   const log = flags.quiet ? () => {} : io.log;
   const progressLine = flags.quiet ? undefined : io.progress;
 
-  const data = await loadRunData(config, io);
+  const data = await loadRunData(config);
   const V = data.words.length;
   const rng = new Rng(config.seed);
   const ckptPath = join(runDir, "checkpoint.safetensors");

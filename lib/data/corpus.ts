@@ -61,27 +61,74 @@ export class Vocabulary {
 }
 
 /**
+ * What Python's `str.split()` splits on (Unicode whitespace, `str.isspace`), so words are cut
+ * exactly where the reference cuts them. (JavaScript's `\s` differs: it lacks `\x1c`–`\x1f` and
+ * `\x85`, and has U+FEFF.)
+ */
+const WHITESPACE =
+  // deno-lint-ignore no-control-regex -- \x1c-\x1f are whitespace to Python
+  /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+
+/** Options of {@linkcode tokenize}. */
+export interface TokenizeOptions {
+  /**
+   * Apply the reference's rule literally: `text.replace('\n', '<eos>').strip().split()`, so a
+   * newline becomes `<eos>` *glued* to its neighbours ("a\nb" is the one word "a<eos>b"). PTB's
+   * lines begin and end with a space, so there both rules give the same words. Default false:
+   * every newline becomes the word `<eos>` on its own.
+   */
+  reference?: boolean;
+}
+
+/**
  * Splits text into words the reference's way: every newline becomes the token `<eos>`, then
- * whitespace separates words. (The reference replaces `"\n"` by `"<eos>"` without spaces, which
- * PTB's " word word \n" lines make equivalent; here `<eos>` is always a token of its own.)
+ * whitespace (Python's `str.split()` set) separates words. Line ends are read as Python's
+ * `open()` reads them: `\r\n` and a lone `\r` are newlines too.
+ *
+ * By default `<eos>` is always a word of its own (newline → `" <eos> "`), which general text
+ * (`--corpus`) needs; `{ reference: true }` replaces newlines by `"<eos>"` with no spaces, as
+ * the reference does. On PTB the two agree (929,589 train words).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { tokenize } from "./corpus.ts";
  * assert.deepEqual(tokenize(" a cat \n sat\n"), ["a", "cat", "<eos>", "sat", "<eos>"]);
+ * assert.deepEqual(tokenize("a\nb", { reference: true }), ["a<eos>b"]);
  * ```
  */
-export function tokenize(text: string): string[] {
-  return text.replaceAll("\n", ` ${EOS} `).split(/\s+/).filter((w) => w !== "");
+export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
+  if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
+  const words = text.replaceAll("\n", options.reference ? EOS : ` ${EOS} `).split(WHITESPACE);
+  // A regex split leaves at most one empty string at each end (leading/trailing whitespace).
+  if (words.length > 0 && words[words.length - 1] === "") words.pop();
+  if (words.length > 0 && words[0] === "") words.shift();
+  return words;
 }
 
 /** Options of {@linkcode corpusFromText}. */
 export interface CorpusOptions {
-  /** Map words with this vocabulary (unknown words → `<unk>` if it has one, else an error). */
+  /**
+   * Map words with this vocabulary instead of building one. Unknown words become `<unk>` if it
+   * has that word, else are an error naming the word and its position (unless `extend`).
+   */
   vocab?: Vocabulary;
-  /** Keep the `maxSize − 1` most frequent words and `<unk>`; the rest become `<unk>`. */
+  /** With `vocab`: add unknown words to it (it is modified and returned). Default false. */
+  extend?: boolean;
+  /**
+   * With `vocab`: an unknown word is an error even when the vocabulary has `<unk>` (the
+   * reference maps PTB's valid/test words with a dict lookup that fails on a new word).
+   */
+  strict?: boolean;
+  /**
+   * Cap the vocabulary built from the text at `maxSize` words: the `maxSize − 1` most frequent
+   * words (ties broken by first occurrence) and `<unk>`, which every other word becomes. A
+   * `<unk>` already in the text is that same word, not one of the `maxSize − 1`. Not with
+   * `vocab`.
+   */
   maxSize?: number;
+  /** Tokenise with the reference's literal newline rule; see {@linkcode tokenize}. */
+  reference?: boolean;
   /** What the text is, for error messages (default `corpusFromText`). */
   where?: string;
 }
@@ -89,9 +136,10 @@ export interface CorpusOptions {
 /**
  * Word ids of `text` and the vocabulary they index.
  *
- * Without options, ids are by first occurrence (the reference). With `maxSize`, the most
- * frequent words are kept (ties broken by first occurrence), numbered by first occurrence, and
- * every other word maps to `<unk>`.
+ * Without options, ids are by first occurrence (the reference's `load_vocab`). With `maxSize`,
+ * the most frequent words are kept and still numbered by first occurrence among the kept words
+ * (`<unk>` takes its id where the first dropped word, or `<unk>` itself, first occurs), and every
+ * other word maps to `<unk>`. A text with at most `maxSize` distinct words is not capped.
  *
  * @example
  * ```ts
@@ -102,52 +150,73 @@ export interface CorpusOptions {
  * assert(vocab.idToWord[1] === "say");
  * const capped = corpusFromText("a b a c a b d", { maxSize: 3 }); // c, d → <unk>
  * assert.deepEqual(capped.vocab.idToWord, ["a", "b", "<unk>"]);
+ * const more = corpusFromText("a e", { vocab: capped.vocab }); // e → <unk>
+ * assert.deepEqual(Array.from(more.ids), [0, 2]);
  * ```
  */
 export function corpusFromText(
   text: string,
   options: CorpusOptions = {},
 ): { ids: Int32Array; vocab: Vocabulary } {
-  const words = tokenize(text);
-  let vocab = options.vocab;
-  if (vocab === undefined) {
-    if (options.maxSize !== undefined) {
-      vocab = cappedVocabulary(words, options.maxSize);
-    } else {
-      vocab = Vocabulary.fromWords(words);
-    }
+  const where = options.where ?? "corpusFromText";
+  if (options.vocab !== undefined && options.maxSize !== undefined) {
+    throw new SaikiError(
+      `${where}: maxSize caps a vocabulary built from the text; it cannot be used with vocab`,
+    );
   }
-  const unk = vocab.wordToId.get(UNK);
+  const words = tokenize(text, { reference: options.reference });
+  if (options.vocab === undefined) {
+    const vocab = options.maxSize === undefined
+      ? new Vocabulary()
+      : cappedVocabulary(words, options.maxSize, where);
+    const unk = vocab.wordToId.get(UNK);
+    const ids = new Int32Array(words.length);
+    if (unk === undefined) {
+      for (let i = 0; i < words.length; i++) ids[i] = vocab.add(words[i]);
+    } else {
+      for (let i = 0; i < words.length; i++) ids[i] = vocab.wordToId.get(words[i]) ?? unk;
+    }
+    return { ids, vocab };
+  }
+  const vocab = options.vocab;
+  const unk = options.strict ? undefined : vocab.wordToId.get(UNK);
   const ids = new Int32Array(words.length);
   for (let i = 0; i < words.length; i++) {
-    const id = vocab.wordToId.get(words[i]) ?? unk;
+    let id = vocab.wordToId.get(words[i]);
     if (id === undefined) {
-      throw new SaikiError(
-        `${options.where ?? "corpusFromText"}: word "${words[i]}" at position ${i} is not in ` +
-          `the vocabulary, which has no ${UNK} (a vocabulary capped with maxSize has one)`,
-      );
+      if (options.extend) id = vocab.add(words[i]);
+      else if (unk !== undefined) id = unk;
+      else {
+        throw new SaikiError(
+          `${where}: word "${words[i]}" at token position ${i} is not in the vocabulary` +
+            (options.strict
+              ? ""
+              : `, which has no ${UNK} (give extend: true to add new words, or use a ` +
+                `vocabulary capped with maxSize, which has ${UNK})`),
+        );
+      }
     }
     ids[i] = id;
   }
   return { ids, vocab };
 }
 
-function cappedVocabulary(words: string[], maxSize: number): Vocabulary {
+/** The capped vocabulary of `words`, numbered by first occurrence; see `CorpusOptions.maxSize`. */
+function cappedVocabulary(words: string[], maxSize: number, where: string): Vocabulary {
   if (!Number.isInteger(maxSize) || maxSize < 2) {
-    throw new SaikiError(`corpusFromText: maxSize is ${maxSize}, expected an integer >= 2`);
+    throw new SaikiError(`${where}: maxSize is ${maxSize}, expected an integer >= 2`);
   }
-  const count = new Map<string, number>();
-  const first = new Map<string, number>();
-  words.forEach((w, i) => {
-    count.set(w, (count.get(w) ?? 0) + 1);
-    if (!first.has(w)) first.set(w, i);
-  });
-  if (count.size <= maxSize) return Vocabulary.fromWords(words);
-  const ranked = [...count.keys()].filter((w) => w !== UNK).sort((a, b) =>
-    count.get(b)! - count.get(a)! || first.get(a)! - first.get(b)!
-  );
-  const keep = new Set(ranked.slice(0, maxSize - 1));
+  const all = Vocabulary.fromWords(words); // ids = first occurrence order
+  if (all.size <= maxSize) return all;
+  const count = new Int32Array(all.size);
+  for (const w of words) count[all.wordToId.get(w)!]++;
+  const unkId = all.wordToId.get(UNK);
+  const ranked = Array.from({ length: all.size }, (_, i) => i)
+    .filter((i) => i !== unkId)
+    .sort((a, b) => count[b] - count[a] || a - b);
+  const keep = new Uint8Array(all.size);
+  for (const i of ranked.slice(0, maxSize - 1)) keep[i] = 1;
   const vocab = new Vocabulary();
-  for (const w of words) vocab.add(keep.has(w) ? w : UNK);
+  for (let i = 0; i < all.size; i++) vocab.add(keep[i] ? all.idToWord[i] : UNK);
   return vocab;
 }

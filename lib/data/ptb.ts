@@ -3,10 +3,16 @@
  * `dataset/ptb.py` loads it. Deno-only (files, environment, network): scripts import it;
  * `mod.ts` does not.
  *
- * Where the files come from, in order: `dataDir` (e.g. `--data-dir`), the environment variable
- * `SAIKI_DATA_DIR`, the per-user cache (`$XDG_CACHE_HOME/saiki/ptb`, `~/.cache/saiki/ptb` or
- * `%LOCALAPPDATA%\saiki\ptb`), else a download from {@linkcode PTB_URL}, checked against
- * {@linkcode PTB_SHA256} and written to the cache atomically.
+ * Where each file `ptb.{train,valid,test}.txt` comes from, in order:
+ * 1. `dataDir` (e.g. `--data-dir`): when given, the files must be there;
+ * 2. else the environment variable `SAIKI_DATA_DIR`: when set, the files must be there;
+ * 3. else the per-user cache (`$XDG_CACHE_HOME/saiki/ptb`, `$HOME/.cache/saiki/ptb` or
+ *    `%LOCALAPPDATA%\saiki\ptb`);
+ * 4. else a download from {@linkcode PTB_URL}, checked against {@linkcode PTB_SHA256} before it
+ *    is written to the cache (atomically: a temporary file in the cache folder, then a rename).
+ *
+ * Every file, wherever found, must have the reference SHA-256. A place the process may not read
+ * (no `--allow-env`, `--allow-read` or `--allow-net` permission) counts as "not there".
  *
  * @module
  */
@@ -17,6 +23,8 @@ import { corpusFromText, type Vocabulary } from "./corpus.ts";
 
 /** The three splits. */
 export type PtbSplitName = "train" | "valid" | "test";
+
+const SPLITS: readonly PtbSplitName[] = ["train", "valid", "test"];
 
 /** Where the reference implementation downloads PTB from. */
 export const PTB_URL = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/";
@@ -32,7 +40,7 @@ export const PTB_SHA256: Readonly<Record<PtbSplitName, string>> = {
 export interface PtbSplit {
   /** Word ids, `<eos>` at every line end. */
   ids: Int32Array;
-  /** The file read. */
+  /** The file read (the URL when a download could not be cached). */
   path: string;
 }
 
@@ -46,36 +54,76 @@ export interface PtbOptions {
   download?: boolean;
   /** The fetch to download with (tests inject one). */
   fetch?: typeof fetch;
-  /** Download progress: bytes done, and total when known. */
+  /**
+   * Download progress of `file` (e.g. `ptb.train.txt`): bytes done, and the total when known.
+   * Default {@linkcode stderrProgress}`()`.
+   */
   onProgress?: (file: string, done: number, total?: number) => void;
 }
 
-function env(name: string): string | undefined {
+/** An environment variable, or why it is not available. */
+function env(name: string): { value?: string; why?: string } {
   try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // no permission: as if unset
+    const value = Deno.env.get(name);
+    return value ? { value } : { why: "not set" };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return { why: "not readable: no --allow-env permission" };
+    }
+    throw e;
   }
 }
 
 /**
- * The per-user cache folder for PTB, or `undefined` when no home folder is known.
+ * The per-user cache folder for PTB: `$XDG_CACHE_HOME/saiki/ptb`, else `$HOME/.cache/saiki/ptb`,
+ * else `%LOCALAPPDATA%\saiki\ptb`; `undefined` when none of these variables is set (or readable).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultCacheDir } from "./ptb.ts";
  * const dir = defaultCacheDir(); // e.g. /home/me/.cache/saiki/ptb
- * console.log(dir ?? "no cache folder");
+ * assert(dir === undefined || dir.endsWith("ptb"));
  * ```
  */
 export function defaultCacheDir(): string | undefined {
-  const xdg = env("XDG_CACHE_HOME");
+  const xdg = env("XDG_CACHE_HOME").value;
   if (xdg) return join(xdg, "saiki", "ptb");
-  const home = env("HOME");
+  const home = env("HOME").value;
   if (home) return join(home, ".cache", "saiki", "ptb");
-  const local = env("LOCALAPPDATA");
+  const local = env("LOCALAPPDATA").value;
   if (local) return join(local, "saiki", "ptb");
   return undefined;
+}
+
+/**
+ * A download reporter writing to stderr: a progress bar redrawn in place on a terminal,
+ * otherwise one line per file.
+ *
+ * @example
+ * ```ts
+ * import { stderrProgress } from "./ptb.ts";
+ * const report = stderrProgress();
+ * report("ptb.valid.txt", 399_782, 399_782); // "downloading ptb.valid.txt …" (or a bar)
+ * ```
+ */
+export function stderrProgress(): (file: string, done: number, total?: number) => void {
+  const encoder = new TextEncoder();
+  const write = (s: string) => void Deno.stderr.writeSync(encoder.encode(s));
+  const tty = Deno.stderr.isTerminal();
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  let current = "";
+  return (file, done, total) => {
+    if (tty) {
+      const frac = total ? Math.min(1, done / total) : 0;
+      const bar = "#".repeat(Math.round(frac * 30)).padEnd(30, ".");
+      const size = `${mb(done)}${total ? ` / ${mb(total)}` : ""} MB`;
+      write(`\r\x1b[2Kdownloading ${file} [${bar}] ${size}${total && done >= total ? "\n" : ""}`);
+    } else if (file !== current) {
+      write(`downloading ${file}${total ? ` (${mb(total)} MB)` : ""} …\n`);
+    }
+    current = file;
+  };
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
@@ -83,48 +131,56 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+/** The file's bytes, or why it could not be read (missing or not permitted). */
+async function readLocal(path: string): Promise<{ bytes?: Uint8Array; why?: string }> {
   try {
-    return await Deno.readFile(path);
+    return { bytes: await Deno.readFile(path) };
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return undefined;
-    if (e instanceof Deno.errors.PermissionDenied) return undefined;
+    if (e instanceof Deno.errors.NotFound) return { why: "not there" };
+    if (e instanceof Deno.errors.NotCapable) return { why: "not readable: no --allow-read" };
+    if (e instanceof Deno.errors.PermissionDenied) return { why: "not readable: access denied" };
+    if (e instanceof Deno.errors.IsADirectory) return { why: "a folder, not a file" };
     throw e;
   }
 }
 
-async function checkHash(split: PtbSplitName, path: string, bytes: Uint8Array): Promise<void> {
+/** An error unless `bytes` are the reference file of `split`; `hint` says what to do. */
+async function checkHash(
+  split: PtbSplitName,
+  source: string,
+  bytes: Uint8Array,
+  hint: string,
+): Promise<void> {
   const actual = await sha256(bytes);
   if (actual !== PTB_SHA256[split]) {
     throw new SaikiError(
-      `${path}: SHA-256 is ${actual}, expected ${PTB_SHA256[split]}; this is not the reference ` +
-        `PTB file (delete it, or point --data-dir at the right one)`,
+      `${source}: SHA-256 is ${actual}, expected ${PTB_SHA256[split]}: this is not the ` +
+        `reference PTB file ptb.${split}.txt; ${hint}`,
     );
   }
 }
 
-async function download(
-  split: PtbSplitName,
-  options: PtbOptions,
-): Promise<Uint8Array> {
-  const name = `ptb.${split}.txt`;
-  const url = PTB_URL + name;
-  const res = await (options.fetch ?? fetch)(url);
+/** Downloads `name`, reporting progress; throws a plain Error on any network/HTTP failure. */
+async function download(name: string, options: PtbOptions): Promise<Uint8Array> {
+  const res = await (options.fetch ?? fetch)(PTB_URL + name);
   if (!res.ok || res.body === null) {
-    throw new Error(`HTTP ${res.status} ${res.statusText}`);
+    await res.body?.cancel();
+    throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
   }
   const total = Number(res.headers.get("content-length")) || undefined;
+  const report = options.onProgress ?? stderrProgress();
   const chunks: Uint8Array[] = [];
   let done = 0;
+  report(name, 0, total);
   for await (const chunk of res.body) {
     chunks.push(chunk);
     done += chunk.length;
-    options.onProgress?.(name, done, total);
+    report(name, done, total);
   }
+  if (total === undefined) report(name, done, done); // lets a bar finish its line
   const bytes = new Uint8Array(done);
   let at = 0;
   for (const c of chunks) bytes.set(c, at), at += c.length;
-  await checkHash(split, url, bytes);
   return bytes;
 }
 
@@ -139,68 +195,100 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+const firstLine = (e: unknown) =>
+  (e instanceof Error ? e.message : String(e)).split("\n")[0] || String(e);
+
 /** Reads one split's bytes from the first place that has it; see the module doc. */
 async function findSplit(
   split: PtbSplitName,
   options: PtbOptions,
 ): Promise<{ bytes: Uint8Array; path: string }> {
   const name = `ptb.${split}.txt`;
-  const explicit = options.dataDir ?? env("SAIKI_DATA_DIR");
+  const names = SPLITS.map((s) => `ptb.${s}.txt`).join(", ");
+  const help = `To supply the files, put ${names} in a folder DIR and give --data-dir DIR ` +
+    `or set SAIKI_DATA_DIR=DIR.`;
+
+  // 1, 2: an explicit folder, which must hold the file.
+  const fromEnv = options.dataDir === undefined ? env("SAIKI_DATA_DIR") : {};
+  const explicit = options.dataDir ?? fromEnv.value;
   if (explicit !== undefined) {
+    const from = options.dataDir !== undefined ? "--data-dir" : "SAIKI_DATA_DIR";
     const path = join(explicit, name);
-    const bytes = await readIfExists(path);
+    const { bytes, why } = await readLocal(path);
     if (bytes === undefined) {
-      const from = options.dataDir !== undefined ? "--data-dir" : "SAIKI_DATA_DIR";
       throw new SaikiError(
-        `PTB: ${path} not found (${from} ${explicit} must hold ptb.train.txt, ptb.valid.txt and ptb.test.txt)`,
+        `PTB: ${path} is ${why} (${from} ${explicit} must hold ${names})`,
       );
     }
-    await checkHash(split, path, bytes);
+    await checkHash(split, path, bytes, `point ${from} at a folder with the reference files.`);
     return { bytes, path };
   }
+
+  // 3: the cache.
+  const looked = [
+    "--data-dir: not given",
+    `SAIKI_DATA_DIR: ${fromEnv.why ?? "not set"}`,
+  ];
   const cache = options.cacheDir ?? defaultCacheDir();
-  if (cache !== undefined) {
+  if (cache === undefined) {
+    looked.push("cache: no folder (XDG_CACHE_HOME, HOME and LOCALAPPDATA are unset or unreadable)");
+  } else {
     const path = join(cache, name);
-    const bytes = await readIfExists(path);
+    const { bytes, why } = await readLocal(path);
     if (bytes !== undefined) {
-      await checkHash(split, path, bytes);
+      await checkHash(split, path, bytes, `delete it to download it again.`);
       return { bytes, path };
     }
+    looked.push(`cache: ${path} is ${why}`);
   }
-  const looked = cache === undefined ? "no cache folder (HOME is not set)" : join(cache, name);
-  const help =
-    `Supply the files ptb.train.txt, ptb.valid.txt and ptb.test.txt with --data-dir DIR ` +
-    `or SAIKI_DATA_DIR=DIR.`;
+
+  // 4: the download.
+  const url = PTB_URL + name;
+  const where = `PTB: ${name} was not found. Looked in: ${looked.join("; ")}.`;
   if (options.download === false) {
-    throw new SaikiError(
-      `PTB: ${name} not found in the cache (${looked}); downloading is off. ${help}`,
-    );
+    throw new SaikiError(`${where} Downloading is turned off. ${help}`);
   }
   let bytes: Uint8Array;
   try {
-    bytes = await download(split, options);
+    bytes = await download(name, options);
   } catch (e) {
-    if (e instanceof SaikiError) throw e;
-    throw new SaikiError(
-      `PTB: ${name} not found: no --data-dir or SAIKI_DATA_DIR was given, it is not in the ` +
-        `cache (${looked}), and the download from ${PTB_URL}${name} failed ` +
-        `(${(e as Error).message.split("\n")[0]}). ${help}`,
-    );
+    throw new SaikiError(`${where} The download from ${url} failed (${firstLine(e)}). ${help}`);
   }
-  if (cache === undefined) return { bytes, path: PTB_URL + name };
+  await checkHash(split, url, bytes, "the download was refused and nothing was written.");
+  if (cache === undefined) return { bytes, path: url };
   const path = join(cache, name);
   try {
     await Deno.mkdir(cache, { recursive: true });
     await writeAtomic(path, bytes);
-  } catch {
-    return { bytes, path: PTB_URL + name }; // cannot cache: use it from memory
+  } catch (e) {
+    console.error(
+      `PTB: could not cache ${name} in ${cache} (${firstLine(e)}); using it from memory`,
+    );
+    return { bytes, path: url };
   }
   return { bytes, path };
 }
 
+/** Word ids of one file's bytes; valid/test must use only `vocab`'s words (the reference). */
+function ids(
+  bytes: Uint8Array,
+  path: string,
+  vocab?: Vocabulary,
+): { ids: Int32Array; vocab: Vocabulary } {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new SaikiError(`${path}: not UTF-8 text`);
+  }
+  return corpusFromText(text, { vocab, strict: true, reference: true, where: path });
+}
+
 /**
  * Loads the three splits; the vocabulary is built from train by first occurrence (10,000
- * words), and valid/test are mapped with it, as the reference does.
+ * words), and valid/test are mapped with it (a word not in it is an error), as the reference
+ * does. Train has 929,589 words, valid 73,760, test 82,430; see the module doc for where the
+ * files are looked for.
  *
  * @example
  * ```ts ignore
@@ -212,19 +300,37 @@ async function findSplit(
 export async function loadPtbAll(
   options: PtbOptions = {},
 ): Promise<{ train: PtbSplit; valid: PtbSplit; test: PtbSplit; vocab: Vocabulary }> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
   const out: Partial<Record<PtbSplitName, PtbSplit>> = {};
   let vocab: Vocabulary | undefined;
-  for (const split of ["train", "valid", "test"] as const) {
+  for (const split of SPLITS) {
     const { bytes, path } = await findSplit(split, options);
-    const text = decoder.decode(bytes);
-    try {
-      const corpus = corpusFromText(text, { vocab });
-      vocab = corpus.vocab;
-      out[split] = { ids: corpus.ids, path };
-    } catch (e) {
-      throw new SaikiError(`${path}: ${(e as Error).message}`);
-    }
+    const corpus = ids(bytes, path, vocab);
+    vocab = corpus.vocab;
+    out[split] = { ids: corpus.ids, path };
   }
   return { train: out.train!, valid: out.valid!, test: out.test!, vocab: vocab! };
+}
+
+/**
+ * Loads one split with the train vocabulary (so train is read too, for its vocabulary).
+ *
+ * @example
+ * ```ts ignore
+ * import { loadPtb } from "./ptb.ts";
+ * const valid = await loadPtb("valid", { dataDir: "../shared/datasets/ptb" });
+ * console.log(valid.ids.length, valid.vocab.size); // 73760 10000
+ * ```
+ */
+export async function loadPtb(
+  split: PtbSplitName,
+  options: PtbOptions = {},
+): Promise<PtbSplit & { vocab: Vocabulary }> {
+  if (!SPLITS.includes(split)) {
+    throw new SaikiError(`loadPtb: split is "${split}", expected "train", "valid" or "test"`);
+  }
+  const train = await findSplit("train", options);
+  const corpus = ids(train.bytes, train.path);
+  if (split === "train") return { ids: corpus.ids, path: train.path, vocab: corpus.vocab };
+  const { bytes, path } = await findSplit(split, options);
+  return { ids: ids(bytes, path, corpus.vocab).ids, path, vocab: corpus.vocab };
 }
