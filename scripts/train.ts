@@ -542,7 +542,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   log(
     `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
       `${(nParams / 1e6).toFixed(2)}M params | ${
-        xs.length.toLocaleString("en-US")
+        data.train.length.toLocaleString("en-US")
       } train tokens | ` +
       `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | run ${runDir}`,
   );
