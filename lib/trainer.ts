@@ -35,8 +35,17 @@ export interface TrainReport {
 
 /** Options of {@linkcode RnnlmTrainer.fit}. */
 export interface FitOptions {
-  /** Epochs to train, counting those already done by this trainer (default 10). */
+  /**
+   * Epochs this call trains (default 10), as the reference's `max_epoch`; with `resume`, an
+   * unfinished epoch counts as the first.
+   */
   maxEpoch?: number;
+  /**
+   * Continue from `state` (a restored checkpoint, or a `fit` that `onIteration` stopped)
+   * instead of starting afresh. Without it, `fit` starts as the reference's does: `timeIdx` 0,
+   * the loss sums and `pplList` cleared; `epoch` and `step` keep counting.
+   */
+  resume?: boolean;
   /** Rows per batch `N` (default 20). */
   batchSize?: number;
   /** Timesteps per batch `T` (default 35). */
@@ -75,8 +84,8 @@ export interface TrainerState {
 /**
  * Trains a {@linkcode LanguageModel} with truncated BPTT exactly as the reference trainer:
  * row `i` of every batch reads the corpus from `i * jump + timeIdx` with
- * `jump = floor(dataSize / batchSize)`, `timeIdx` counts on across iterations and epochs, the
- * recurrent state carries over from batch to batch; each iteration runs forward, backward,
+ * `jump = floor(dataSize / batchSize)`, `timeIdx` counts on across the iterations and epochs of
+ * one `fit` call, the recurrent state carries over from batch to batch; each iteration runs forward, backward,
  * removes tied duplicates, clips, and updates.
  *
  * @example
@@ -142,10 +151,11 @@ export class RnnlmTrainer {
   }
 
   /**
-   * Trains on inputs `xs` and targets `ts` (usually `corpus[:-1]` and `corpus[1:]`) until
-   * `maxEpoch` epochs are complete; continues from `state` (so a restored state resumes).
+   * Trains on inputs `xs` and targets `ts` (usually `corpus[:-1]` and `corpus[1:]`) for
+   * `maxEpoch` epochs, as the reference's `fit`: each call starts reading the corpus from its
+   * beginning again, unless `resume` continues from `state`.
    *
-   * @returns `pplList`
+   * @returns `pplList`: the perplexity of every report of this call (and of the calls it resumes)
    */
   fit(xs: Int32Array, ts: Int32Array, options: FitOptions = {}): number[] {
     const {
@@ -154,9 +164,17 @@ export class RnnlmTrainer {
       timeSize = 35,
       maxGrad,
       evalInterval = 20,
+      resume = false,
       onReport,
       onIteration,
     } = options;
+    checkCount("RnnlmTrainer.fit", "maxEpoch", maxEpoch, 0);
+    checkCount("RnnlmTrainer.fit", "batchSize", batchSize, 1);
+    checkCount("RnnlmTrainer.fit", "timeSize", timeSize, 1);
+    checkCount("RnnlmTrainer.fit", "evalInterval", evalInterval, 1);
+    if (maxGrad !== undefined && !(maxGrad > 0)) {
+      throw new SaikiError(`RnnlmTrainer.fit: maxGrad is ${maxGrad}, expected a number > 0`);
+    }
     if (xs.length !== ts.length) {
       throw new SaikiError(`RnnlmTrainer.fit: xs has ${xs.length} ids but ts has ${ts.length}`);
     }
@@ -168,9 +186,14 @@ export class RnnlmTrainer {
       );
     }
     const { model, optimizer, state } = this;
+    if (!resume) {
+      Object.assign(state, { timeIdx: 0, iter: 0, totalLoss: 0, lossCount: 0 });
+      this.pplList.length = 0;
+    }
+    const endEpoch = state.epoch + maxEpoch;
     const start = performance.now();
     let lastReport = start, tokens = 0;
-    while (state.epoch < maxEpoch) {
+    while (state.epoch < endEpoch) {
       while (state.iter < maxIters) {
         const [bx, bt] = this.getBatch(xs, ts, batchSize, timeSize);
         const loss = model.forward(bx, bt);
@@ -242,6 +265,8 @@ export function evalPerplexity(
   timeSize = 35,
   onProgress?: (done: number, total: number) => void,
 ): number {
+  checkCount("evalPerplexity", "batchSize", batchSize, 1);
+  checkCount("evalPerplexity", "timeSize", timeSize, 1);
   const corpusSize = corpus.length;
   const maxIters = Math.floor((corpusSize - 1) / (batchSize * timeSize));
   if (maxIters < 1) {
@@ -266,4 +291,11 @@ export function evalPerplexity(
     onProgress?.(iters + 1, maxIters);
   }
   return Math.exp(totalLoss / maxIters);
+}
+
+/** Throws unless `value` is an integer ≥ `min`, naming the function and the option. */
+function checkCount(where: string, name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new SaikiError(`${where}: ${name} is ${value}, expected an integer ≥ ${min}`);
+  }
 }

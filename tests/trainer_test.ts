@@ -1,6 +1,6 @@
 import { SimpleRnnlm } from "../lib/models/rnnlm.ts";
 import { SGD } from "../lib/optimizers.ts";
-import { assertEquals, assertThrows } from "../lib/std/assert.ts";
+import { assertEquals, assertNotEquals, assertThrows } from "../lib/std/assert.ts";
 import { evalPerplexity, RnnlmTrainer } from "../lib/trainer.ts";
 import { assertAllClose, I, loadFixture, T } from "./_helpers.ts";
 
@@ -40,8 +40,52 @@ Deno.test("the trainer resumes exactly from a saved state", () => {
   model2.rnnLayers[0].setState(h);
   const second = new RnnlmTrainer(model2, new SGD(0.1));
   second.state = structuredClone(first.state);
-  const rest = second.fit(xs, ts, { ...opts, maxEpoch: 3 });
+  const rest = second.fit(xs, ts, { ...opts, maxEpoch: 3 - second.state.epoch, resume: true });
   assertEquals([...first.pplList, ...rest], all);
+});
+
+Deno.test("each fit call starts afresh, as the reference's: a per-epoch loop rereads from the start", () => {
+  const f = loadFixture("train_simple_rnnlm");
+  const corpus = I(f.corpus).data;
+  const xs = corpus.subarray(0, -1), ts = corpus.subarray(1);
+  const opts = { batchSize: 5, timeSize: 5, evalInterval: 1, maxEpoch: 1 };
+  const make = () =>
+    new RnnlmTrainer(
+      new SimpleRnnlm(f.vocab_size, f.wordvec_size, f.hidden_size, { params: f.params.map(T) }),
+      new SGD(0.1),
+    );
+  // train_better_rnnlm.py's loop: fit(max_epoch=1) once per epoch
+  const loop = make();
+  const epoch1 = [...loop.fit(xs, ts, opts)];
+  const epoch2 = [...loop.fit(xs, ts, opts)];
+  assertEquals([loop.state.epoch, loop.state.step, epoch2.length], [2, 14, 7]);
+  // the same as resuming with timeIdx set back to 0 by hand
+  const manual = make();
+  manual.fit(xs, ts, opts);
+  manual.state.timeIdx = 0;
+  assertEquals(manual.fit(xs, ts, { ...opts, resume: true }).slice(7), epoch2);
+  // and not what one two-epoch call does (its second epoch reads on from timeIdx 35)
+  const once = make().fit(xs, ts, { ...opts, maxEpoch: 2 });
+  assertEquals(once.slice(0, 7), epoch1);
+  assertNotEquals(once.slice(7), epoch2);
+});
+
+Deno.test("fit and evalPerplexity reject sizes that are not positive integers, naming them", () => {
+  const model = new SimpleRnnlm(10, 4, 4);
+  const trainer = new RnnlmTrainer(model, new SGD(0.1));
+  const data = new Int32Array(100);
+  assertThrows(
+    () => trainer.fit(data, data, { batchSize: 0 }),
+    "RnnlmTrainer.fit: batchSize is 0, expected an integer ≥ 1",
+  );
+  assertThrows(() => trainer.fit(data, data, { timeSize: 2.5 }), "timeSize is 2.5");
+  assertThrows(() => trainer.fit(data, data, { evalInterval: 0 }), "evalInterval is 0");
+  assertThrows(() => trainer.fit(data, data, { maxEpoch: -1 }), "maxEpoch is -1");
+  assertThrows(() => trainer.fit(data, data, { maxGrad: 0 }), "maxGrad is 0");
+  assertThrows(
+    () => evalPerplexity(model, data, 0, 5),
+    "evalPerplexity: batchSize is 0, expected an integer ≥ 1",
+  );
 });
 
 Deno.test("the trainer and evalPerplexity name a corpus too small for one batch", () => {

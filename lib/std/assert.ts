@@ -38,6 +38,19 @@ export function assertEquals<T>(
 }
 
 /**
+ * Deep strict inequality: throws when `actual` deep-equals `expected`.
+ *
+ * @example
+ * ```ts
+ * import { assertNotEquals } from "./assert.ts";
+ * assertNotEquals([1, 2], [1, 3]);
+ * ```
+ */
+export function assertNotEquals(actual: unknown, expected: unknown, message?: string): void {
+  assert.notDeepStrictEqual(actual, expected, message);
+}
+
+/**
  * Throws unless `fn` throws an error whose message includes `includes` (or matches it).
  * Returns the error so a test can look closer.
  *
