@@ -14,7 +14,7 @@ import type { LanguageModel } from "./rnnlm.ts";
 export interface GenerateOptions {
   /** Random generator for sampling (reproducible from a seed). */
   rng: Rng;
-  /** Ids never emitted (the reference skips `N`, `<unk>`, `$`): such a draw is discarded. */
+  /** Ids never emitted (the reference skips `N`, `<unk>`, `$`). */
   skipIds?: readonly number[];
   /** Length of the result, start word included (default 100). */
   sampleSize?: number;
@@ -27,8 +27,12 @@ export interface GenerateOptions {
 /**
  * Generates `sampleSize` word ids starting with `startId`: the model reads one word at a time
  * (its recurrent state carries the context), and the next word is drawn from the softmax of
- * its scores. As in the reference, a skipped draw does not advance the text but the model has
- * read the previous word again. The model's state is reset first.
+ * its scores. The model's state is reset first.
+ *
+ * Skipped ids are left out of the distribution: the next word is drawn among the others. (The
+ * reference draws from all words and draws again on a skipped one, feeding the previous word to
+ * the model once more; drawing among the allowed words directly cannot loop forever at a low
+ * temperature, when the likeliest word is a skipped one.)
  *
  * @example
  * ```ts
@@ -56,8 +60,11 @@ export function generate(
   if (!Number.isInteger(topK) || topK < 0) {
     throw new SaikiError(`generate: topK is ${topK}, expected an integer >= 0`);
   }
-  const skip = new Set(skipIds);
-  if (skip.size >= V) throw new SaikiError("generate: every word is skipped");
+  const allowed = new Uint8Array(V).fill(1);
+  for (const id of skipIds) {
+    if (Number.isInteger(id) && id >= 0 && id < V) allowed[id] = 0;
+  }
+  if (!allowed.includes(1)) throw new SaikiError("generate: every word is skipped");
   model.resetState();
   const x = new IntTensor(new Int32Array(1), [1, 1]);
   const p = new Float64Array(V);
@@ -66,13 +73,15 @@ export function generate(
   x.data[0] = startId;
   while (wordIds.length < sampleSize) {
     const score = model.predict(x).data; // (1, 1, V)
+    // softmax over the allowed words: the likeliest has p = 1, so the sum is at least 1
     let max = -Infinity;
-    for (let i = 0; i < V; i++) max = Math.max(max, score[i] / temperature);
+    for (let i = 0; i < V; i++) if (allowed[i]) max = Math.max(max, score[i] / temperature);
     let sum = 0;
-    for (let i = 0; i < V; i++) sum += p[i] = Math.exp(score[i] / temperature - max);
+    for (let i = 0; i < V; i++) {
+      sum += p[i] = allowed[i] ? Math.exp(score[i] / temperature - max) : 0;
+    }
     if (topK > 0 && topK < V) {
-      // the K likeliest words that may be emitted (so a skipped word cannot fill the top K)
-      for (const id of skip) sum -= p[id], p[id] = 0;
+      // the K likeliest allowed words
       for (let i = 0; i < V; i++) order[i] = i;
       order.sort((a, b) => p[b] - p[a]);
       for (let r = topK; r < V; r++) {
@@ -87,10 +96,8 @@ export function generate(
       u -= p[i];
       if (u < 0) break;
     }
-    if (!skip.has(sampled)) {
-      x.data[0] = sampled;
-      wordIds.push(sampled);
-    }
+    x.data[0] = sampled;
+    wordIds.push(sampled);
   }
   return wordIds;
 }

@@ -31,6 +31,32 @@ Deno.test("generate with top-k 1 follows the model's most likely word", () => {
   assertEquals(ids, greedy);
 });
 
+Deno.test("generate at a tiny temperature emits the likeliest allowed word, even when a skipped one is likelier", () => {
+  const model = new Rnnlm(30, 8, 8, { rng: new Rng(4) });
+  // the model's greedy continuation, and the first word it would pick
+  const greedy = generate(model, 5, { rng: new Rng(1), sampleSize: 2, topK: 1 });
+  const skipIds = [greedy[1]];
+  for (const topK of [0, 3]) {
+    const ids = generate(model, 5, {
+      rng: new Rng(1),
+      sampleSize: 12,
+      temperature: 1e-6,
+      topK,
+      skipIds,
+    });
+    assertEquals(ids.length, 12);
+    assertOk(!ids.slice(1).includes(greedy[1]), `topK ${topK}: ${ids}`);
+    // step one: the likeliest word but the skipped one
+    model.resetState();
+    const score = Array.from(model.predict(IntTensor.from([[5]])).data);
+    let best = -1;
+    for (let i = 0; i < 30; i++) {
+      if (i !== greedy[1] && (best < 0 || score[i] > score[best])) best = i;
+    }
+    assertEquals(ids[1], best, `topK ${topK}`);
+  }
+});
+
 Deno.test("generate names bad arguments", () => {
   const model = new Rnnlm(10, 4, 4);
   assertThrows(
@@ -39,4 +65,8 @@ Deno.test("generate names bad arguments", () => {
   );
   assertThrows(() => generate(model, 1, { rng: new Rng(0), temperature: 0 }), "temperature is 0");
   assertThrows(() => generate(model, 1, { rng: new Rng(0), topK: -1 }), "topK is -1");
+  assertThrows(
+    () => generate(model, 1, { rng: new Rng(0), skipIds: [...Array(10).keys()] }),
+    "every word is skipped",
+  );
 });
