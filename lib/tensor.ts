@@ -153,9 +153,8 @@ export class Tensor {
   copyFrom(src: Tensor): this {
     if (src.size !== this.size) {
       throw new SaikiError(
-        `Tensor.copyFrom: source has shape ${formatShape(src.shape)}, expected ${
-          formatShape(this.shape)
-        }`,
+        `Tensor.copyFrom: source has ${src.size} values (shape ${formatShape(src.shape)}), ` +
+          `expected ${this.size} (shape ${formatShape(this.shape)} or any with that size)`,
       );
     }
     this.data.set(src.data);

@@ -44,7 +44,7 @@ Deno.test("tensors name bad shapes, ragged arrays, rows out of range and bad dty
   assertThrows(() => tensor([[1], [2]]).row(2), "Tensor.row: index 2 out of range for shape [2,1]");
   assertThrows(
     () => zeros([2]).copyFrom(zeros([3])),
-    "Tensor.copyFrom: source has shape [3], expected [2]",
+    "Tensor.copyFrom: source has 3 values (shape [3]), expected 2 (shape [2] or any with that size)",
   );
   assertThrows(() => IntTensor.from([1.5]), "IntTensor.from: 1.5 is not an int32");
   assertThrows(
