@@ -10,7 +10,7 @@
  * @module
  */
 
-import { corpusFromText } from "../lib/data/corpus.ts";
+import { corpusFromText, UNK } from "../lib/data/corpus.ts";
 import { loadPtbAll } from "../lib/data/ptb.ts";
 import { SaikiError } from "../lib/errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
@@ -147,7 +147,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   tie: { type: "boolean", help: "tie embedding and output weights [preset]" },
   batch: num("batch size N [preset]", { integer: true, min: 1 }),
   time: num("truncated BPTT length T [preset]", { integer: true, min: 1 }),
-  lr: num("learning rate [preset]", { min: 0 }),
+  lr: num("learning rate [preset; with another --optimizer, that optimizer's default]", {
+    min: 0,
+  }),
   optimizer: {
     type: "string",
     help: "optimizer [preset: sgd]",
@@ -235,8 +237,8 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
     tie: pick("tie"),
     batch: pick("batch"),
     time: pick("time"),
-    lr: pick("lr"),
     optimizer: pick("optimizer"),
+    lr: 0, // below
     epochs: pick("epochs"),
     clip: pick("clip"),
     decay: pick("decay"),
@@ -253,6 +255,10 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
     dataDir: flags["data-dir"] as string | undefined,
     saveEvery: flags["save-every"] as number,
   };
+  // A preset's lr is tuned for its optimizer (SGD's 20 would blow Adam up): another optimizer
+  // starts from its own default unless --lr is given.
+  config.lr = (flags.lr as number | undefined) ??
+    (config.optimizer === preset.optimizer ? preset.lr : createOptimizer(config.optimizer).lr);
   if (config.dropout >= 1) throw new UsageError(`--dropout must be below 1, got ${config.dropout}`);
   if (config.tie && config.wordvec !== config.hidden) {
     throw new UsageError(
@@ -261,6 +267,9 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
   }
   if (config.vocabSize !== undefined && config.corpus === undefined) {
     throw new UsageError("--vocab-size applies to --corpus only (PTB has a fixed vocabulary)");
+  }
+  if (config.dataDir !== undefined && config.corpus !== undefined) {
+    throw new UsageError("--data-dir is where PTB is read from; it does not apply with --corpus");
   }
   if ((config.validCorpus ?? config.testCorpus) !== undefined && config.corpus === undefined) {
     throw new UsageError("--valid and --test apply to --corpus only (PTB has its own splits)");
@@ -274,6 +283,8 @@ interface RunData {
   valid?: Int32Array;
   test?: Int32Array;
   words: string[];
+  /** What the user should know about how the data was prepared. */
+  notes: string[];
 }
 
 async function loadRunData(config: TrainConfig): Promise<RunData> {
@@ -281,22 +292,68 @@ async function loadRunData(config: TrainConfig): Promise<RunData> {
     const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
       maxSize: config.vocabSize,
     });
-    const split = async (flag: string, path: string | undefined) =>
-      path === undefined
-        ? undefined
-        : corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` }).ids;
+    const notes: string[] = [];
+    // Held-out words the training text lacks become <unk>; without --vocab-size the training
+    // vocabulary has none, so it gets one (never a training target: such words cost what the
+    // model gives a word it has not seen).
+    if ((config.validCorpus ?? config.testCorpus) !== undefined) vocab.add(UNK);
+    const unk = vocab.wordToId.get(UNK)!;
+    const split = async (flag: string, path: string | undefined) => {
+      if (path === undefined) return undefined;
+      const held = corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` });
+      const unknown = held.ids.reduce((n, id) => n + (id === unk ? 1 : 0), 0);
+      if (unknown > 0) {
+        notes.push(
+          `${flag} ${path}: ${unknown.toLocaleString("en-US")} of ` +
+            `${
+              held.ids.length.toLocaleString("en-US")
+            } tokens are ${UNK} (not in the training text)`,
+        );
+      }
+      return held.ids;
+    };
     return cut({
       train: ids,
       valid: await split("--valid", config.validCorpus),
       test: await split("--test", config.testCorpus),
       words: vocab.idToWord,
+      notes,
     }, config.corpusSize);
   }
   const ptb = await loadPtbAll({ dataDir: config.dataDir }); // download progress on stderr
-  return cut(
-    { train: ptb.train.ids, valid: ptb.valid.ids, test: ptb.test.ids, words: ptb.vocab.idToWord },
-    config.corpusSize,
-  );
+  return cut({
+    train: ptb.train.ids,
+    valid: ptb.valid.ids,
+    test: ptb.test.ids,
+    words: ptb.vocab.idToWord,
+    notes: [],
+  }, config.corpusSize);
+}
+
+/** Smallest held-out text `evalPerplexity` can read: one batch of 10 × 35, plus its target. */
+const EVAL_MIN_TOKENS = 10 * 35 + 1;
+
+/** Fails before anything is written when a split is too small for the run's batches. */
+function checkSizes(config: TrainConfig, data: RunData): void {
+  const perBatch = config.batch * config.time;
+  if (data.train.length - 1 < perBatch) {
+    throw new UsageError(
+      `--batch ${config.batch} × --time ${config.time} needs ${perBatch} tokens per batch, but ` +
+        `the training data has ${data.train.length - 1} inputs; lower --batch or --time`,
+    );
+  }
+  const splits = [
+    ["validation", data.valid, config.validCorpus ?? "ptb.valid.txt"],
+    ["test", data.test, config.testCorpus ?? "ptb.test.txt"],
+  ] as const;
+  for (const [split, ids, file] of splits) {
+    if (ids !== undefined && ids.length < EVAL_MIN_TOKENS) {
+      throw new SaikiError(
+        `the ${split} text (${file}) has ${ids.length} tokens; perplexity is evaluated in ` +
+          `batches of 10 × 35 and needs at least ${EVAL_MIN_TOKENS}`,
+      );
+    }
+  }
 }
 
 async function readText(flag: string, path: string): Promise<string> {
@@ -307,12 +364,22 @@ async function readText(flag: string, path: string): Promise<string> {
   }
 }
 
-/** The reference's chapter-5 cut: the first `size` words, vocabulary `max(id) + 1`. */
+/**
+ * The reference's chapter-5 cut: the first `size` words, vocabulary `max(id) + 1`. Validation
+ * and test sets are dropped: the cut vocabulary does not cover them.
+ */
 function cut(data: RunData, size: number): RunData {
   if (size <= 0 || size >= data.train.length) return data;
   const train = data.train.slice(0, size);
   const V = train.reduce((m, v) => Math.max(m, v), 0) + 1;
-  return { train, words: data.words.slice(0, V) };
+  const notes = [...data.notes];
+  if (data.valid !== undefined || data.test !== undefined) {
+    notes.push(
+      `training on the first ${size.toLocaleString("en-US")} words (--corpus-size): no ` +
+        `validation or test perplexity, as the cut vocabulary does not cover those sets`,
+    );
+  }
+  return { train, words: data.words.slice(0, V), notes };
 }
 
 function modelConfig(config: TrainConfig, vocabSize: number): LanguageModelConfig {
@@ -388,6 +455,17 @@ function saveRun(
   saveCheckpoint(path, data.tensors, data.metadata);
 }
 
+/** Whether `dir` exists and is not empty. */
+async function holdsFiles(dir: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+  return false;
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.round(seconds);
@@ -445,8 +523,9 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       io.log(
         `error: ${(e as Error).message.split("\n")[0]}\n` +
-          `(deno task train may write only under runs/ and the PTB cache; for another --runs-dir ` +
-          `run deno run --allow-read --allow-write=DIR scripts/train.ts)`,
+          `(deno task train may write only under runs/ and ~/.cache/saiki; for other folders run ` +
+          `deno run --allow-read --allow-write=runs,DIR --allow-env ` +
+          `--allow-net=raw.githubusercontent.com scripts/train.ts ...)`,
       );
       return 1;
     }
@@ -454,22 +533,22 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
   }
 }
 
+/** The flags `--resume` accepts: they change how the run goes on, not what it trains. */
+const RESUME_FLAGS = ["resume", "epochs", "quiet", "data-dir", "save-every", "stop-after"];
+
 async function train(flags: Record<string, unknown>, io: TrainIO): Promise<number> {
   const resumeDir = flags.resume as string | undefined;
   let config: TrainConfig;
   let runDir: string;
   if (resumeDir !== undefined) {
     const given = Object.keys(FLAGS).filter((k) =>
-      !["resume", "epochs", "quiet", "data-dir", "save-every", "stop-after", "runs-dir"].includes(
-        k,
-      ) &&
-      flags[k] !== undefined && flags[k] !== FLAGS[k].default
+      !RESUME_FLAGS.includes(k) && flags[k] !== undefined && flags[k] !== FLAGS[k].default
     );
     if (given.length > 0) {
       throw new UsageError(
-        `--resume continues a run with its saved configuration; only --epochs may change (got --${
-          given[0]
-        })`,
+        `--resume continues a run with its saved configuration; it takes only ` +
+          `${RESUME_FLAGS.filter((k) => k !== "resume").map((k) => `--${k}`).join(", ")} ` +
+          `(got --${given[0]})`,
       );
     }
     runDir = resumeDir;
@@ -492,6 +571,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   const progressLine = flags.quiet ? undefined : io.progress;
 
   const data = await loadRunData(config);
+  checkSizes(config, data);
   const V = data.words.length;
   const rng = new Rng(config.seed);
   const ckptPath = join(runDir, "checkpoint.safetensors");
@@ -517,6 +597,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     }
     optimizer.loadState(slots, JSON.parse(ckpt.metadata.optimizer_state ?? "{}"));
     progress = JSON.parse(ckpt.metadata.progress);
+    progress.bestValid ??= Infinity; // JSON has no Infinity: saved before any validation, null
     optimizer.lr = progress.lr;
     trainer = new RnnlmTrainer(model, optimizer);
     trainer.state = JSON.parse(ckpt.metadata.trainer) as TrainerState;
@@ -529,12 +610,24 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     model = new LanguageModel(modelConfig(config, V), { rng });
     optimizer = createOptimizer(config.optimizer, { lr: config.lr });
     trainer = new RnnlmTrainer(model, optimizer);
+    if (await holdsFiles(runDir)) {
+      throw new SaikiError(
+        `${runDir} already holds a run; continue it with --resume ${runDir}, ` +
+          `choose another --name, or delete the folder`,
+      );
+    }
     await Deno.mkdir(runDir, { recursive: true });
     await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.writeTextFile(metricsPath, "");
   }
   await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
 
+  // Validate every epoch where the run has validation data and decays (the better preset) or
+  // was given --valid.
+  const validate = data.valid !== undefined && (config.decay || config.validCorpus !== undefined);
+  if (config.decay && !validate) {
+    data.notes.push("--decay has no validation data to watch: the learning rate stays fixed");
+  }
   const xs = data.train.subarray(0, -1), ts = data.train.subarray(1);
   const maxIters = Math.floor(xs.length / (config.batch * config.time));
   const totalSteps = maxIters * config.epochs;
@@ -546,6 +639,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       } train tokens | ` +
       `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | run ${runDir}`,
   );
+  for (const note of data.notes) io.log(`note: ${note}`);
 
   const appendMetric = (m: Metric) => {
     metrics.push(m);
@@ -594,9 +688,13 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       Math.max(step - sessionStartStep, 1);
     return perStep * (totalSteps - step);
   };
-  const fitEpoch = (epochEnd: number) =>
+  // One epoch per call. The validating flow follows train_better_rnnlm.py, which calls fit once
+  // per epoch, so each epoch reads the corpus from its start again; otherwise (train_rnnlm.py's
+  // single fit call) the read position runs on across epochs. A stopped epoch resumes as it was.
+  const fitEpoch = () =>
     trainer.fit(xs, ts, {
-      maxEpoch: epochEnd,
+      maxEpoch: 1,
+      resume: !validate || trainer.state.iter > 0,
       batchSize: config.batch,
       timeSize: config.time,
       maxGrad: config.clip > 0 ? config.clip : undefined,
@@ -665,13 +763,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     });
   };
 
-  // Validate every epoch where the run has validation data and decays (the better preset) or
-  // was given --valid. That flow follows train_better_rnnlm.py, which calls fit once per epoch
-  // and so starts each epoch's batches from the corpus start again.
-  const validate = data.valid !== undefined && (config.decay || config.validCorpus !== undefined);
   while (trainer.state.epoch < config.epochs && failed === undefined && !stopped) {
-    if (validate && trainer.state.iter === 0) trainer.state.timeIdx = 0;
-    fitEpoch(trainer.state.epoch + 1);
+    fitEpoch();
     if (failed !== undefined || stopped) break;
     const epoch = trainer.state.epoch;
     const epochPpl = Math.exp(progress.epochLoss / Math.max(progress.epochCount, 1));
@@ -733,7 +826,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   }
   writeChart();
   io.log(
-    `run folder: ${runDir} (config.json, metrics.jsonl, checkpoint.safetensors, perplexity.svg)`,
+    `run folder: ${runDir} (config.json, metrics.jsonl, checkpoint.safetensors, ` +
+      `${validate ? "best.safetensors, " : ""}perplexity.svg)`,
   );
   return 0;
 }

@@ -223,3 +223,124 @@ Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train: --resume of a validating run stopped before its first validation decays and tests as the whole run", async () => {
+  const dir = await makeTestDir();
+  try {
+    const files = {
+      train: corpusText(1500, 5),
+      valid: corpusText(400, 6),
+      test: corpusText(400, 7),
+    };
+    for (const [k, v] of Object.entries(files)) await Deno.writeTextFile(join(dir, `${k}.txt`), v);
+    const common = [
+      ...["--corpus", join(dir, "train.txt"), "--valid", join(dir, "valid.txt")],
+      ...["--test", join(dir, "test.txt"), "--runs-dir", dir],
+      ...("--model lstm --wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 5 --decay --lr 20" +
+        " --clip 0.25 --eval-interval 1 --save-every 0 --quiet").split(" "),
+    ];
+    const whole = capture();
+    assertEquals(await main([...common, "--name", "whole"], whole.io), 0, whole.lines.join("\n"));
+    // stopped in epoch 1: the checkpoint's best validation perplexity is still Infinity
+    assertEquals(await main([...common, "--name", "parts", "--stop-after", "30"], capture().io), 0);
+    const resumed = capture();
+    assertEquals(await main(["--resume", join(dir, "parts")], resumed.io), 0);
+    const read = async (name: string) =>
+      (await Deno.readTextFile(join(dir, name, "metrics.jsonl"))).trim().split("\n")
+        .map((l) => JSON.parse(l)).map(({ kind, step, ppl, lr }) => ({ kind, step, ppl, lr }));
+    assertEquals(await read("parts"), await read("whole"));
+    const testLine = (lines: string[]) => lines.find((l) => l.startsWith("test perplexity"));
+    assertOk(testLine(whole.lines) !== undefined, whole.lines.join("\n"));
+    assertEquals(testLine(resumed.lines), testLine(whole.lines));
+    assertOk((await Deno.stat(join(dir, "parts", "best.safetensors"))).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: held-out words missing from a --corpus become <unk>, and the count is reported", async () => {
+  const dir = await makeTestDir();
+  try {
+    await Deno.writeTextFile(join(dir, "train.txt"), corpusText(1000, 8));
+    await Deno.writeTextFile(join(dir, "valid.txt"), corpusText(400, 9) + "zebras dance\n");
+    const { lines, io } = capture();
+    const args = [
+      ...["--corpus", join(dir, "train.txt"), "--valid", join(dir, "valid.txt")],
+      ...["--runs-dir", dir, "--name", "u"],
+      ...("--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 1 --quiet").split(" "),
+    ];
+    assertEquals(await main(args, io), 0, lines.join("\n"));
+    const text = lines.join("\n");
+    assertOk(/valid\.txt: 2 of \d+ tokens are <unk> \(not in the training text\)/.test(text), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: an existing run folder, a too-small split and conflicting flags are refused before anything is written", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(600, 10));
+    await Deno.writeTextFile(join(dir, "small.txt"), "the cat sees the ball\n");
+    const base = [
+      "--corpus",
+      corpus,
+      "--runs-dir",
+      dir,
+      "--quiet",
+      "--wordvec",
+      "8",
+      "--hidden",
+      "8",
+    ];
+    assertEquals(await main([...base, "--name", "a", "--epochs", "1"], capture().io), 0);
+    for (
+      const [args, code, message] of [
+        [["--name", "a"], 1, `${join(dir, "a")} already holds a run; continue it with --resume`],
+        [
+          ["--name", "b", "--batch", "200"],
+          2,
+          "--batch 200 × --time 5 needs 1000 tokens per batch",
+        ],
+        [
+          ["--name", "c", "--valid", join(dir, "small.txt")],
+          1,
+          `validation text (${join(dir, "small.txt")}) has 6 tokens`,
+        ],
+        [["--name", "d", "--data-dir", dir], 2, "--data-dir is where PTB is read from"],
+      ] as const
+    ) {
+      const { lines, io } = capture();
+      assertEquals(await main([...base, ...args], io), code, args.join(" "));
+      assertOk(lines.join("\n").includes(message), lines.join("\n"));
+    }
+    for (const name of ["b", "c", "d"]) {
+      assertOk(!(await Deno.stat(join(dir, name)).catch(() => null)), `${name} was not created`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: another --optimizer without --lr starts from that optimizer's default rate", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(600, 11));
+    const base = ["--corpus", corpus, "--runs-dir", dir, "--quiet", "--epochs", "1"];
+    for (
+      const [name, args, lr] of [
+        ["adam", ["--optimizer", "adam"], 0.001],
+        ["adam-lr", ["--optimizer", "adam", "--lr", "0.01"], 0.01],
+        ["sgd", [], 0.1],
+      ] as const
+    ) {
+      assertEquals(await main([...base, "--name", name, ...args], capture().io), 0, name);
+      const config = JSON.parse(await Deno.readTextFile(join(dir, name, "config.json")));
+      assertEquals(config.lr, lr, name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
