@@ -85,8 +85,8 @@ export interface TrainerState {
  * Trains a {@linkcode LanguageModel} with truncated BPTT exactly as the reference trainer:
  * row `i` of every batch reads the corpus from `i * jump + timeIdx` with
  * `jump = floor(dataSize / batchSize)`, `timeIdx` counts on across the iterations and epochs of
- * one `fit` call, the recurrent state carries over from batch to batch; each iteration runs forward, backward,
- * removes tied duplicates, clips, and updates.
+ * one `fit` call, the recurrent state carries over from batch to batch; each iteration runs
+ * forward, backward, removes tied duplicates, clips, and updates.
  *
  * @example
  * ```ts

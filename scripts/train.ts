@@ -227,6 +227,7 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
   const preset = PRESETS[flags.preset as string];
   const pick = <K extends keyof Preset>(key: K, flag = key as string): Preset[K] =>
     (flags[flag] ?? preset[key]) as Preset[K];
+  const optimizer = pick("optimizer");
   const config: TrainConfig = {
     preset: flags.preset as string,
     model: pick("model"),
@@ -237,8 +238,11 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
     tie: pick("tie"),
     batch: pick("batch"),
     time: pick("time"),
-    optimizer: pick("optimizer"),
-    lr: 0, // below
+    optimizer,
+    // A preset's lr is tuned for its optimizer (SGD's 20 would blow Adam up): another optimizer
+    // starts from its own default unless --lr is given.
+    lr: (flags.lr as number | undefined) ??
+      (optimizer === preset.optimizer ? preset.lr : createOptimizer(optimizer).lr),
     epochs: pick("epochs"),
     clip: pick("clip"),
     decay: pick("decay"),
@@ -255,10 +259,6 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
     dataDir: flags["data-dir"] as string | undefined,
     saveEvery: flags["save-every"] as number,
   };
-  // A preset's lr is tuned for its optimizer (SGD's 20 would blow Adam up): another optimizer
-  // starts from its own default unless --lr is given.
-  config.lr = (flags.lr as number | undefined) ??
-    (config.optimizer === preset.optimizer ? preset.lr : createOptimizer(config.optimizer).lr);
   if (config.dropout >= 1) throw new UsageError(`--dropout must be below 1, got ${config.dropout}`);
   if (config.tie && config.wordvec !== config.hidden) {
     throw new UsageError(
@@ -303,12 +303,8 @@ async function loadRunData(config: TrainConfig): Promise<RunData> {
       const held = corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` });
       const unknown = held.ids.reduce((n, id) => n + (id === unk ? 1 : 0), 0);
       if (unknown > 0) {
-        notes.push(
-          `${flag} ${path}: ${unknown.toLocaleString("en-US")} of ` +
-            `${
-              held.ids.length.toLocaleString("en-US")
-            } tokens are ${UNK} (not in the training text)`,
-        );
+        const of = `${thousands(unknown)} of ${thousands(held.ids.length)}`;
+        notes.push(`${flag} ${path}: ${of} tokens are ${UNK} (not in the training text)`);
       }
       return held.ids;
     };
@@ -375,7 +371,7 @@ function cut(data: RunData, size: number): RunData {
   const notes = [...data.notes];
   if (data.valid !== undefined || data.test !== undefined) {
     notes.push(
-      `training on the first ${size.toLocaleString("en-US")} words (--corpus-size): no ` +
+      `training on the first ${thousands(size)} words (--corpus-size): no ` +
         `validation or test perplexity, as the cut vocabulary does not cover those sets`,
     );
   }
@@ -454,6 +450,9 @@ function saveRun(
   });
   saveCheckpoint(path, data.tensors, data.metadata);
 }
+
+/** `929589` → `"929,589"`. */
+const thousands = (n: number) => n.toLocaleString("en-US");
 
 /** Whether `dir` exists and is not empty. */
 async function holdsFiles(dir: string): Promise<boolean> {
@@ -607,17 +606,16 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     await Deno.writeTextFile(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
     log(`resuming ${runDir} at epoch ${trainer.state.epoch + 1}, iteration ${trainer.state.step}`);
   } else {
-    model = new LanguageModel(modelConfig(config, V), { rng });
-    optimizer = createOptimizer(config.optimizer, { lr: config.lr });
-    trainer = new RnnlmTrainer(model, optimizer);
     if (await holdsFiles(runDir)) {
       throw new SaikiError(
         `${runDir} already holds a run; continue it with --resume ${runDir}, ` +
           `choose another --name, or delete the folder`,
       );
     }
+    model = new LanguageModel(modelConfig(config, V), { rng });
+    optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    trainer = new RnnlmTrainer(model, optimizer);
     await Deno.mkdir(runDir, { recursive: true });
-    await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.writeTextFile(metricsPath, "");
   }
   await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
@@ -634,9 +632,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   const nParams = [...new Set(model.params)].reduce((n, p) => n + p.size, 0);
   log(
     `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
-      `${(nParams / 1e6).toFixed(2)}M params | ${
-        data.train.length.toLocaleString("en-US")
-      } train tokens | ` +
+      `${(nParams / 1e6).toFixed(2)}M params | ${thousands(data.train.length)} train tokens | ` +
       `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | run ${runDir}`,
   );
   for (const note of data.notes) io.log(`note: ${note}`);
@@ -736,9 +732,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
             `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
               lastPpl.toFixed(2)
             } | ` +
-              `${Math.round(lastTokS).toLocaleString("en-US")} tok/s | ETA ${
-                formatDuration(eta(step))
-              }`,
+              `${thousands(Math.round(lastTokS))} tok/s | ETA ${formatDuration(eta(step))}`,
           );
         }
         if (stopAfter !== undefined && step >= stopAfter) {

@@ -22,6 +22,13 @@ function corpusText(words: number, seed = 1): string {
   return out.join("\n") + "\n";
 }
 
+/** Writes train.txt, valid.txt and test.txt of these sizes into `dir`, seeds from `seed` on. */
+async function writeSplits(dir: string, words: [number, number, number], seed: number) {
+  for (const [i, name] of ["train", "valid", "test"].entries()) {
+    await Deno.writeTextFile(join(dir, `${name}.txt`), corpusText(words[i], seed + i));
+  }
+}
+
 function capture() {
   const lines: string[] = [];
   return { lines, io: { log: (l: string) => void lines.push(l) } };
@@ -183,12 +190,7 @@ Deno.test("train: a non-finite loss stops the run, names the iteration and keeps
 Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it worsens and tests the best parameters", async () => {
   const dir = await makeTestDir();
   try {
-    const files = {
-      train: corpusText(2000, 1),
-      valid: corpusText(500, 2),
-      test: corpusText(500, 3),
-    };
-    for (const [k, v] of Object.entries(files)) await Deno.writeTextFile(join(dir, `${k}.txt`), v);
+    await writeSplits(dir, [2000, 500, 500], 1);
     const flags = "--model lstm --wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 6 --decay" +
       " --lr 20 --clip 0.25 --quiet --name d";
     const { lines, io } = capture();
@@ -227,12 +229,7 @@ Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it 
 Deno.test("train: --resume of a validating run stopped before its first validation decays and tests as the whole run", async () => {
   const dir = await makeTestDir();
   try {
-    const files = {
-      train: corpusText(1500, 5),
-      valid: corpusText(400, 6),
-      test: corpusText(400, 7),
-    };
-    for (const [k, v] of Object.entries(files)) await Deno.writeTextFile(join(dir, `${k}.txt`), v);
+    await writeSplits(dir, [1500, 400, 400], 5);
     const common = [
       ...["--corpus", join(dir, "train.txt"), "--valid", join(dir, "valid.txt")],
       ...["--test", join(dir, "test.txt"), "--runs-dir", dir],
