@@ -10,7 +10,9 @@
  * @module
  */
 
+import { getKernels } from "./engine/kernels.ts";
 import { formatShape, SaikiError } from "./errors.ts";
+import { packLayout, packParams } from "./params.ts";
 import { Tensor, zeros } from "./tensor.ts";
 
 /**
@@ -177,11 +179,46 @@ export abstract class SlotOptimizer implements Optimizer {
     return this.#get(params);
   }
 
+  /**
+   * Calls `fn` over the parameters in as few runs as possible: once over the whole flat span
+   * when `params` are packed in one block and `grads` in another with the same layout (a
+   * model's `paramBuffer` and `gradBuffer`; padding between tensors is zero and stays so),
+   * else once per tensor. `fn` gets the run's length, the parameter and gradient arrays with
+   * offsets, and each slot's array and offset.
+   */
+  protected spans(
+    params: readonly Tensor[],
+    grads: readonly Tensor[],
+    fn: (
+      len: number,
+      p: Float32Array,
+      pOff: number,
+      g: Float32Array,
+      gOff: number,
+      slots: [Float32Array, number][],
+    ) => void,
+  ): void {
+    const slots = this.slots(params, grads);
+    if (params.length === 0) return;
+    const flat = flatSpan(params, grads);
+    if (flat !== undefined) {
+      const [p, g, len] = flat;
+      const s = slots.map((slot): [Float32Array, number] => [
+        spanView(slot[0], len),
+        0,
+      ]);
+      return fn(len, p, 0, g, 0, s);
+    }
+    for (let i = 0; i < params.length; i++) {
+      fn(params[i].size, params[i].data, 0, grads[i].data, 0, slots.map((sl) => [sl[i].data, 0]));
+    }
+  }
+
   #get(params: readonly Tensor[]): Tensor[][] {
     if (this.slotNames.length === 0) return [];
     const where = `${this.where}.update`;
     if (this.#tensors === undefined) {
-      this.#tensors = this.slotNames.map(() => params.map((p) => zeros(p.shape)));
+      this.#tensors = this.slotNames.map(() => slotTensors(params.map((p) => p.shape)));
       return this.#tensors;
     }
     const n = this.#tensors[0].length;
@@ -272,11 +309,57 @@ export abstract class SlotOptimizer implements Optimizer {
               `expected ${formatShape(first.shape)} (the shape of "${this.slotNames[0]}.${i}")`,
           );
         }
-        loaded[s].push(t.clone());
+        loaded[s].push(t);
       }
     }
-    this.#tensors = loaded;
+    // copies in fresh slot blocks, laid out as the parameters
+    this.#tensors = loaded.map((ts) => {
+      const out = slotTensors(ts.map((t) => t.shape));
+      out.forEach((o, i) => o.copyFrom(ts[i]));
+      return out;
+    });
   }
+}
+
+/** Zero tensors of `shapes`, views of one new engine block laid out as `packParams` packs. */
+function slotTensors(shapes: readonly (readonly number[])[]): Tensor[] {
+  const tensors = shapes.map((shape) => zeros(shape));
+  packParams(tensors);
+  return tensors;
+}
+
+/** `len` floats from the start of `t`'s data (a view of its block). */
+function spanView(t: Tensor, len: number): Float32Array {
+  const d = t.data;
+  return new Float32Array(d.buffer, d.byteOffset, len);
+}
+
+/**
+ * When every tensor of `tensors` views one block at the offsets `packParams` would give it,
+ * the length of the span from the first tensor's start to the last one's end.
+ */
+function packedSpan(tensors: readonly Tensor[]): number | undefined {
+  const block = tensors[0].block;
+  if (block === undefined) return undefined;
+  const { offsets } = packLayout(tensors);
+  const base = tensors[0].data.byteOffset;
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
+    if (t.block !== block || t.data.byteOffset !== base + 4 * offsets[i]) return undefined;
+  }
+  const last = tensors.length - 1;
+  return offsets[last] + tensors[last].size;
+}
+
+/** The flat views `[params, grads, length]` when both lists are packed alike, else undefined. */
+function flatSpan(
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+): [Float32Array, Float32Array, number] | undefined {
+  if (params.length === 0 || new Set(params).size !== params.length) return undefined;
+  const len = packedSpan(params);
+  if (len === undefined || packedSpan(grads) !== len) return undefined;
+  return [spanView(params[0], len), spanView(grads[0], len), len];
 }
 
 /** Throws unless `meta` holds exactly the keys `keys`. */
@@ -313,12 +396,8 @@ export class SGD extends SlotOptimizer {
 
   /** `params[i] -= lr * grads[i]`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    this.slots(params, grads); // checks the pairs; SGD has no slots
-    const lr = this.lr;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data;
-      for (let j = 0; j < p.length; j++) p[j] -= lr * g[j];
-    }
+    const k = getKernels(), lr = this.lr;
+    this.spans(params, grads, (n, p, po, g, go) => k.sgd(n, lr, p, po, g, go));
   }
 }
 
@@ -351,16 +430,12 @@ export class Momentum extends SlotOptimizer {
 
   /** `v = momentum * v - lr * g; p += v`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const [vs] = this.slots(params, grads);
-    const lr = this.lr, mom = this.momentum;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data, v = vs[i].data;
-      for (let j = 0; j < p.length; j++) {
-        const vj = mom * v[j] - lr * g[j];
-        v[j] = vj;
-        p[j] += vj;
-      }
-    }
+    const k = getKernels(), lr = this.lr, mom = this.momentum;
+    this.spans(
+      params,
+      grads,
+      (n, p, po, g, go, [[v, vo]]) => k.momentum(n, lr, mom, p, po, g, go, v, vo),
+    );
   }
 }
 
@@ -392,16 +467,12 @@ export class Nesterov extends SlotOptimizer {
 
   /** `v = momentum * v - lr * g; p += momentum² * v - (1 + momentum) * lr * g`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const [vs] = this.slots(params, grads);
-    const lr = this.lr, mom = this.momentum;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data, v = vs[i].data;
-      for (let j = 0; j < p.length; j++) {
-        const vj = mom * v[j] - lr * g[j];
-        v[j] = vj;
-        p[j] = p[j] + mom * mom * vj - (1 + mom) * lr * g[j];
-      }
-    }
+    const k = getKernels(), lr = this.lr, mom = this.momentum;
+    this.spans(
+      params,
+      grads,
+      (n, p, po, g, go, [[v, vo]]) => k.nesterov(n, lr, mom, p, po, g, go, v, vo),
+    );
   }
 }
 
@@ -429,17 +500,12 @@ export class AdaGrad extends SlotOptimizer {
 
   /** `h += g²; p -= lr * g / (sqrt(h) + 1e-7)`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const [hs] = this.slots(params, grads);
-    const lr = this.lr;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data, h = hs[i].data;
-      for (let j = 0; j < p.length; j++) {
-        const gj = g[j];
-        const hj = h[j] + gj * gj;
-        h[j] = hj;
-        p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
-      }
-    }
+    const k = getKernels(), lr = this.lr;
+    this.spans(
+      params,
+      grads,
+      (n, p, po, g, go, [[h, ho]]) => k.adagrad(n, lr, p, po, g, go, h, ho),
+    );
   }
 }
 
@@ -473,17 +539,12 @@ export class RMSprop extends SlotOptimizer {
 
   /** `h = decayRate * h + (1 - decayRate) * g²; p -= lr * g / (sqrt(h) + 1e-7)`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const [hs] = this.slots(params, grads);
-    const lr = this.lr, decay = this.decayRate;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data, h = hs[i].data;
-      for (let j = 0; j < p.length; j++) {
-        const gj = g[j];
-        const hj = h[j] * decay + (1 - decay) * gj * gj;
-        h[j] = hj;
-        p[j] -= lr * gj / (Math.sqrt(hj) + 1e-7);
-      }
-    }
+    const k = getKernels(), lr = this.lr, decay = this.decayRate;
+    this.spans(
+      params,
+      grads,
+      (n, p, po, g, go, [[h, ho]]) => k.rmsprop(n, lr, decay, p, po, g, go, h, ho),
+    );
   }
 }
 
@@ -527,21 +588,15 @@ export class Adam extends SlotOptimizer {
 
   /** One Adam step on every parameter; increments `iter`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const [ms, vs] = this.slots(params, grads);
+    this.slots(params, grads); // checks before the step counts
     this.iter++;
-    const b1 = this.beta1, b2 = this.beta2;
+    const k = getKernels(), b1 = this.beta1, b2 = this.beta2;
     const lrT = this.lr * Math.sqrt(1 - b2 ** this.iter) / (1 - b1 ** this.iter);
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i].data, g = grads[i].data, m = ms[i].data, v = vs[i].data;
-      for (let j = 0; j < p.length; j++) {
-        const gj = g[j];
-        const mj = m[j] + (1 - b1) * (gj - m[j]);
-        const vj = v[j] + (1 - b2) * (gj * gj - v[j]);
-        m[j] = mj;
-        v[j] = vj;
-        p[j] -= lrT * mj / (Math.sqrt(vj) + 1e-7);
-      }
-    }
+    this.spans(
+      params,
+      grads,
+      (n, p, po, g, go, [[m, mo], [v, vo]]) => k.adam(n, lrT, b1, b2, p, po, g, go, m, mo, v, vo),
+    );
   }
 
   /** `{iter}`. */
@@ -649,18 +704,18 @@ export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {
   if (typeof maxNorm !== "number" || Number.isNaN(maxNorm) || maxNorm < 0) {
     throw new SaikiError(`clipGrads: maxNorm is ${maxNorm}, expected a number >= 0`);
   }
+  const k = getKernels();
+  const len = grads.length > 0 && new Set(grads).size === grads.length
+    ? packedSpan(grads)
+    : undefined;
+  // one pass over a packed span (a model's gradBuffer), else one per tensor
+  const runs: [Float32Array, number][] = len !== undefined
+    ? [[spanView(grads[0], len), len]]
+    : grads.map((g) => [g.data, g.size]);
   let sum = 0;
-  for (const grad of grads) {
-    const g = grad.data;
-    for (let j = 0; j < g.length; j++) sum += g[j] * g[j];
-  }
+  for (const [g, n] of runs) sum += k.sumSquares(n, g, 0);
   const totalNorm = Math.sqrt(sum);
   const rate = maxNorm / (totalNorm + 1e-6);
-  if (rate < 1) {
-    for (const grad of grads) {
-      const g = grad.data;
-      for (let j = 0; j < g.length; j++) g[j] *= rate;
-    }
-  }
+  if (rate < 1) { for (const [g, n] of runs) k.scale(n, rate, g, 0, g, 0); }
   return totalNorm;
 }

@@ -6,8 +6,10 @@
  * @module
  */
 
+import { getKernels } from "./engine/kernels.ts";
+import { engineHeap } from "./engine/memory.ts";
 import { SaikiError } from "./errors.ts";
-import type { Tensor } from "./tensor.ts";
+import { Tensor } from "./tensor.ts";
 
 /** Each tensor's view starts on a multiple of this many floats (64 bytes: a cache line). */
 export const PARAM_ALIGN = 16;
@@ -29,11 +31,10 @@ export function packLayout(tensors: readonly Tensor[]): { offsets: number[]; len
 }
 
 /**
- * Moves `tensors` into one new contiguous buffer: their values are copied there and each
- * tensor's `data` becomes a view into it. A tensor listed twice (tied weights) is packed once.
- * With `shared: true` the buffer is backed by a `SharedArrayBuffer`, ready for workers.
+ * Moves `tensors` into one new block of the engine's memory: their values are copied there
+ * and each tensor becomes a view of it. A tensor listed twice (tied weights) is packed once.
  *
- * @returns the buffer holding every value
+ * @returns a flat tensor over the whole block (padding included)
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -41,28 +42,22 @@ export function packLayout(tensors: readonly Tensor[]): { offsets: number[]; len
  * import { tensor } from "./tensor.ts";
  * const W = tensor([[1, 2], [3, 4]]), b = tensor([5, 6]);
  * const flat = packParams([W, b, W]);
- * assert(W.data.buffer === flat.buffer && b.data.buffer === flat.buffer);
- * assert(b.data[1] === 6);
+ * assert(W.block === flat.block && b.block === flat.block);
+ * assert(b.data[1] === 6 && flat.data[16] === 5);
  * ```
  */
-export function packParams(
-  tensors: readonly Tensor[],
-  options: { shared?: boolean } = {},
-): Float32Array {
+export function packParams(tensors: readonly Tensor[]): Tensor {
   const unique = uniqueTensors(tensors);
-  const { length } = packLayout(unique);
-  const bytes = length * Float32Array.BYTES_PER_ELEMENT;
-  const buffer = new Float32Array(
-    options.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes),
-  );
-  attachParams(unique, buffer, true);
-  return buffer;
+  const { offsets, length } = packLayout(unique);
+  const block = engineHeap().alloc(4 * length);
+  unique.forEach((t, i) => t.moveTo(block, offsets[i]));
+  return Tensor.view(block, 0, [length]);
 }
 
 /**
- * Points `tensors` at views of `buffer` laid out as {@linkcode packParams} lays them out,
- * copying their current values in when `copy` is set (else adopting the buffer's values):
- * how a worker attaches its model to the parameters the main thread shares.
+ * Points `tensors` at views of `flat` laid out as {@linkcode packParams} lays them out,
+ * copying their current values in when `copy` is set (else adopting the values `flat` holds):
+ * how a second model attaches to the parameters of a first.
  *
  * @example
  * ```ts
@@ -76,16 +71,18 @@ export function packParams(
  * assert(b[1].data[0] === 7);
  * ```
  */
-export function attachParams(tensors: readonly Tensor[], buffer: Float32Array, copy = false): void {
+export function attachParams(tensors: readonly Tensor[], flat: Tensor, copy = false): void {
   const unique = uniqueTensors(tensors);
   const { offsets, length } = packLayout(unique);
-  if (buffer.length !== length) {
+  if (flat.size !== length) {
     throw new SaikiError(
-      `attachParams: buffer holds ${buffer.length} floats, expected ${length} for ${unique.length} tensors`,
+      `attachParams: buffer holds ${flat.size} floats, expected ${length} for ${unique.length} tensors`,
     );
   }
+  const block = flat.block;
   unique.forEach((t, i) => {
-    const view = buffer.subarray(offsets[i], offsets[i] + t.size);
+    if (block !== undefined) return t.moveTo(block, offsets[i], copy);
+    const view = flat.data.subarray(offsets[i], offsets[i] + t.size);
     if (copy) view.set(t.data);
     t.data = view;
   });
@@ -124,8 +121,8 @@ export function removeDuplicate(
       outParams.push(p);
       outGrads.push(grads[i]);
     } else {
-      const into = outGrads[at].data, from = grads[i].data;
-      for (let j = 0; j < into.length; j++) into[j] += from[j];
+      const into = outGrads[at];
+      getKernels().axpy(into.size, 1, grads[i].data, 0, into.data, 0);
     }
   });
   return { params: outParams, grads: outGrads };

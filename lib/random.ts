@@ -80,6 +80,14 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * The live generator state, four 32-bit words: kernels that draw many numbers at once (the
+   * dropout masks) advance it in place exactly as {@linkcode Rng.uniform} would.
+   */
+  words(): Uint32Array {
+    return this.#s;
+  }
+
   /** An integer in `[0, n)`. */
   int(n: number): number {
     return Math.floor(this.uniform() * n);

@@ -1,14 +1,15 @@
 /**
  * Float32 tensors and int32 id tensors: row-major typed arrays with a shape.
  *
- * A {@linkcode Tensor} owns nothing but a `data` view and a `shape`, so many tensors can
- * share one buffer (see {@linkcode packParams}). Layers always read `tensor.data` at call
- * time, never a cached copy, so a tensor's storage may be moved into a shared buffer after
- * the layer that uses it was built.
+ * A {@linkcode Tensor} is a `data` view and a `shape`, so many tensors can share one buffer
+ * (see {@linkcode packParams}). Layers always read `tensor.data` at call time, never a cached
+ * copy, so a tensor's storage may be moved into the engine's memory after the layer that uses
+ * it was built, and a view detached by the growth of an unshared memory is rebuilt.
  *
  * @module
  */
 
+import { type Block, engineHeap } from "./engine/memory.ts";
 import { formatShape, SaikiError } from "./errors.ts";
 
 /** Nested JavaScript arrays of numbers, as `toArray()` returns and `tensor()` accepts. */
@@ -96,6 +97,12 @@ function toNested(data: ArrayLike<number>, shape: readonly number[]): NestedArra
 /**
  * A float32 tensor: `data` holds `sizeOf(shape)` values in row-major order.
  *
+ * A tensor either wraps a `Float32Array` of its own (what `tensor`, `zeros` and the
+ * constructor make) or views a {@linkcode Block} of the engine's memory (what layers, models
+ * and optimizers allocate with {@linkcode engineTensor}; see `engine/memory.ts`). Either way
+ * `data` is a `Float32Array`; read it at the time of use rather than keeping it, because an
+ * engine tensor rebuilds its view when an unshared memory has grown.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -106,20 +113,69 @@ function toNested(data: ArrayLike<number>, shape: readonly number[]): NestedArra
  * ```
  */
 export class Tensor {
-  /** The values, row-major. May be a view into a larger (shared) buffer. */
-  data: Float32Array;
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
+  #data: Float32Array;
+  #size: number;
+  #block: Block | undefined; // the engine storage viewed (held, so it stays allocated)
+  #start = 0; // float index of the first value in #block
 
   /** Wraps `data` (not copied) with `shape`; throws if the sizes differ. */
   constructor(data: Float32Array, shape: readonly number[]) {
     this.shape = checkShape("Tensor", shape, data.length);
-    this.data = data;
+    this.#data = data;
+    this.#size = data.length;
+  }
+
+  /** A tensor viewing `block` from float index `start` (no copy). */
+  static view(block: Block, start: number, shape: readonly number[]): Tensor {
+    const t = new Tensor(block.f32(start, sizeOf(shape)), shape);
+    t.#block = block;
+    t.#start = start;
+    return t;
+  }
+
+  /** The values, row-major: its own array, or a view of engine memory. */
+  get data(): Float32Array {
+    const d = this.#data;
+    if (d.length === this.#size || this.#block === undefined) return d;
+    // an unshared memory grew and detached the old view
+    return this.#data = this.#block.f32(this.#start, this.#size);
+  }
+
+  /** Replaces the values' storage with `data` (same size), which the tensor then wraps. */
+  set data(data: Float32Array) {
+    if (data.length !== this.#size) {
+      throw new SaikiError(
+        `Tensor.data: the new array has ${data.length} values, expected ${this.#size}`,
+      );
+    }
+    this.#data = data;
+    this.#block = undefined;
+  }
+
+  /** The engine block this tensor views, or `undefined` for a tensor with its own array. */
+  get block(): Block | undefined {
+    return this.#block;
+  }
+
+  /**
+   * Views `block` from float index `start` from now on, copying the values there first unless
+   * `keepValues` is false (then the tensor adopts what the block holds): how a model packs its
+   * parameters into one block.
+   */
+  moveTo(block: Block, start: number, keepValues = true): this {
+    const view = block.f32(start, this.#size);
+    if (keepValues) view.set(this.data);
+    this.#data = view;
+    this.#block = block;
+    this.#start = start;
+    return this;
   }
 
   /** Number of values. */
   get size(): number {
-    return this.data.length;
+    return this.#size;
   }
 
   /** Number of dimensions. */
@@ -127,9 +183,17 @@ export class Tensor {
     return this.shape.length;
   }
 
+  #derive(start: number, shape: readonly number[]): Tensor {
+    const n = sizeOf(shape);
+    const t = new Tensor(this.data.subarray(start, start + n), shape);
+    t.#block = this.#block;
+    t.#start = this.#start + start;
+    return t;
+  }
+
   /** A view with another shape over the same values (no copy). */
   reshape(shape: readonly number[]): Tensor {
-    return new Tensor(this.data, checkShape("Tensor.reshape", shape, this.data.length));
+    return this.#derive(0, checkShape("Tensor.reshape", shape, this.#size));
   }
 
   /** A view of `this[i]`: the sub-tensor at index `i` of the first axis (no copy). */
@@ -140,11 +204,10 @@ export class Tensor {
       );
     }
     const inner = this.shape.slice(1);
-    const n = sizeOf(inner);
-    return new Tensor(this.data.subarray(i * n, (i + 1) * n), inner);
+    return this.#derive(i * sizeOf(inner), inner);
   }
 
-  /** A new tensor with a copy of the values. */
+  /** A new tensor with a copy of the values (in an array of its own). */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
@@ -190,15 +253,38 @@ export class Tensor {
  * ```
  */
 export class IntTensor {
-  /** The ids, row-major. */
-  data: Int32Array;
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
+  #data: Int32Array;
+  #size: number;
+  #block: Block | undefined;
 
   /** Wraps `data` (not copied) with `shape`; throws if the sizes differ. */
   constructor(data: Int32Array, shape: readonly number[]) {
     this.shape = checkShape("IntTensor", shape, data.length);
-    this.data = data;
+    this.#data = data;
+    this.#size = data.length;
+  }
+
+  /** An id tensor of zeros in a block of the engine's memory (batch buffers). */
+  static engine(shape: readonly number[]): IntTensor {
+    const n = sizeOf(checkShape("IntTensor.engine", shape, sizeOf(shape)));
+    const block = engineHeap().alloc(4 * n);
+    const t = new IntTensor(block.i32(0, n), shape);
+    t.#block = block;
+    return t;
+  }
+
+  /** The ids, row-major. */
+  get data(): Int32Array {
+    const d = this.#data;
+    if (d.length === this.#size || this.#block === undefined) return d;
+    return this.#data = this.#block.i32(0, this.#size);
+  }
+
+  /** The engine block the ids live in, or `undefined`. */
+  get block(): Block | undefined {
+    return this.#block;
   }
 
   /** Builds an id tensor from nested arrays of integers. */
@@ -214,12 +300,14 @@ export class IntTensor {
 
   /** Number of ids. */
   get size(): number {
-    return this.data.length;
+    return this.#size;
   }
 
   /** A view with another shape over the same ids (no copy). */
   reshape(shape: readonly number[]): IntTensor {
-    return new IntTensor(this.data, checkShape("IntTensor.reshape", shape, this.data.length));
+    const t = new IntTensor(this.data, checkShape("IntTensor.reshape", shape, this.#size));
+    t.#block = this.#block;
+    return t;
   }
 
   /** The ids as nested arrays. */
@@ -240,6 +328,23 @@ export class IntTensor {
  */
 export function zeros(shape: readonly number[]): Tensor {
   return new Tensor(new Float32Array(sizeOf(checkShape("zeros", shape, sizeOf(shape)))), shape);
+}
+
+/**
+ * A float32 tensor of zeros in the engine's memory (a block of its own): what layers, models
+ * and optimizers allocate, so the WebAssembly kernels address it in place.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { engineTensor } from "./tensor.ts";
+ * const t = engineTensor([2, 3]);
+ * assert(t.block !== undefined && t.data.every((v) => v === 0));
+ * ```
+ */
+export function engineTensor(shape: readonly number[]): Tensor {
+  const n = sizeOf(checkShape("engineTensor", shape, sizeOf(shape)));
+  return Tensor.view(engineHeap().alloc(4 * n), 0, shape);
 }
 
 /**

@@ -8,7 +8,6 @@
 import { SaikiError } from "./errors.ts";
 import type { LanguageModel } from "./models/rnnlm.ts";
 import { clipGrads, type Optimizer } from "./optimizers.ts";
-import { removeDuplicate } from "./params.ts";
 import { IntTensor } from "./tensor.ts";
 
 /** What the trainer reports every `evalInterval` iterations. */
@@ -135,8 +134,8 @@ export class RnnlmTrainer {
     const dataSize = xs.length;
     const jump = Math.floor(dataSize / batchSize);
     if (this.#batchX?.shape[0] !== batchSize || this.#batchX.shape[1] !== timeSize) {
-      this.#batchX = new IntTensor(new Int32Array(batchSize * timeSize), [batchSize, timeSize]);
-      this.#batchT = new IntTensor(new Int32Array(batchSize * timeSize), [batchSize, timeSize]);
+      this.#batchX = IntTensor.engine([batchSize, timeSize]);
+      this.#batchT = IntTensor.engine([batchSize, timeSize]);
     }
     const bx = this.#batchX.data, bt = this.#batchT!.data;
     for (let t = 0; t < timeSize; t++) {
@@ -198,7 +197,7 @@ export class RnnlmTrainer {
         const [bx, bt] = this.getBatch(xs, ts, batchSize, timeSize);
         const loss = model.forward(bx, bt);
         model.backward();
-        const { params, grads } = removeDuplicate(model.params, model.grads);
+        const { params, grads } = model.mergeTiedGrads();
         const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
         optimizer.update(params, grads);
         state.totalLoss += loss;
@@ -275,16 +274,17 @@ export function evalPerplexity(
     );
   }
   const jump = Math.floor((corpusSize - 1) / batchSize);
-  const xs = new IntTensor(new Int32Array(batchSize * timeSize), [batchSize, timeSize]);
-  const ts = new IntTensor(new Int32Array(batchSize * timeSize), [batchSize, timeSize]);
+  const xs = IntTensor.engine([batchSize, timeSize]);
+  const ts = IntTensor.engine([batchSize, timeSize]);
   let totalLoss = 0;
   for (let iters = 0; iters < maxIters; iters++) {
     const timeOffset = iters * timeSize;
+    const xd = xs.data, td = ts.data;
     for (let t = 0; t < timeSize; t++) {
       for (let i = 0; i < batchSize; i++) {
         const offset = timeOffset + i * jump;
-        xs.data[i * timeSize + t] = corpus[(offset + t) % corpusSize];
-        ts.data[i * timeSize + t] = corpus[(offset + t + 1) % corpusSize];
+        xd[i * timeSize + t] = corpus[(offset + t) % corpusSize];
+        td[i * timeSize + t] = corpus[(offset + t + 1) % corpusSize];
       }
     }
     totalLoss += model.forward(xs, ts, false);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { getKernels } from "../lib/kernels.ts";
+import { getKernels } from "../lib/engine/kernels.ts";
 import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
 import { SGD } from "../lib/optimizers.ts";
 import { removeDuplicate } from "../lib/params.ts";

@@ -402,7 +402,7 @@ function recurrentState(model: LanguageModel): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   model.rnnLayers.forEach((layer, i) => {
     if (layer.h) out[`state.h${i + 1}`] = layer.h;
-    if ("c" in layer && layer.c) out[`state.c${i + 1}`] = layer.c;
+    if (layer.c) out[`state.c${i + 1}`] = layer.c;
   });
   return out;
 }
@@ -412,8 +412,7 @@ function restoreRecurrentState(model: LanguageModel, tensors: Record<string, Ten
     const h = tensors[`state.h${i + 1}`] as Tensor | undefined;
     const c = tensors[`state.c${i + 1}`] as Tensor | undefined;
     if (h === undefined) layer.resetState();
-    else if ("c" in layer) layer.setState(h, c);
-    else layer.setState(h);
+    else layer.setState(h, layer.hasCellState ? c : null);
   });
 }
 
@@ -662,7 +661,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   // iteration would be too): the file on disk always holds a usable state.
   let failed: string | undefined;
   const checkpoint = () => {
-    if (!model.paramBuffer.every(Number.isFinite)) {
+    if (!model.paramBuffer.data.every(Number.isFinite)) {
       failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
         `stopped, and ${ckptPath} keeps the last good state (lower --lr or set --clip)`;
       return;

@@ -13,15 +13,18 @@ Deno.test("packParams puts every distinct tensor in one buffer, aligned, values 
   const W = tensor([[1, 2, 3], [4, 5, 6]]), b = tensor([7, 8, 9]), E = tensor([10]);
   const flat = packParams([W, b, W, E]);
   const { offsets, length } = packLayout([W, b, E]);
-  assertEquals(flat.length, length);
+  assertEquals(flat.size, length);
   offsets.forEach((o) => assertEquals(o % PARAM_ALIGN, 0));
-  for (const t of [W, b, E]) assertOk(t.data.buffer === flat.buffer);
+  for (const t of [W, b, E]) {
+    assertOk(t.block !== undefined && t.block === flat.block);
+    assertEquals(t.data.byteOffset, flat.data.byteOffset + 4 * offsets[[W, b, E].indexOf(t)]);
+  }
   assertEquals([W.toArray(), b.toArray(), E.toArray()], [[[1, 2, 3], [4, 5, 6]], [7, 8, 9], [10]]);
-  flat[offsets[1]] = 70;
+  flat.data[offsets[1]] = 70;
   assertEquals(b.data[0], 70);
   assertEquals(uniqueTensors([W, b, W]).length, 2);
-  const shared = packParams([zeros([3])], { shared: true });
-  assertOk(shared.buffer instanceof SharedArrayBuffer);
+  // the engine's memory is shared wherever SharedArrayBuffer exists (Deno: always)
+  assertOk(flat.data.buffer instanceof SharedArrayBuffer);
 });
 
 Deno.test("attachParams adopts or fills a buffer laid out the same way", () => {
@@ -32,7 +35,12 @@ Deno.test("attachParams adopts or fills a buffer laid out the same way", () => {
   const c = [tensor([5, 6]), tensor([7])];
   attachParams(c, flat, true); // copy c's values in
   assertEquals(a[0].toArray(), [5, 6]);
-  assertThrows(() => attachParams(b, new Float32Array(3)), "attachParams");
+  assertThrows(() => attachParams(b, zeros([3])), "attachParams: buffer holds 3 floats");
+  // a flat tensor of one's own (not engine memory) works the same way
+  const d = [zeros([2]), zeros([1])], own = zeros([32]);
+  own.data[16] = 9;
+  attachParams(d, own);
+  assertEquals(d[1].data[0], 9);
 });
 
 Deno.test("removeDuplicate sums the gradients of tied parameters, in order", () => {

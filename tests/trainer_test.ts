@@ -35,7 +35,7 @@ Deno.test("the trainer resumes exactly from a saved state", () => {
   const first = new RnnlmTrainer(make(), new SGD(0.1));
   first.fit(xs, ts, { ...opts, maxEpoch: 3, onIteration: ({ step }) => step < 10 });
   const model2 = make();
-  model2.paramBuffer.set(first.model.paramBuffer);
+  model2.paramBuffer.copyFrom(first.model.paramBuffer);
   const h = first.model.rnnLayers[0].h!;
   model2.rnnLayers[0].setState(h);
   const second = new RnnlmTrainer(model2, new SGD(0.1));

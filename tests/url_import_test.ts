@@ -4,7 +4,7 @@
  * imports `http://127.0.0.1:PORT/mod.ts` and runs a forward and backward pass.
  */
 
-import { IntTensor, Rng, Rnnlm, SGD } from "../mod.ts";
+import { getKernels, IntTensor, Rng, Rnnlm, SGD } from "../mod.ts";
 import { assertEquals, assertOk } from "../lib/std/assert.ts";
 import { fromFileUrl, join, resolve } from "../lib/std/path.ts";
 import { makeTestDir } from "./_helpers.ts";
@@ -44,8 +44,11 @@ Deno.test("mod.ts imported by its http:// URL runs a forward, backward and updat
   const dir = await makeTestDir();
   try {
     const host = `127.0.0.1:${server.addr.port}`;
+    // the subprocess runs on the backend this process runs on (SAIKI_BACKEND)
+    const backend = getKernels().name.startsWith("wasm") ? "wasm" : "js";
     const program = `
-      import { IntTensor, Rng, Rnnlm, SGD, getKernels } from "http://${host}/mod.ts";
+      import { IntTensor, Rng, Rnnlm, SGD, getKernels, selectBackend, setKernels } from "http://${host}/mod.ts";
+      setKernels(selectBackend("${backend}"));
       ${SCRIPT}
       console.log(JSON.stringify({ ...run(IntTensor, Rng, Rnnlm, SGD), kernels: getKernels().name }));
     `;
@@ -73,7 +76,7 @@ Deno.test("mod.ts imported by its http:// URL runs a forward, backward and updat
       Rnnlm,
       SGD,
     );
-    assertEquals(result, { ...local, kernels: "js" });
+    assertEquals(result, { ...local, kernels: getKernels().name });
     assertOk(result.after < result.before, "one SGD step lowered the loss");
     assertOk(requests > 1, "the modules were fetched over HTTP");
   } finally {

@@ -5,7 +5,7 @@
  */
 
 import { expectShape } from "../errors.ts";
-import { getKernels } from "../kernels.ts";
+import { getKernels } from "../engine/kernels.ts";
 import { type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 

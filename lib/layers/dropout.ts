@@ -5,6 +5,7 @@
  * @module
  */
 
+import { getKernels } from "../engine/kernels.ts";
 import { SaikiError } from "../errors.ts";
 import { Rng } from "../random.ts";
 import type { Tensor } from "../tensor.ts";
@@ -25,11 +26,7 @@ function checkRatio(where: string, ratio: number): number {
 
 /** Draws `mask[i] = keep` with probability `1 − ratio`, else 0; returns `out = x ⊙ mask`. */
 function drop(x: Tensor, mask: Tensor, out: Tensor, ratio: number, keep: number, rng: Rng) {
-  const m = mask.data, xd = x.data, o = out.data;
-  for (let i = 0; i < m.length; i++) {
-    m[i] = rng.uniform() > ratio ? keep : 0;
-    o[i] = xd[i] * m[i];
-  }
+  getKernels().dropout(x.size, ratio, keep, rng.words(), x.data, 0, mask.data, 0, out.data, 0);
 }
 
 /**
@@ -80,8 +77,7 @@ export class Dropout implements Layer {
       const mask = this.#mask = reuse(this.#mask, x.shape);
       drop(x, mask, out, this.dropoutRatio, 1, this.#rng);
     } else {
-      const s = 1 - this.dropoutRatio;
-      for (let i = 0; i < x.size; i++) out.data[i] = x.data[i] * s;
+      getKernels().scale(x.size, 1 - this.dropoutRatio, x.data, 0, out.data, 0);
     }
     return out;
   }
@@ -95,8 +91,9 @@ export class Dropout implements Layer {
       );
     }
     const dx = this.#dx = reuse(this.#dx, dout.shape);
-    const m = this.#mask?.data, s = 1 - this.dropoutRatio;
-    for (let i = 0; i < dout.size; i++) dx.data[i] = dout.data[i] * (this.#trained ? m![i] : s);
+    const k = getKernels();
+    if (this.#trained) k.mul(dout.size, dout.data, 0, this.#mask!.data, 0, dx.data, 0);
+    else k.scale(dout.size, 1 - this.dropoutRatio, dout.data, 0, dx.data, 0);
     return dx;
   }
 }
@@ -165,8 +162,7 @@ export class TimeDropout implements Layer {
     }
     if (!this.#trained) return dout;
     const dx = this.#dx = reuse(this.#dx, dout.shape);
-    const m = this.#mask!.data;
-    for (let i = 0; i < dout.size; i++) dx.data[i] = dout.data[i] * m[i];
+    getKernels().mul(dout.size, dout.data, 0, this.#mask!.data, 0, dx.data, 0);
     return dx;
   }
 }

@@ -5,20 +5,13 @@
  */
 
 import { expectIds, expectShape } from "../errors.ts";
-import { getKernels } from "../kernels.ts";
+import { getKernels } from "../engine/kernels.ts";
 import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
-/**
- * Gathers `W[ids[r]]` into row `r` of `out` (`rows` rows of width `D`).
- * @internal
- */
+/** `out[r] = W[ids[r]]` for every row. */
 function gather(ids: Int32Array, W: Tensor, out: Tensor): void {
-  const D = W.shape[1];
-  const k = getKernels();
-  for (let r = 0; r < ids.length; r++) {
-    k.copyRows(1, D, W.data, ids[r] * D, D, out.data, r * D, D, false);
-  }
+  getKernels().gather(ids.length, W.shape[1], ids, 0, W.data, 0, out.data, 0);
 }
 
 /**
@@ -26,12 +19,9 @@ function gather(ids: Int32Array, W: Tensor, out: Tensor): void {
  * reference's `np.add.at`).
  */
 function scatterAdd(ids: Int32Array, dout: Tensor, dW: Tensor): void {
-  const D = dW.shape[1];
   const k = getKernels();
-  dW.fill(0);
-  for (let r = 0; r < ids.length; r++) {
-    k.copyRows(1, D, dout.data, r * D, D, dW.data, ids[r] * D, D, true);
-  }
+  k.fill(dW.size, 0, dW.data, 0);
+  k.scatterAdd(ids.length, dW.shape[1], ids, 0, dout.data, 0, dW.data, 0);
 }
 
 /**

@@ -9,10 +9,10 @@
  */
 
 import { expectShape } from "../errors.ts";
-import { getKernels, type Kernels } from "../kernels.ts";
+import { getKernels, type Kernels } from "../engine/kernels.ts";
 import { type Tensor, zeros } from "../tensor.ts";
-import { initialState, type Layer, noForward, reuse } from "./layer.ts";
-import { checkRnnParams, shiftStates } from "./rnn.ts";
+import { type Layer, noForward, reuse } from "./layer.ts";
+import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
  * One GRU step: `forward(x, hPrev) → hNext`, `backward(dhNext) → [dx, dhPrev]`.
@@ -69,7 +69,7 @@ export class GRU implements Layer {
     const k = getKernels();
     k.gemm(false, false, N, 3 * H, D, x.data, 0, D, Wx.data, 0, 3 * H, A.data, 0, 3 * H, false);
     k.addBias(N, 3 * H, b.data, 0, A.data, 0, 3 * H);
-    gruStep(k, N, H, A.data, 0, 3 * H, hPrev.data, 0, H, Wh, rh.data, 0, H, h.data, 0);
+    gruStep(k, N, H, A.data, 3 * H, hPrev.data, Wh, rh.data, h.data);
     return h;
   }
 
@@ -87,22 +87,8 @@ export class GRU implements Layer {
     const dhPrev = this.#dhPrev = reuse(this.#dhPrev, [N, H]);
     const k = getKernels();
     const hPrev = this.#hPrev!;
-    gruStepBackward(
-      k,
-      N,
-      H,
-      this.#gates!.data,
-      0,
-      G,
-      hPrev.data,
-      0,
-      H,
-      Wh,
-      dhNext.data,
-      dA.data,
-      dhr.data,
-      dhPrev.data,
-    );
+    const a = this.#gates!.data;
+    gruStepBackward(k, N, H, a, G, hPrev.data, Wh, dhNext.data, dA.data, dhr.data, dhPrev.data);
     k.gemm(true, false, D, G, N, x.data, 0, D, dA.data, 0, G, dWx.data, 0, G, false);
     k.gemm(true, false, H, 2 * H, N, hPrev.data, 0, H, dA.data, 0, G, dWh.data, 0, G, false);
     k.gemm(
@@ -131,52 +117,39 @@ export class GRU implements Layer {
 /**
  * The recurrent part of one GRU step for `N` rows whose gate rows (`x·Wx + b` on entry, the
  * activated `z, r, ĥ` on return) sit at `aOff` with leading dimension `lda`, and whose
- * `hPrev`, `rh`, `hNext` rows have leading dimension `ldh`.
+ * `hPrev`, `rh`, `hNext` rows are contiguous `(N, H)`.
  */
 function gruStep(
   k: Kernels,
   N: number,
   H: number,
   a: Float32Array,
-  aOff: number,
   lda: number,
   hPrev: Float32Array,
-  hPrevOff: number,
-  ldhPrev: number,
   Wh: Tensor,
   rh: Float32Array,
-  rhOff: number,
-  ldh: number,
   hNext: Float32Array,
-  hNextOff: number,
 ): void {
   const G = 3 * H;
   // z, r blocks += h·Wh[:, :2H]
-  k.gemm(false, false, N, 2 * H, H, hPrev, hPrevOff, ldhPrev, Wh.data, 0, G, a, aOff, lda, true);
-  for (let n = 0; n < N; n++) {
-    k.gruGates(1, H, a, aOff + n * lda, hPrev, hPrevOff + n * ldhPrev, rh, rhOff + n * ldh);
-  }
+  k.gemm(false, false, N, 2 * H, H, hPrev, 0, H, Wh.data, 0, G, a, 0, lda, true);
+  k.gruGates(N, H, a, 0, lda, hPrev, 0, H, rh, 0, H);
   // ĥ block += (r⊙h)·Whh
-  k.gemm(false, false, N, H, H, rh, rhOff, ldh, Wh.data, 2 * H, G, a, aOff + 2 * H, lda, true);
-  for (let n = 0; n < N; n++) {
-    k.gruOutput(1, H, a, aOff + n * lda, hPrev, hPrevOff + n * ldhPrev, hNext, hNextOff + n * ldh);
-  }
+  k.gemm(false, false, N, H, H, rh, 0, H, Wh.data, 2 * H, G, a, 2 * H, lda, true);
+  k.gruOutput(N, H, a, 0, lda, hPrev, 0, H, hNext, 0, H);
 }
 
 /**
- * Backward of {@linkcode gruStep} for contiguous `dhNext`, `dhr`, `dhPrev` `(N, H)`: writes
- * the gate gradients (rows at `aOff`, leading dimension `lda`, like the gates) and `dhPrev`.
+ * Backward of {@linkcode gruStep}: writes the gate gradients (rows like the gates) and
+ * `dhPrev`, all `(N, ·)` contiguous.
  */
 function gruStepBackward(
   k: Kernels,
   N: number,
   H: number,
   a: Float32Array,
-  aOff: number,
   lda: number,
   hPrev: Float32Array,
-  hPrevOff: number,
-  ldhPrev: number,
   Wh: Tensor,
   dhNext: Float32Array,
   dA: Float32Array,
@@ -184,24 +157,19 @@ function gruStepBackward(
   dhPrev: Float32Array,
 ): void {
   const G = 3 * H;
-  for (let n = 0; n < N; n++) {
-    const g = aOff + n * lda, hp = hPrevOff + n * ldhPrev;
-    k.gruBackwardZH(1, H, a, g, hPrev, hp, dhNext, n * H, dA, g, dhPrev, n * H);
-  }
+  k.gruBackwardZH(N, H, a, 0, dA, 0, lda, hPrev, 0, H, dhNext, 0, dhPrev, 0);
   // dhr = dĥ·Whhᵀ
-  k.gemm(false, true, N, H, H, dA, aOff + 2 * H, lda, Wh.data, 2 * H, G, dhr, 0, H, false);
-  for (let n = 0; n < N; n++) {
-    const g = aOff + n * lda, hp = hPrevOff + n * ldhPrev;
-    k.gruBackwardR(1, H, a, g, hPrev, hp, dhr, n * H, dA, g, dhPrev, n * H);
-  }
+  k.gemm(false, true, N, H, H, dA, 2 * H, lda, Wh.data, 2 * H, G, dhr, 0, H, false);
+  k.gruBackwardR(N, H, a, 0, dA, 0, lda, hPrev, 0, H, dhr, 0, dhPrev, 0);
   // dhPrev += [dz, dr]·[Whz, Whr]ᵀ
-  k.gemm(false, true, N, H, 2 * H, dA, aOff, lda, Wh.data, 0, G, dhPrev, 0, H, true);
+  k.gemm(false, true, N, H, 2 * H, dA, 0, lda, Wh.data, 0, G, dhPrev, 0, H, true);
 }
 
 /**
  * `GRU` over `T` timesteps with the reference's state handling (`stateful`, `h`, `dh`,
- * `setState`, `resetState`), laid out like {@linkcode TimeLSTM}: one input product before the
- * loop, two recurrent products per step, one product per weight gradient after it.
+ * `setState`, `resetState`) and {@linkcode TimeRecurrent}'s time loop: one input product
+ * before the loop, two recurrent products per step (`h·[Whz, Whr]`, then `(r⊙h)·Whh`), one
+ * product per weight gradient after it.
  *
  * @example
  * ```ts
@@ -215,29 +183,15 @@ function gruStepBackward(
  * assert(hs.shape.join() === "2,3,5");
  * ```
  */
-export class TimeGRU implements Layer {
-  /** `[Wx (D, 3H), Wh (H, 3H), b (3H)]`. */
-  readonly params: Tensor[];
-  /** `[dWx, dWh, db]`, overwritten by each `backward`. */
-  readonly grads: Tensor[];
-  /** Whether `forward` continues from the last state. */
-  stateful: boolean;
-  /** The last hidden state `(N, H)`, or `null`. */
-  h: Tensor | null = null;
-  /** Gradient w.r.t. the state the last forward started from, after `backward`. */
-  dh: Tensor | null = null;
-  #xs?: Tensor;
-  #h0?: Tensor;
-  #gates?: Tensor; // (N, T, 3H)
-  #rh?: Tensor; // (N, T, H)
-  #hs?: Tensor; // (N, T, H)
-  #hLast?: Tensor;
-  #dGates?: Tensor;
-  #hPrev?: Tensor;
-  #dhCur?: Tensor;
-  #dhr?: Tensor;
-  #carry?: Tensor;
-  #dxs?: Tensor;
+export class TimeGRU extends TimeRecurrent {
+  /** A GRU has no cell state. */
+  readonly hasCellState = false;
+  #rh?: Tensor; // r⊙h_{t−1} of every step: (N, T, H)
+  #dhr?: Tensor; // (N, H)
+  #wzr?: Tensor; // [Whz, Whr] packed
+  #whh?: Tensor; // Whh packed
+  #wzrT?: Tensor; // [Whz, Whr]ᵀ packed
+  #whhT?: Tensor; // Whhᵀ packed
 
   /**
    * Uses the given tensors as the parameters (no copy: updates to them are seen here).
@@ -246,118 +200,57 @@ export class TimeGRU implements Layer {
    * @param b `(3H)`
    */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
-    this.params = checkRnnParams("TimeGRU", Wx, Wh, b, 3);
-    this.grads = this.params.map((p) => zeros(p.shape));
-    this.stateful = stateful;
+    super("TimeGRU", Wx, Wh, b, 3, stateful);
   }
 
-  /** Sets the state the next `forward` starts from (a copy of `h`, `(N, H)`). */
-  setState(h: Tensor): void {
-    expectShape("TimeGRU.setState", "h", h.shape, ["N", this.params[1].shape[0]]);
-    this.h = h.clone();
+  /** `r⊙h` for every step. */
+  protected override allocate(N: number, T: number): void {
+    this.#rh = reuse(this.#rh, [N, T, this.hiddenSize]);
   }
 
-  /** Forgets the state: the next `forward` starts from zeros. */
-  resetState(): void {
-    this.h = null;
+  /** Packs `[Whz, Whr]` and `Whh`. */
+  protected prepareForward(k: Kernels): void {
+    const H = this.hiddenSize;
+    this.#wzr = this.packWh(k, this.#wzr, false, 0, 2 * H);
+    this.#whh = this.packWh(k, this.#whh, false, 2 * H, H);
   }
 
-  /** xs: `(N, T, D)` → hs: `(N, T, H)`. */
-  forward(xs: Tensor): Tensor {
-    const [Wx, Wh, b] = this.params;
-    const H = Wh.shape[0], D = Wx.shape[0], G = 3 * H;
-    const { N, T } = expectShape("TimeGRU.forward", "xs", xs.shape, ["N", "T", D]);
-    const h0 = this.#h0 = initialState(
-      "TimeGRU.forward",
-      "h",
-      this.stateful,
-      this.h,
-      N,
-      H,
-      this.#h0,
-    );
-    this.#xs = xs;
-    const A = this.#gates = reuse(this.#gates, [N, T, G]);
-    const rh = this.#rh = reuse(this.#rh, [N, T, H]);
-    const hs = this.#hs = reuse(this.#hs, [N, T, H]);
-    const k = getKernels();
-    const ldg = T * G, ldh = T * H;
-    k.gemm(false, false, N * T, G, D, xs.data, 0, D, Wx.data, 0, G, A.data, 0, G, false);
-    k.addBias(N * T, G, b.data, 0, A.data, 0, G);
-    for (let t = 0; t < T; t++) {
-      const hp = t === 0 ? h0.data : hs.data, hpOff = t === 0 ? 0 : (t - 1) * H;
-      const ldhp = t === 0 ? H : ldh;
-      gruStep(
-        k,
-        N,
-        H,
-        A.data,
-        t * G,
-        ldg,
-        hp,
-        hpOff,
-        ldhp,
-        Wh,
-        rh.data,
-        t * H,
-        ldh,
-        hs.data,
-        t * H,
-      );
-    }
-    const hLast = this.#hLast = reuse(this.#hLast, [N, H]);
-    k.copyRows(N, H, hs.data, (T - 1) * H, ldh, hLast.data, 0, H, false);
-    this.h = hLast;
-    return hs;
+  /** Packs their transposes. */
+  protected prepareBackward(k: Kernels): void {
+    const H = this.hiddenSize;
+    this.#wzrT = this.packWh(k, this.#wzrT, true, 0, 2 * H);
+    this.#whhT = this.packWh(k, this.#whhT, true, 2 * H, H);
+    this.#dhr = reuse(this.#dhr, [this.N, H]);
   }
 
-  /** dhs: `(N, T, H)` → dxs: `(N, T, D)`; sets `grads` and `dh`. */
-  backward(dhs: Tensor): Tensor {
-    const xs = this.#xs ?? noForward("TimeGRU.backward");
-    const [Wx, Wh] = this.params;
-    const [dWx, dWh, db] = this.grads;
-    const [N, T, D] = xs.shape;
-    const H = Wh.shape[0], G = 3 * H;
-    expectShape("TimeGRU.backward", "dhs", dhs.shape, [N, T, H]);
-    const dA = this.#dGates = reuse(this.#dGates, [N, T, G]);
-    const dhCur = this.#dhCur = reuse(this.#dhCur, [N, H]);
-    const dhr = this.#dhr = reuse(this.#dhr, [N, H]);
-    // dh carried from step t+1 to t; after the loop, the initial state's gradient
-    const carry = this.#carry = reuse(this.#carry, [N, H]).fill(0);
-    const a = this.#gates!.data, hs = this.#hs!, h0 = this.#h0!;
-    const k = getKernels();
-    const ldg = T * G, ldh = T * H;
-    for (let t = T - 1; t >= 0; t--) {
-      k.copyRows(N, H, dhs.data, t * H, ldh, dhCur.data, 0, H, false);
-      k.copyRows(N, H, carry.data, 0, H, dhCur.data, 0, H, true);
-      const hp = t === 0 ? h0.data : hs.data, hpOff = t === 0 ? 0 : (t - 1) * H;
-      const ldhp = t === 0 ? H : ldh;
-      gruStepBackward(
-        k,
-        N,
-        H,
-        a,
-        t * G,
-        ldg,
-        hp,
-        hpOff,
-        ldhp,
-        Wh,
-        dhCur.data,
-        dA.data,
-        dhr.data,
-        carry.data,
-      );
-    }
-    this.dh = carry;
-    const hPrev = this.#hPrev = shiftStates(N, T, H, h0, hs, this.#hPrev);
-    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D]);
-    const R = N * T, da = dA.data;
-    k.gemm(false, true, R, D, G, da, 0, G, Wx.data, 0, G, dxs.data, 0, D, false);
-    k.gemm(true, false, D, G, R, xs.data, 0, D, da, 0, G, dWx.data, 0, G, false);
-    k.gemm(true, false, H, 2 * H, R, hPrev.data, 0, H, da, 0, G, dWh.data, 0, G, false);
-    k.gemm(true, false, H, H, R, this.#rh!.data, 0, H, da, 2 * H, G, dWh.data, 2 * H, G, false);
-    k.sumRows(R, G, da, 0, G, db.data, 0, false);
-    return dxs;
+  /** `z, r` from `h_{t−1}·[Whz, Whr]`, then `ĥ` from `(r⊙h_{t−1})·Whh`, then `h_t`. */
+  protected stepForward(k: Kernels, t: number): void {
+    const { N, T } = this, H = this.hiddenSize, G = 3 * H, ldg = T * G, ldh = T * H;
+    const [hp, hpOff, ldhp] = this.hPrev(t);
+    const a = this.A.data, rh = this.#rh!.data;
+    k.gemmPacked(false, N, 2 * H, H, hp, hpOff, ldhp, this.#wzr!.data, 0, a, t * G, ldg, true);
+    k.gruGates(N, H, a, t * G, ldg, hp, hpOff, ldhp, rh, t * H, ldh);
+    k.gemmPacked(false, N, H, H, rh, t * H, ldh, this.#whh!.data, 0, a, t * G + 2 * H, ldg, true);
+    k.gruOutput(N, H, a, t * G, ldg, hp, hpOff, ldhp, this.hs.data, t * H, ldh);
+  }
+
+  /** The gates' gradients from `dh_t`; carry `dh_t⊙(1 − z) + r⊙dhr + [dz, dr]·[Whz, Whr]ᵀ`. */
+  protected stepBackward(k: Kernels, t: number): void {
+    const { N, T } = this, H = this.hiddenSize, G = 3 * H, ldg = T * G;
+    const [hp, hpOff, ldhp] = this.hPrev(t);
+    const a = this.A.data, da = this.dA.data, carry = this.carry.data, dhr = this.#dhr!.data;
+    k.gruBackwardZH(N, H, a, t * G, da, t * G, ldg, hp, hpOff, ldhp, this.dhCur.data, 0, carry, 0);
+    // dhr = dĥ·Whhᵀ
+    k.gemmPacked(false, N, H, H, da, t * G + 2 * H, ldg, this.#whhT!.data, 0, dhr, 0, H, false);
+    k.gruBackwardR(N, H, a, t * G, da, t * G, ldg, hp, hpOff, ldhp, dhr, 0, carry, 0);
+    k.gemmPacked(false, N, H, 2 * H, da, t * G, ldg, this.#wzrT!.data, 0, carry, 0, H, true);
+  }
+
+  /** `dWh[:, :2H] = Σ h_{t−1}ᵀ·[dz, dr]_t`, `dWh[:, 2H:] = Σ (r⊙h_{t−1})ᵀ·dĥ_t`. */
+  protected override recurrentGrad(k: Kernels, hPrev: Tensor): void {
+    const H = this.hiddenSize, G = 3 * H, R = this.N * this.T;
+    const da = this.dA.data, dWh = this.grads[1].data;
+    k.gemm(true, false, H, 2 * H, R, hPrev.data, 0, H, da, 0, G, dWh, 0, G, false);
+    k.gemm(true, false, H, H, R, this.#rh!.data, 0, H, da, 2 * H, G, dWh, 2 * H, G, false);
   }
 }

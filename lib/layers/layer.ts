@@ -6,7 +6,7 @@
  */
 
 import { formatShape, SaikiError } from "../errors.ts";
-import { type Tensor, zeros } from "../tensor.ts";
+import { engineTensor, type Tensor } from "../tensor.ts";
 
 /**
  * A layer holds its parameters and, after `backward`, their gradients: `grads[i]` has the
@@ -32,11 +32,13 @@ export interface SequenceLayer extends Layer {
 }
 
 /**
- * Returns `buffer` when it already has `shape`, else a new zero tensor of `shape`: how layers
- * keep their activations and gradients preallocated across calls of the same size.
+ * Returns `buffer` when it already has `shape`, else a new zero tensor of `shape` in the
+ * engine's memory (freeing the old buffer's block): how layers keep their activations and
+ * gradients preallocated across calls of the same size.
  *
  * Outputs of `forward`/`backward` are such buffers: they stay valid until the layer's next
- * call of the same method; `clone()` one to keep it longer.
+ * call of the same method (a call with other sizes frees them); `clone()` one to keep it
+ * longer.
  *
  * @example
  * ```ts
@@ -52,7 +54,8 @@ export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Ten
     for (let i = 0; i < shape.length; i++) same &&= buffer.shape[i] === shape[i];
     if (same) return buffer;
   }
-  return zeros(shape);
+  buffer?.block?.free();
+  return engineTensor(shape);
 }
 
 /**
@@ -99,13 +102,13 @@ export function initialState(
   H: number,
   buffer: Tensor | undefined,
 ): Tensor {
-  const out = reuse(buffer, [N, H]);
-  if (!stateful || state === null) return out.fill(0);
-  if (state.shape.length !== 2 || state.shape[0] !== N || state.shape[1] !== H) {
+  const keep = stateful && state !== null;
+  if (keep && (state.shape.length !== 2 || state.shape[0] !== N || state.shape[1] !== H)) {
     throw new SaikiError(
       `${where}: state ${name} has shape ${formatShape(state.shape)}, expected [N=${N},H=${H}]` +
         ` (the batch size changed? call resetState() first)`,
     );
   }
-  return out.copyFrom(state);
+  const out = reuse(buffer, [N, H]);
+  return keep ? out.copyFrom(state) : out.fill(0);
 }

@@ -8,10 +8,10 @@
  */
 
 import { expectShape } from "../errors.ts";
-import { getKernels } from "../kernels.ts";
+import { getKernels, type Kernels } from "../engine/kernels.ts";
 import { type Tensor, zeros } from "../tensor.ts";
-import { initialState, type Layer, noForward, reuse } from "./layer.ts";
-import { checkRnnParams, shiftStates } from "./rnn.ts";
+import { type Layer, noForward, reuse } from "./layer.ts";
+import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
  * One LSTM step: `forward(x, hPrev, cPrev) → [hNext, cNext]`.
@@ -71,7 +71,7 @@ export class LSTM implements Layer {
     k.gemm(false, false, N, G, D, x.data, 0, D, Wx.data, 0, G, A.data, 0, G, false);
     k.gemm(false, false, N, G, H, hPrev.data, 0, H, Wh.data, 0, G, A.data, 0, G, true);
     k.addBias(N, G, b.data, 0, A.data, 0, G);
-    k.lstmForward(N, H, A.data, 0, cPrev.data, 0, c.data, 0, h.data, 0);
+    k.lstmForward(N, H, A.data, 0, G, cPrev.data, 0, H, c.data, 0, h.data, 0, H);
     return [h, c];
   }
 
@@ -89,20 +89,24 @@ export class LSTM implements Layer {
     const dhPrev = this.#dhPrev = reuse(this.#dhPrev, [N, H]);
     const dcPrev = this.#dcPrev = reuse(this.#dcPrev, [N, H]);
     const k = getKernels();
+    // dc flows through the kernel in place: dcPrev starts as dcNext
+    dcPrev.copyFrom(dcNext);
+    const a = this.#gates!.data, c = this.#c!.data;
     k.lstmBackward(
       N,
       H,
-      this.#gates!.data,
-      0,
-      this.#cPrev!.data,
-      0,
-      this.#c!.data,
-      0,
-      dhNext.data,
-      0,
-      dcNext.data,
+      a,
       0,
       dA.data,
+      0,
+      G,
+      this.#cPrev!.data,
+      0,
+      H,
+      c,
+      0,
+      H,
+      dhNext.data,
       0,
       dcPrev.data,
       0,
@@ -121,9 +125,9 @@ export class LSTM implements Layer {
  * each `forward` from the last `h` and `c`, otherwise from zeros; `backward` starts from
  * `dh = dc = 0` after the last step and leaves the initial state's gradient in `dh`.
  *
- * `xs·Wx + b` for all steps is one `(N·T, D)·(D, 4H)` product; per step only `h_{t−1}·Wh`
- * (strided rows, accumulated into the gate buffer) and the fused pointwise kernel run; the
- * weight gradients and `dxs` are single products after the loop.
+ * The time loop is {@linkcode TimeRecurrent}'s: `xs·Wx + b` for all steps is one
+ * `(N·T, D)·(D, 4H)` product; per step only `h_{t−1}·Wh` (accumulated into the step's gate
+ * rows) and the fused pointwise kernel run; the weight gradients and `dxs` are single products.
  *
  * @example
  * ```ts
@@ -137,33 +141,11 @@ export class LSTM implements Layer {
  * assert(hs.shape.join() === "2,3,5" && dxs.shape.join() === "2,3,4");
  * ```
  */
-export class TimeLSTM implements Layer {
-  /** `[Wx (D, 4H), Wh (H, 4H), b (4H)]`. */
-  readonly params: Tensor[];
-  /** `[dWx, dWh, db]`, overwritten by each `backward`. */
-  readonly grads: Tensor[];
-  /** Whether `forward` continues from the last state. */
-  stateful: boolean;
-  /** The last hidden state `(N, H)`, or `null`. */
-  h: Tensor | null = null;
-  /** The last cell state `(N, H)`, or `null`. */
-  c: Tensor | null = null;
-  /** Gradient w.r.t. the hidden state the last forward started from, after `backward`. */
-  dh: Tensor | null = null;
-  #xs?: Tensor;
-  #h0?: Tensor;
-  #c0?: Tensor;
-  #gates?: Tensor; // activated gates of every step: (N, T, 4H)
-  #hs?: Tensor; // output and cache: (N, T, H)
-  #cs?: Tensor; // (N, T, H)
-  #hLast?: Tensor;
-  #cLast?: Tensor;
-  #dGates?: Tensor; // (N, T, 4H)
-  #hPrev?: Tensor;
-  #dhCur?: Tensor; // (N, H)
-  #dc?: Tensor; // (N, H)
-  #dh?: Tensor;
-  #dxs?: Tensor;
+export class TimeLSTM extends TimeRecurrent {
+  /** An LSTM carries a cell state `c`. */
+  readonly hasCellState = true;
+  #wh?: Tensor; // Wh packed for the forward loop
+  #whT?: Tensor; // Whᵀ packed for the backward loop
 
   /**
    * Uses the given tensors as the parameters (no copy: updates to them are seen here).
@@ -172,98 +154,82 @@ export class TimeLSTM implements Layer {
    * @param b `(4H)`
    */
   constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
-    this.params = checkRnnParams("TimeLSTM", Wx, Wh, b, 4);
-    this.grads = this.params.map((p) => zeros(p.shape));
-    this.stateful = stateful;
+    super("TimeLSTM", Wx, Wh, b, 4, stateful);
   }
 
-  /** Sets the state the next `forward` starts from (copies); `c` defaults to zeros. */
-  setState(h: Tensor, c: Tensor | null = null): void {
-    const dims = expectShape("TimeLSTM.setState", "h", h.shape, ["N", this.params[1].shape[0]]);
-    if (c !== null) expectShape("TimeLSTM.setState", "c", c.shape, [dims.N, h.shape[1]]);
-    this.h = h.clone();
-    this.c = c === null ? null : c.clone();
+  /** Packs `Wh`. */
+  protected prepareForward(k: Kernels): void {
+    this.#wh = this.packWh(k, this.#wh, false, 0, 4 * this.hiddenSize);
   }
 
-  /** Forgets the state: the next `forward` starts from zeros. */
-  resetState(): void {
-    this.h = null;
-    this.c = null;
+  /** Packs `Whᵀ`. */
+  protected prepareBackward(k: Kernels): void {
+    this.#whT = this.packWh(k, this.#whT, true, 0, 4 * this.hiddenSize);
   }
 
-  /** xs: `(N, T, D)` → hs: `(N, T, H)`. */
-  forward(xs: Tensor): Tensor {
-    const [Wx, Wh, b] = this.params;
-    const H = Wh.shape[0], D = Wx.shape[0], G = 4 * H;
-    const { N, T } = expectShape("TimeLSTM.forward", "xs", xs.shape, ["N", "T", D]);
-    const where = "TimeLSTM.forward";
-    const h0 = this.#h0 = initialState(where, "h", this.stateful, this.h, N, H, this.#h0);
-    const c0 = this.#c0 = initialState(where, "c", this.stateful, this.c, N, H, this.#c0);
-    this.#xs = xs;
-    const A = this.#gates = reuse(this.#gates, [N, T, G]);
-    const hs = this.#hs = reuse(this.#hs, [N, T, H]);
-    const cs = this.#cs = reuse(this.#cs, [N, T, H]);
-    const a = A.data, hd = hs.data, cd = cs.data;
-    const k = getKernels();
-    const ldg = T * G, ldh = T * H;
-    k.gemm(false, false, N * T, G, D, xs.data, 0, D, Wx.data, 0, G, a, 0, G, false);
-    k.addBias(N * T, G, b.data, 0, a, 0, G);
-    for (let t = 0; t < T; t++) {
-      if (t === 0) k.gemm(false, false, N, G, H, h0.data, 0, H, Wh.data, 0, G, a, 0, ldg, true);
-      else k.gemm(false, false, N, G, H, hd, (t - 1) * H, ldh, Wh.data, 0, G, a, t * G, ldg, true);
-      for (let n = 0; n < N; n++) {
-        const at = n * ldh + t * H;
-        if (t === 0) k.lstmForward(1, H, a, n * ldg, c0.data, n * H, cd, at, hd, at);
-        else k.lstmForward(1, H, a, n * ldg + t * G, cd, at - H, cd, at, hd, at);
-      }
-    }
-    const hLast = this.#hLast = reuse(this.#hLast, [N, H]);
-    const cLast = this.#cLast = reuse(this.#cLast, [N, H]);
-    k.copyRows(N, H, hd, (T - 1) * H, ldh, hLast.data, 0, H, false);
-    k.copyRows(N, H, cd, (T - 1) * H, ldh, cLast.data, 0, H, false);
-    this.h = hLast;
-    this.c = cLast;
-    return hs;
+  /** `A[:, t] += h_{t−1}·Wh`, then the gates, `c_t` and `h_t`. */
+  protected stepForward(k: Kernels, t: number): void {
+    const { N, T } = this, H = this.hiddenSize, G = 4 * H;
+    const [hp, hpOff, ldhp] = this.hPrev(t);
+    const [cp, cpOff, ldcp] = this.cPrev(t);
+    const a = this.A.data;
+    k.gemmPacked(false, N, G, H, hp, hpOff, ldhp, this.#wh!.data, 0, a, t * G, T * G, true);
+    k.lstmForward(
+      N,
+      H,
+      a,
+      t * G,
+      T * G,
+      cp,
+      cpOff,
+      ldcp,
+      this.cs.data,
+      t * H,
+      this.hs.data,
+      t * H,
+      T * H,
+    );
   }
 
-  /** dhs: `(N, T, H)` → dxs: `(N, T, D)`; sets `grads` and `dh`. */
-  backward(dhs: Tensor): Tensor {
-    const xs = this.#xs ?? noForward("TimeLSTM.backward");
-    const [Wx, Wh] = this.params;
-    const [dWx, dWh, db] = this.grads;
-    const [N, T, D] = xs.shape;
-    const H = Wh.shape[0], G = 4 * H;
-    expectShape("TimeLSTM.backward", "dhs", dhs.shape, [N, T, H]);
-    const dA = this.#dGates = reuse(this.#dGates, [N, T, G]);
-    const dhCur = this.#dhCur = reuse(this.#dhCur, [N, H]);
-    const dc = this.#dc = reuse(this.#dc, [N, H]).fill(0);
-    const a = this.#gates!.data, cd = this.#cs!.data, c0 = this.#c0!.data;
-    const da = dA.data, dh = dhCur.data, dcd = dc.data;
-    const k = getKernels();
-    const ldg = T * G, ldh = T * H;
-    for (let t = T - 1; t >= 0; t--) {
-      // dh_t = dhs[:, t] + dA_{t+1}·Whᵀ; dc carries through the kernel (dcPrev aliases dcNext)
-      k.copyRows(N, H, dhs.data, t * H, ldh, dh, 0, H, false);
-      if (t < T - 1) {
-        k.gemm(false, true, N, H, G, da, (t + 1) * G, ldg, Wh.data, 0, G, dh, 0, H, true);
-      }
-      for (let n = 0; n < N; n++) {
-        const at = n * ldh + t * H, g = n * ldg + t * G, s = n * H;
-        const cPrev = t === 0 ? c0 : cd, cPrevOff = t === 0 ? s : at - H;
-        k.lstmBackward(1, H, a, g, cPrev, cPrevOff, cd, at, dh, s, dcd, s, da, g, dcd, s);
-      }
-    }
-    const dh0 = this.#dh = reuse(this.#dh, [N, H]);
-    k.gemm(false, true, N, H, G, da, 0, ldg, Wh.data, 0, G, dh0.data, 0, H, false);
-    this.dh = dh0;
-    const hPrev = this.#hPrev = shiftStates(N, T, H, this.#h0!, this.#hs!, this.#hPrev);
-    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D]);
-    const R = N * T;
-    k.gemm(false, true, R, D, G, da, 0, G, Wx.data, 0, G, dxs.data, 0, D, false);
-    k.gemm(true, false, D, G, R, xs.data, 0, D, da, 0, G, dWx.data, 0, G, false);
-    k.gemm(true, false, H, G, R, hPrev.data, 0, H, da, 0, G, dWh.data, 0, G, false);
-    k.sumRows(R, G, da, 0, G, db.data, 0, false);
-    return dxs;
+  /** The gates' gradients from `dh_t` and `dc`; carry `dA[:, t]·Whᵀ` (and `dc` in place). */
+  protected stepBackward(k: Kernels, t: number): void {
+    const { N, T } = this, H = this.hiddenSize, G = 4 * H;
+    const [cp, cpOff, ldcp] = this.cPrev(t);
+    const a = this.A.data, da = this.dA.data;
+    k.lstmBackward(
+      N,
+      H,
+      a,
+      t * G,
+      da,
+      t * G,
+      T * G,
+      cp,
+      cpOff,
+      ldcp,
+      this.cs.data,
+      t * H,
+      T * H,
+      this.dhCur.data,
+      0,
+      this.dc.data,
+      0,
+    );
+    k.gemmPacked(
+      false,
+      N,
+      H,
+      G,
+      da,
+      t * G,
+      T * G,
+      this.#whT!.data,
+      0,
+      this.carry.data,
+      0,
+      H,
+      false,
+    );
   }
 }
 

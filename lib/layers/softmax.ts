@@ -6,14 +6,18 @@
  */
 
 import { expectIds, expectShape } from "../errors.ts";
-import { getKernels } from "../kernels.ts";
+import { getKernels } from "../engine/kernels.ts";
 import type { IntTensor, Tensor } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
-/** One label equal to the ignore value −1: the fused kernel then computes a plain softmax. */
-const IGNORE_ONE = new Int32Array([-1]);
+let ignored = new Int32Array(0);
 
-/** One label equal to the ignore value −1: lets the fused kernel compute a plain softmax. */
+/** `n` labels equal to the ignore value −1: the fused kernel then computes a plain softmax. */
+function ignoreAll(n: number): Int32Array {
+  if (ignored.length < n) ignored = new Int32Array(n).fill(-1);
+  return ignored;
+}
+
 /**
  * `y = softmax(x)` over the last axis (row maximum subtracted first, so large scores do not
  * overflow).
@@ -43,10 +47,7 @@ export class Softmax implements Layer {
   forward(x: Tensor): Tensor {
     const { N, C } = expectShape("Softmax.forward", "x", x.shape, ["N", "C"]);
     const y = this.#y = reuse(this.#y, [N, C]);
-    const k = getKernels();
-    for (let r = 0; r < N; r++) {
-      k.softmaxCrossEntropy(1, C, x.data, r * C, IGNORE_ONE, 0, -1, 0, y.data, r * C);
-    }
+    getKernels().softmaxCrossEntropy(N, C, x.data, 0, ignoreAll(N), 0, -1, 0, y.data, 0);
     return y;
   }
 
@@ -56,11 +57,7 @@ export class Softmax implements Layer {
     const [N, C] = y.shape;
     expectShape("Softmax.backward", "dout", dout.shape, [N, C]);
     const dx = this.#dx = reuse(this.#dx, [N, C]);
-    for (let r = 0; r < N; r++) {
-      let s = 0;
-      for (let j = r * C; j < (r + 1) * C; j++) s += dout.data[j] * y.data[j];
-      for (let j = r * C; j < (r + 1) * C; j++) dx.data[j] = y.data[j] * (dout.data[j] - s);
-    }
+    getKernels().softmaxBackward(N, C, y.data, 0, dout.data, 0, dx.data, 0);
     return dx;
   }
 }

@@ -14,9 +14,11 @@ import { TimeDropout } from "../layers/dropout.ts";
 import { TimeEmbedding } from "../layers/embedding.ts";
 import { TimeGRU } from "../layers/gru.ts";
 import type { Layer, SequenceLayer } from "../layers/layer.ts";
+import type { TimeRecurrent } from "../layers/recurrent.ts";
 import { TimeLSTM } from "../layers/lstm.ts";
 import { TimeRNN } from "../layers/rnn.ts";
 import { TimeSoftmaxWithLoss } from "../layers/softmax.ts";
+import { getKernels } from "../engine/kernels.ts";
 import { packParams } from "../params.ts";
 import { Rng } from "../random.ts";
 import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
@@ -45,8 +47,8 @@ export interface LanguageModelConfig {
   tieWeights: boolean;
 }
 
-/** A recurrent time layer of a model. */
-export type Recurrent = TimeRNN | TimeLSTM | TimeGRU;
+/** A recurrent time layer of a model: any cell on the shared time loop and state protocol. */
+export type Recurrent = TimeRecurrent;
 
 /** Checks a configuration and returns it complete; errors name the field. */
 export function checkConfig(config: LanguageModelConfig): LanguageModelConfig {
@@ -177,12 +179,22 @@ export class LanguageModel {
   readonly params: Tensor[];
   /** Every layer's gradients, matching `params`. */
   readonly grads: Tensor[];
-  /** The distinct parameters' values, packed: each of `params` is a view into it. */
-  readonly paramBuffer: Float32Array;
-  /** The gradients, packed likewise. */
-  readonly gradBuffer: Float32Array;
+  /**
+   * The distinct parameters' values in one block of the engine's memory: each of `params` is
+   * a view of it (llm.c's `malloc_and_point_parameters`).
+   */
+  readonly paramBuffer: Tensor;
+  /**
+   * The gradients in one block: first those of the distinct parameters, laid out exactly as
+   * `paramBuffer` (so an optimizer and clipping run over both in one pass), then the
+   * gradients of repeated (tied) parameters, which {@linkcode LanguageModel.mergeTiedGrads}
+   * adds into the first ones.
+   */
+  readonly gradBuffer: Tensor;
   /** Parameter names matching `params` (a tied matrix is named `embed_W` both times). */
   readonly names: string[];
+  #unique: { params: Tensor[]; grads: Tensor[] };
+  #ties: [Tensor, Tensor][];
 
   /** Builds the layers, from `options.params` or freshly initialised ones. */
   constructor(config: LanguageModelConfig, options: LanguageModelOptions = {}) {
@@ -240,9 +252,15 @@ export class LanguageModel {
     this.lossLayer = new TimeSoftmaxWithLoss();
     this.params = this.layers.flatMap((l) => l.params);
     this.grads = this.layers.flatMap((l) => l.grads);
-    // llm.c-style: every parameter (and gradient) is a view into one contiguous buffer.
+    // llm.c-style: every parameter (and gradient) is a view into one contiguous block.
     this.paramBuffer = packParams(this.params);
-    this.gradBuffer = packParams(this.grads);
+    const first = this.params.map((p) => this.params.indexOf(p));
+    this.#unique = {
+      params: this.params.filter((_, i) => first[i] === i),
+      grads: this.grads.filter((_, i) => first[i] === i),
+    };
+    this.#ties = first.flatMap((f, i) => f === i ? [] : [[this.grads[i], this.grads[f]]]);
+    this.gradBuffer = packParams([...this.#unique.grads, ...this.#ties.map(([dup]) => dup)]);
     const names = specs.map((s) => s.name);
     this.names = this.params.map((p) => names[params.indexOf(p)]);
   }
@@ -272,6 +290,17 @@ export class LanguageModel {
     let d = this.lossLayer.backward(dout);
     for (let i = this.body.length - 1; i >= 0; i--) d = this.body[i].backward(d);
     this.embed.backward(d);
+  }
+
+  /**
+   * The reference's `remove_duplicate` without allocating: adds the gradient of every repeated
+   * (tied) parameter into its first occurrence's, and returns the distinct parameters and their
+   * gradients (the same arrays every call), ready for clipping and an update.
+   */
+  mergeTiedGrads(): { params: Tensor[]; grads: Tensor[] } {
+    const k = getKernels();
+    for (const [dup, into] of this.#ties) k.axpy(into.size, 1, dup.data, 0, into.data, 0);
+    return this.#unique;
   }
 
   /** Forgets the recurrent state: the next batch starts from zeros. */

@@ -1,0 +1,330 @@
+/**
+ * The GEMM kernels emitted into the WebAssembly module: a register-blocked `MR × NR`
+ * micro-kernel of f32x4 accumulators over packed panels, the loops over a cache block that
+ * call it, and the packing routines. {@linkcode gemmDriver} (in TypeScript) cuts a product
+ * into cache blocks and calls them.
+ *
+ * The scheme is GotoBLAS's, as XNNPACK's wasm SIMD GEMMs use it:
+ * - `A` is packed into panels of `MR` rows: for each `p` of the block's `kc`, the panel holds
+ *   `A[i0..i0+MR, p]` side by side, so the micro-kernel broadcasts them from one pointer with
+ *   constant offsets (`v128.load32_splat`). Packing also takes care of `Aᵀ` and of the last
+ *   partial panel (padded with zeros).
+ * - `B` is read in strips of `NR` columns: row `p` of a strip is `NR` consecutive floats.
+ *   When `B` is not transposed it is read in place (strip stride `ldb`); transposed, or for the
+ *   last partial strip, it is packed into `kc × NR` panels first.
+ * - The micro-kernel keeps the `MR × NR` tile of `C` in `MR·NR/4` registers for the whole
+ *   `kc` loop, adds `A[i, p]·B[p, j..j+4]` with `f32x4.relaxed_madd` where the engine has it
+ *   (one fused multiply-add), and touches `C` once at the end.
+ *
+ * @module
+ */
+
+import {
+  brIf,
+  f32,
+  f32x4,
+  forRange,
+  type FunctionBuilder,
+  i32,
+  ifThen,
+  loop,
+  memory,
+  type ModuleBuilder,
+  seq,
+  type Stmt,
+  v128,
+} from "./emit.ts";
+import type { Expr } from "./emit.ts";
+
+/** Rows of the register tile. */
+export const MR = 4;
+/** Columns of the register tile (two f32x4 registers per row). */
+export const NR = 8;
+
+/** `a·b + c` for f32x4: fused where relaxed SIMD is available, else a multiply and an add. */
+export function madder(relaxed: boolean): (a: Expr, b: Expr, c: Expr) => Expr<"v128"> {
+  return relaxed
+    ? (a, b, c) => f32x4.relaxed_madd(a, b, c)
+    : (a, b, c) => f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** The GEMM functions of the module. */
+export interface GemmFunctions {
+  /** `(mt, nt, kc, a, b, bStride, bPanel, c, ldc, acc)`: `mt × nt` tiles of C (byte strides). */
+  macro: FunctionBuilder;
+  /** `(mc, kc, a, rowStride, colStride, dst)`: packs `mc × kc` of A into MR-row panels. */
+  packA: FunctionBuilder;
+  /** `(kc, nc, b, rowStride, colStride, dst)`: packs `kc × nc` of B into NR-column panels. */
+  packB: FunctionBuilder;
+}
+
+/** Adds the GEMM functions to `mod`. */
+export function emitGemm(
+  mod: ModuleBuilder,
+  relaxed: boolean,
+  tile: { mr: number; nr: number; unroll?: number } = { mr: MR, nr: NR },
+): GemmFunctions {
+  const madd = madder(relaxed);
+  const { mr: MR, nr: NR, unroll = 1 } = tile;
+
+  // The micro-kernel: C[MR, NR] (+)= Apanel[kc, MR]ᵀ · Bstrip[kc, NR].
+  const micro = mod.func(
+    undefined,
+    { kc: "i32", a: "i32", b: "i32", bStride: "i32", c: "i32", ldc: "i32", acc: "i32" },
+    "void",
+    (p, f) => {
+      const { kc, a, b, bStride, c, ldc, acc } = p;
+      const n4 = NR / 4;
+      const cs = f.locals("v128", MR * n4);
+      const bs = f.locals("v128", n4);
+      const ar = f.local("v128");
+      const end = f.local("i32"), row = f.local("i32"), end2 = f.local("i32");
+      const step = (): Stmt[] => [
+        ...bs.map((bj, j) => bj.set(v128.load(b.get(), 16 * j))),
+        ...Array.from({ length: MR }, (_, r) => [
+          ar.set(v128.load32_splat(a.get(), 4 * r)),
+          ...bs.map((bj, j) => cs[r * n4 + j].set(madd(ar.get(), bj.get(), cs[r * n4 + j].get()))),
+        ]).flat(),
+        a.inc(4 * MR),
+        b.set(i32.add(b.get(), bStride.get())),
+      ];
+      const store = (accumulate: boolean): Stmt[] =>
+        Array.from({ length: MR }, (_, r) => [
+          ...Array.from({ length: n4 }, (_, j) => {
+            const value = cs[r * n4 + j].get();
+            return v128.store(
+              row.get(),
+              accumulate ? f32x4.add(v128.load(row.get(), 16 * j), value) : value,
+              16 * j,
+            );
+          }),
+          row.set(i32.add(row.get(), ldc.get())),
+        ]).flat();
+      return [
+        ...cs.map((x) => x.set(v128.f32(0))),
+        end.set(i32.add(a.get(), i32.mul(kc.get(), i32.const(4 * MR)))),
+        ...(unroll === 1 ? [] : [
+          end2.set(
+            i32.add(a.get(), i32.mul(i32.and(kc.get(), i32.const(-unroll)), i32.const(4 * MR))),
+          ),
+          ifThen(
+            i32.lt_s(a.get(), end2.get()),
+            loop(
+              ...Array.from({ length: unroll }, step).flat(),
+              brIf(0, i32.lt_s(a.get(), end2.get())),
+            ),
+          ),
+        ]),
+        ifThen(
+          i32.lt_s(a.get(), end.get()),
+          loop(...step(), brIf(0, i32.lt_s(a.get(), end.get()))),
+        ),
+        row.set(c.get()),
+        ifThen(acc.get(), store(true), store(false)),
+      ];
+    },
+  );
+
+  // mt × nt tiles: for each strip of B, every panel of A (the strip stays in L1).
+  const macro = mod.func(
+    "gemm_macro",
+    {
+      mt: "i32",
+      nt: "i32",
+      kc: "i32",
+      a: "i32",
+      b: "i32",
+      bStride: "i32",
+      bPanel: "i32",
+      c: "i32",
+      ldc: "i32",
+      acc: "i32",
+    },
+    "void",
+    (p, f) => {
+      const { mt, nt, kc, a, b, bStride, bPanel, c, ldc, acc } = p;
+      const jt = f.local("i32"), it = f.local("i32"), ap = f.local("i32"), cp = f.local("i32");
+      const aPanel = i32.mul(kc.get(), i32.const(4 * MR));
+      const cRows = i32.mul(ldc.get(), i32.const(MR));
+      return [
+        jt.set(i32.const(0)),
+        ifThen(
+          i32.lt_s(i32.const(0), i32.mul(mt.get(), nt.get())),
+          loop(
+            it.set(i32.const(0)),
+            ap.set(a.get()),
+            cp.set(i32.add(c.get(), i32.mul(jt.get(), i32.const(4 * NR)))),
+            loop(
+              micro.call(
+                kc.get(),
+                ap.get(),
+                b.get(),
+                bStride.get(),
+                cp.get(),
+                ldc.get(),
+                acc.get(),
+              ) as Stmt,
+              ap.set(i32.add(ap.get(), aPanel)),
+              cp.set(i32.add(cp.get(), cRows)),
+              it.inc(1),
+              brIf(0, i32.lt_s(it.get(), mt.get())),
+            ),
+            b.set(i32.add(b.get(), bPanel.get())),
+            jt.inc(1),
+            brIf(0, i32.lt_s(jt.get(), nt.get())),
+          ),
+        ),
+      ];
+    },
+  );
+
+  // A panels: dst[panel][p][r] = A[i0 + r, p], zeros past mc.
+  // Element (i, p) of A is at a + i·rowStride + p·colStride (bytes).
+  const packA = mod.func(
+    "gemm_pack_a",
+    { mc: "i32", kc: "i32", a: "i32", rowStride: "i32", colStride: "i32", dst: "i32" },
+    "void",
+    (p, f) => {
+      const { mc, kc, a, rowStride, colStride, dst } = p;
+      const i0 = f.local("i32"), k = f.local("i32"), r = f.local("i32");
+      const src = f.local("i32"), out = f.local("i32");
+      const rowPtr = (rr: number) => i32.add(src.get(), i32.mul(i32.const(rr), rowStride.get()));
+      return [
+        forRange(
+          i0,
+          i32.const(0),
+          mc.get(),
+          MR,
+          src.set(i32.add(a.get(), i32.mul(i0.get(), rowStride.get()))),
+          ifThen(
+            i32.ge_s(i32.sub(mc.get(), i0.get()), i32.const(MR)),
+            // a full panel: MR values per p, one from each row
+            forRange(
+              k,
+              i32.const(0),
+              kc.get(),
+              1,
+              ...Array.from(
+                { length: MR },
+                (_, rr) => f32.store(dst.get(), f32.load(rowPtr(rr)), 4 * rr),
+              ),
+              src.set(i32.add(src.get(), colStride.get())),
+              dst.inc(4 * MR),
+            ),
+            // the last panel: zeros, then the rows that exist
+            seq(
+              memory.fill(dst.get(), i32.const(0), i32.mul(kc.get(), i32.const(4 * MR))),
+              forRange(
+                r,
+                i32.const(0),
+                i32.sub(mc.get(), i0.get()),
+                1,
+                out.set(i32.add(dst.get(), i32.shl(r.get(), i32.const(2)))),
+                forRange(
+                  k,
+                  i32.const(0),
+                  kc.get(),
+                  1,
+                  f32.store(out.get(), f32.load(rowPtr(0))),
+                  src.set(i32.add(src.get(), colStride.get())),
+                  out.inc(4 * MR),
+                ),
+                src.set(
+                  i32.add(
+                    i32.sub(src.get(), i32.mul(kc.get(), colStride.get())),
+                    rowStride.get(),
+                  ),
+                ),
+              ),
+              dst.set(i32.add(dst.get(), i32.mul(kc.get(), i32.const(4 * MR)))),
+            ),
+          ),
+        ),
+      ];
+    },
+  );
+
+  // B strips: dst[strip][p][c] = B[p, j0 + c], zeros past nc.
+  // Element (p, j) of B is at b + p·rowStride + j·colStride (bytes).
+  const packB = mod.func(
+    "gemm_pack_b",
+    { kc: "i32", nc: "i32", b: "i32", rowStride: "i32", colStride: "i32", dst: "i32" },
+    "void",
+    (p, f) => {
+      const { kc, nc, b, rowStride, colStride, dst } = p;
+      const j0 = f.local("i32"), k = f.local("i32"), c = f.local("i32");
+      const src = f.local("i32"), out = f.local("i32");
+      const colPtr = (cc: number) => i32.add(src.get(), i32.mul(i32.const(cc), colStride.get()));
+      const stripBytes = i32.mul(kc.get(), i32.const(4 * NR));
+      return [
+        forRange(
+          j0,
+          i32.const(0),
+          nc.get(),
+          NR,
+          src.set(i32.add(b.get(), i32.mul(j0.get(), colStride.get()))),
+          ifThen(
+            i32.ge_s(i32.sub(nc.get(), j0.get()), i32.const(NR)),
+            ifThen(
+              i32.eq(colStride.get(), i32.const(4)),
+              // a full strip of contiguous columns: NR/4 vector copies per p
+              forRange(
+                k,
+                i32.const(0),
+                kc.get(),
+                1,
+                ...Array.from(
+                  { length: NR / 4 },
+                  (_, j) => v128.store(dst.get(), v128.load(src.get(), 16 * j), 16 * j),
+                ),
+                src.set(i32.add(src.get(), rowStride.get())),
+                dst.inc(4 * NR),
+              ),
+              // a full strip of strided columns (B transposed): NR gathers per p
+              forRange(
+                k,
+                i32.const(0),
+                kc.get(),
+                1,
+                ...Array.from(
+                  { length: NR },
+                  (_, cc) => f32.store(dst.get(), f32.load(colPtr(cc)), 4 * cc),
+                ),
+                src.set(i32.add(src.get(), rowStride.get())),
+                dst.inc(4 * NR),
+              ),
+            ),
+            // the last strip: zeros, then the columns that exist
+            seq(
+              memory.fill(dst.get(), i32.const(0), stripBytes),
+              forRange(
+                c,
+                i32.const(0),
+                i32.sub(nc.get(), j0.get()),
+                1,
+                out.set(i32.add(dst.get(), i32.shl(c.get(), i32.const(2)))),
+                forRange(
+                  k,
+                  i32.const(0),
+                  kc.get(),
+                  1,
+                  f32.store(out.get(), f32.load(colPtr(0))),
+                  src.set(i32.add(src.get(), rowStride.get())),
+                  out.inc(4 * NR),
+                ),
+                src.set(
+                  i32.add(
+                    i32.sub(src.get(), i32.mul(kc.get(), rowStride.get())),
+                    colStride.get(),
+                  ),
+                ),
+              ),
+              dst.set(i32.add(dst.get(), stripBytes)),
+            ),
+          ),
+        ),
+      ];
+    },
+  );
+  return { macro, packA, packB };
+}
