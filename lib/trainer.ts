@@ -150,6 +150,23 @@ export class RnnlmTrainer {
   }
 
   /**
+   * One training iteration on a batch, as the reference's loop body: forward, backward, the
+   * tied gradients merged, clipping to `maxGrad` (none when undefined), the optimizer's update.
+   * Does not move `state`.
+   *
+   * @returns the batch's mean loss and the gradients' global norm before clipping
+   */
+  step(xs: IntTensor, ts: IntTensor, maxGrad?: number): { loss: number; gradNorm: number } {
+    const { model, optimizer } = this;
+    const loss = model.forward(xs, ts);
+    model.backward();
+    const { params, grads } = model.mergeTiedGrads();
+    const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
+    optimizer.update(params, grads);
+    return { loss, gradNorm };
+  }
+
+  /**
    * Trains on inputs `xs` and targets `ts` (usually `corpus[:-1]` and `corpus[1:]`) for
    * `maxEpoch` epochs, as the reference's `fit`: each call starts reading the corpus from its
    * beginning again, unless `resume` continues from `state`.
@@ -184,7 +201,7 @@ export class RnnlmTrainer {
           `${batchSize}×${timeSize}; use a smaller batch or time size`,
       );
     }
-    const { model, optimizer, state } = this;
+    const { optimizer, state } = this;
     if (!resume) {
       Object.assign(state, { timeIdx: 0, iter: 0, totalLoss: 0, lossCount: 0 });
       this.pplList.length = 0;
@@ -195,11 +212,7 @@ export class RnnlmTrainer {
     while (state.epoch < endEpoch) {
       while (state.iter < maxIters) {
         const [bx, bt] = this.getBatch(xs, ts, batchSize, timeSize);
-        const loss = model.forward(bx, bt);
-        model.backward();
-        const { params, grads } = model.mergeTiedGrads();
-        const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
-        optimizer.update(params, grads);
+        const { loss, gradNorm } = this.step(bx, bt, maxGrad);
         state.totalLoss += loss;
         state.lossCount++;
         state.step++;

@@ -1,61 +1,49 @@
 /**
- * Benchmarks: `deno task bench [--quick]`. Measures the kernels (GFLOP/s) and whole language
- * model training iterations (tokens/s) at the shapes of the reference's PTB runs, on the
- * kernels installed now, and prints a table (and JSON with `--json`).
+ * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--numpy]`.
+ *
+ * Per backend: GEMM GFLOP/s at the shapes of the reference's PTB runs (operands in the
+ * engine's memory), and training tokens/s of the `lstm` and `better` presets — each preset in
+ * a fresh `deno` process, so its peak resident memory is its own. With `--numpy` (the
+ * default when `python3` has NumPy) the same iterations written the NumPy way
+ * (`scripts/bench_numpy.py`) run in the same session as the baseline. Prints a table, or JSON
+ * with `--json`. Figures are medians over repeated runs, not pass/fail.
  *
  * @module
  */
 
-import { getKernels } from "../lib/engine/kernels.ts";
+import { availableBackends, getKernels, selectBackend, setKernels } from "../lib/engine/kernels.ts";
 import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
 import { SGD } from "../lib/optimizers.ts";
-import { removeDuplicate } from "../lib/params.ts";
 import { Rng } from "../lib/random.ts";
-import { parseFlags } from "../lib/std/cli.ts";
-import { IntTensor } from "../lib/tensor.ts";
+import { helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { engineTensor, IntTensor } from "../lib/tensor.ts";
+import { RnnlmTrainer } from "../lib/trainer.ts";
 
-const flags = parseFlags(Deno.args, {
-  quick: { type: "boolean", help: "shorter runs", default: false },
-  json: { type: "boolean", help: "print JSON", default: false },
-});
-const budget = flags.quick ? 0.4 : 2; // seconds per measurement
+const FLAGS = {
+  quick: { type: "boolean", help: "shorter runs; skip the better preset on js", default: false },
+  json: { type: "boolean", help: "print JSON instead of the table", default: false },
+  backend: {
+    type: "string",
+    help: "backends to measure",
+    default: "all",
+    choices: ["all", "js", "wasm"],
+  },
+  numpy: {
+    type: "boolean",
+    help: "also run scripts/bench_numpy.py (needs python3 with NumPy)",
+    default: true,
+  },
+  child: { type: "string", help: "(internal) measure one preset", choices: ["lstm", "better"] },
+  help: { type: "boolean", help: "show this help", default: false },
+} as const;
 
-/** Runs `fn` repeatedly for about `budget` seconds after a warm-up; seconds per call. */
-function time(fn: () => void): number {
-  fn();
-  fn();
-  let reps = 0;
-  const start = performance.now();
-  while (performance.now() - start < budget * 1000 || reps < 3) {
-    fn();
-    reps++;
-  }
-  return (performance.now() - start) / 1000 / reps;
-}
+const USAGE = "deno task bench [--quick] [--json] [--backend all|js|wasm] [--no-numpy]";
 
-const rows: { name: string; value: number; unit: string }[] = [];
-const k = getKernels();
-const rng = new Rng(0);
-
-const gemms: [string, boolean, boolean, number, number, number][] = [
-  ["gemm affine forward  (700×100)·(100×10000)", false, false, 700, 10000, 100],
-  ["gemm affine dx       (700×10000)·(10000×100)ᵀ", false, true, 700, 100, 10000],
-  ["gemm affine dW       (100×700)ᵀ·(700×10000)", true, false, 100, 10000, 700],
-  ["gemm lstm step       (20×100)·(100×400)", false, false, 20, 400, 100],
-  ["gemm lstm650 step    (20×650)·(650×2600)", false, false, 20, 2600, 650],
-];
-for (const [name, tA, tB, m, n, kk] of gemms) {
-  const a = rng.randn([m * kk]).data, b = rng.randn([kk * n]).data, c = new Float32Array(m * n);
-  const s = time(() =>
-    k.gemm(tA, tB, m, n, kk, a, 0, tA ? m : kk, b, 0, tB ? kk : n, c, 0, n, false)
-  );
-  rows.push({ name, value: (2 * m * n * kk) / s / 1e9, unit: "GFLOP/s" });
-}
-
-const models: [string, LanguageModelConfig, number, number][] = [
-  [
-    "train iteration, lstm preset (V 10000, 100/100, 20×35)",
-    {
+/** The presets' models and batch shapes (as `scripts/train.ts` configures them). */
+const PRESETS: Record<string, { config: LanguageModelConfig; label: string }> = {
+  lstm: {
+    label: "lstm preset: Rnnlm V 10000, 100/100, batch 20×35",
+    config: {
       vocabSize: 10000,
       wordvecSize: 100,
       hiddenSize: 100,
@@ -64,28 +52,10 @@ const models: [string, LanguageModelConfig, number, number][] = [
       dropout: 0,
       tieWeights: false,
     },
-    20,
-    35,
-  ],
-  [
-    "train iteration, simple preset (V 418, 100/100, 10×5)",
-    {
-      vocabSize: 418,
-      wordvecSize: 100,
-      hiddenSize: 100,
-      cell: "rnn",
-      layers: 1,
-      dropout: 0,
-      tieWeights: false,
-    },
-    10,
-    5,
-  ],
-];
-if (!flags.quick) {
-  models.push([
-    "train iteration, better preset (V 10000, 650/650 ×2, 20×35)",
-    {
+  },
+  better: {
+    label: "better preset: 2×LSTM 650/650, dropout 0.5, tied, batch 20×35",
+    config: {
       vocabSize: 10000,
       wordvecSize: 650,
       hiddenSize: 650,
@@ -94,31 +64,231 @@ if (!flags.quick) {
       dropout: 0.5,
       tieWeights: true,
     },
-    20,
-    35,
-  ]);
-}
-for (const [name, config, N, T] of models) {
-  const model = new LanguageModel(config, { rng });
-  const optimizer = new SGD(0.1);
-  const ids = () =>
-    new IntTensor(Int32Array.from({ length: N * T }, () => rng.int(config.vocabSize)), [N, T]);
-  const xs = ids(), ts = ids();
-  const s = time(() => {
-    model.forward(xs, ts);
-    model.backward();
-    const { params, grads } = removeDuplicate(model.params, model.grads);
-    optimizer.update(params, grads);
-  });
-  rows.push({ name, value: (N * T) / s, unit: "tokens/s" });
+  },
+};
+const N = 20, T = 35;
+
+/** GEMM shapes `[label, transA, transB, M, K, N]`: the products of an iteration's passes. */
+const GEMMS: [string, boolean, boolean, number, number, number][] = [
+  ["affine forward    A·B", false, false, 700, 100, 10000],
+  ["affine dx         A·Bᵀ", false, true, 700, 10000, 100],
+  ["affine dW         Aᵀ·B", true, false, 100, 700, 10000],
+  ["lstm step         A·B", false, false, 20, 100, 400],
+  ["lstm650 step      A·B", false, false, 20, 650, 2600],
+  ["lstm650 xs·Wx     A·B", false, false, 700, 650, 2600],
+  ["lstm650 dxs       A·Bᵀ", false, true, 700, 2600, 650],
+  ["lstm650 dWx       Aᵀ·B", true, false, 650, 700, 2600],
+  ["                  A·Bᵀ", false, true, 700, 100, 10000],
+  ["                  Aᵀ·B", true, false, 700, 100, 10000],
+  ["                  A·Bᵀ", false, true, 700, 650, 2600],
+  ["                  Aᵀ·B", true, false, 700, 650, 2600],
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Seconds per call of `fn`: the median of calls over about `budget` seconds, after warm-up. */
+function timeCalls(fn: () => void, budget: number, warmup = 2, minCalls = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minCalls || performance.now() - start < budget * 1000) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
 }
 
-if (flags.json) {
-  console.log(JSON.stringify({ kernels: k.name, rows }, null, 2));
-} else {
-  console.log(`kernels: ${k.name}`);
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(10)} ${r.unit}`);
-  }
+function gemmRate(tA: boolean, tB: boolean, m: number, k: number, n: number, budget: number) {
+  const rng = new Rng(0);
+  const a = engineTensor([m * k]), b = engineTensor([k * n]), c = engineTensor([m * n]);
+  for (const t of [a, b]) t.data.set(rng.randn([t.size]).data);
+  const kern = getKernels();
+  const s = timeCalls(() => {
+    kern.gemm(tA, tB, m, n, k, a.data, 0, tA ? m : k, b.data, 0, tB ? k : n, c.data, 0, n, false);
+  }, budget);
+  for (const t of [a, b, c]) t.block!.free();
+  return (2 * m * n * k) / s / 1e9;
 }
+
+/** Peak resident memory of this process in MB (Linux: VmHWM), else the current RSS. */
+function peakRssMB(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    if (kb > 0) return kb / 1024;
+  } catch {
+    // not Linux, or no permission: fall back
+  }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+/** One preset's training iterations on the current backend: tokens/s and peak RSS. */
+function trainRate(preset: string, quick: boolean) {
+  const rng = new Rng(0);
+  const { config } = PRESETS[preset];
+  const model = new LanguageModel(config, { rng });
+  const trainer = new RnnlmTrainer(model, new SGD(20));
+  const xs = IntTensor.engine([N, T]), ts = IntTensor.engine([N, T]);
+  for (const t of [xs, ts]) t.data.forEach((_, i) => t.data[i] = rng.int(config.vocabSize));
+  const slow = preset === "better" && getKernels().name === "js";
+  const budget = (quick ? 2 : 8) * (preset === "better" ? 2 : 1);
+  const s = timeCalls(() => trainer.step(xs, ts, 0.25), budget, slow ? 1 : 2, slow ? 2 : 3);
+  return { tokensPerSec: (N * T) / s, secondsPerIter: s, peakRssMB: peakRssMB() };
+}
+
+async function child(preset: string, backend: string, quick: boolean) {
+  const { tokensPerSec, secondsPerIter, peakRssMB } = trainRate(preset, quick);
+  console.log(JSON.stringify({ preset, backend, tokensPerSec, secondsPerIter, peakRssMB }));
+  await Promise.resolve();
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (out.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+interface TrainResult {
+  tokensPerSec: number;
+  secondsPerIter: number;
+  peakRssMB: number;
+}
+
+async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, FLAGS);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(helpText(USAGE, FLAGS));
+    return 0;
+  }
+  const quick = flags.quick as boolean;
+  if (flags.child !== undefined) {
+    setKernels(selectBackend(flags.backend as "js" | "wasm"));
+    await child(flags.child as string, flags.backend as string, quick);
+    return 0;
+  }
+  const wanted = flags.backend === "all" ? availableBackends() : [flags.backend as "js" | "wasm"];
+  const names: Record<string, string> = {};
+  const gemm: Record<string, number>[] = GEMMS.map(() => ({}));
+  const train: Record<string, Record<string, TrainResult>> = { lstm: {}, better: {} };
+  const progress = (line: string) => flags.json || console.error(line);
+  for (const backend of wanted) {
+    setKernels(selectBackend(backend));
+    const name = names[backend] = getKernels().name;
+    progress(`measuring ${name}: GEMM`);
+    GEMMS.forEach(([, tA, tB, m, k, n], i) => {
+      if (backend === "js" && quick && m * k * n > 2e8) return;
+      gemm[i][backend] = gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
+    });
+    for (const preset of ["lstm", "better"]) {
+      if (backend === "js" && quick && preset === "better") continue;
+      progress(`measuring ${name}: ${preset} preset`);
+      const out = await run("deno", [
+        "run",
+        "--allow-read=/proc/self/status",
+        new URL(import.meta.url).pathname,
+        "--child",
+        preset,
+        "--backend",
+        backend,
+        ...(quick ? ["--quick"] : []),
+      ]);
+      train[preset][backend] = JSON.parse(out.trim().split("\n").pop()!);
+    }
+  }
+  const numpy: Record<string, number> = {};
+  let numpyVersion: string | undefined;
+  if (flags.numpy) {
+    for (const preset of ["lstm", "better"]) {
+      if (quick && preset === "better") continue;
+      progress(`measuring numpy: ${preset} preset`);
+      try {
+        const out = JSON.parse(
+          await run("python3", [
+            new URL("./bench_numpy.py", import.meta.url).pathname,
+            "--preset",
+            preset,
+            "--json",
+          ]),
+        );
+        numpy[preset] = out.tokensPerSec;
+        numpyVersion = out.numpy;
+      } catch (e) {
+        progress(`numpy baseline skipped: ${(e as Error).message.split("\n")[0]}`);
+        break;
+      }
+    }
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    threads: 1,
+    backends: wanted.map((b) => names[b]),
+    gemm: GEMMS.map(([label, transA, transB, m, k, n], i) => ({
+      label: label.trim(),
+      transA,
+      transB,
+      m,
+      k,
+      n,
+      gflops: Object.fromEntries(Object.entries(gemm[i]).map(([b, v]) => [names[b], v])),
+    })),
+    train: Object.entries(train).map(([preset, r]) => ({
+      preset,
+      label: PRESETS[preset].label,
+      results: Object.fromEntries(Object.entries(r).map(([b, v]) => [names[b], v])),
+      numpyTokensPerSec: numpy[preset],
+    })),
+    numpy: numpyVersion,
+  };
+  if (flags.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const cols = wanted.map((b) => names[b]);
+  const pad = (s: string, w: number) => s.padStart(w);
+  const fmt = (v: number | undefined, digits = 1) => v === undefined ? "—" : v.toFixed(digits);
+  console.log(
+    `saiki bench — deno ${report.deno} (V8 ${report.v8}), ${report.os}, one thread` +
+      (numpyVersion ? `; NumPy ${numpyVersion} baseline in the same session` : ""),
+  );
+  console.log(
+    `\nGEMM GFLOP/s (M×K×N)                         ${cols.map((c) => pad(c, 13)).join("")}`,
+  );
+  report.gemm.forEach((g) => {
+    const shape = `${g.m}×${g.k}×${g.n}`.padEnd(15);
+    console.log(
+      `  ${shape} ${g.label.padEnd(27)} ${cols.map((c) => pad(fmt(g.gflops[c]), 13)).join("")}`,
+    );
+  });
+  console.log(
+    `\ntraining tokens/s (peak RSS MB)              ${cols.map((c) => pad(c, 20)).join("")}${
+      pad("numpy", 10)
+    }`,
+  );
+  for (const t of report.train) {
+    const cells = cols.map((c) => {
+      const r = t.results[c];
+      return pad(r ? `${r.tokensPerSec.toFixed(0)} (${r.peakRssMB.toFixed(0)})` : "—", 20);
+    }).join("");
+    console.log(`  ${t.label.padEnd(43)}${cells}${pad(fmt(t.numpyTokensPerSec, 0), 10)}`);
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,16 +1,22 @@
-"""Baseline for `deno task bench`: one training iteration of the chapter-6 LSTM language model
-(V 10000, wordvec 100, hidden 100, batch 20 x time 35, SGD) written the NumPy way the book
-writes it: a cell object per timestep, float32 arrays, np.dot for every product.
+"""Baseline for `deno task bench`: one training iteration of the chapter-6 LSTM language models
+written the NumPy way the book writes them: a cell object per timestep, float32 arrays, np.dot
+for every product, clipping to 0.25 and SGD with lr 20.
 
-Run: python3 scripts/bench_numpy.py  (needs NumPy; prints seconds per iteration and tokens/s)
+  lstm preset:   Rnnlm, V 10000, wordvec 100, hidden 100, batch 20 x time 35
+  better preset: BetterRnnlm, V 10000, 650/650, two LSTM layers, dropout 0.5, tied weights
+
+Run: python3 scripts/bench_numpy.py [--preset lstm|better] [--reps N] [--json]
+(needs NumPy; prints seconds per iteration and tokens/s)
 """
 
+import argparse
+import json
 import sys
 import time
 
 import numpy as np
 
-V, D, H, N, T = 10000, 100, 100, 20, 35
+V, N, T = 10000, 20, 35
 
 
 def sigmoid(x):
@@ -19,6 +25,7 @@ def sigmoid(x):
 
 class LSTMCell:
     def forward(self, x, h_prev, c_prev, Wx, Wh, b):
+        H = Wh.shape[0]
         A = np.dot(x, Wx) + np.dot(h_prev, Wh) + b
         f, g, i, o = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
         f, g, i, o = sigmoid(f), np.tanh(g), sigmoid(i), sigmoid(o)
@@ -44,20 +51,80 @@ class LSTMCell:
         return np.dot(dA, Wx.T), np.dot(dA, Wh.T), dc_prev
 
 
-def iteration(params, xs, ts, state):
-    embed_W, Wx, Wh, b, affine_W, affine_b = params
+class TimeLSTM:
+    def __init__(self, Wx, Wh, b):
+        self.params = [Wx, Wh, b]
+        H = Wh.shape[0]
+        self.h = np.zeros((N, H), dtype="f")
+        self.c = np.zeros((N, H), dtype="f")
+
+    def forward(self, xs):
+        Wx, Wh, b = self.params
+        H = Wh.shape[0]
+        hs = np.empty((N, T, H), dtype="f")
+        self.cells = []
+        for t in range(T):
+            cell = LSTMCell()
+            self.h, self.c = cell.forward(xs[:, t, :], self.h, self.c, Wx, Wh, b)
+            hs[:, t, :] = self.h
+            self.cells.append(cell)
+        return hs
+
+    def backward(self, dhs):
+        Wx, Wh, b = self.params
+        D = Wx.shape[0]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+        dxs = np.empty((N, T, D), dtype="f")
+        dh, dc = 0, 0
+        for t in reversed(range(T)):
+            dx, dh, dc = self.cells[t].backward(dhs[:, t, :] + dh, dc, Wx, Wh, self.grads)
+            dxs[:, t, :] = dx
+        return dxs
+
+
+class TimeDropout:
+    def __init__(self, ratio, rng):
+        self.ratio, self.rng = ratio, rng
+
+    def forward(self, xs):
+        self.mask = (self.rng.rand(*xs.shape) > self.ratio).astype("f") / (1 - self.ratio)
+        return xs * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+def build(preset, rng):
+    D = H = 100 if preset == "lstm" else 650
+    layers = 1 if preset == "lstm" else 2
+    embed_W = (rng.randn(V, D) / 100).astype("f")
+    lstms = []
+    for layer in range(layers):
+        d_in = D if layer == 0 else H
+        lstms.append(TimeLSTM((rng.randn(d_in, 4 * H) / np.sqrt(d_in)).astype("f"),
+                              (rng.randn(H, 4 * H) / np.sqrt(H)).astype("f"),
+                              np.zeros(4 * H, dtype="f")))
+    tied = preset == "better"
+    affine_W = None if tied else (rng.randn(H, V) / np.sqrt(H)).astype("f")
+    affine_b = np.zeros(V, dtype="f")
+    drops = [TimeDropout(0.5, rng) for _ in range(layers + 1)] if preset == "better" else []
+    return embed_W, lstms, affine_W, affine_b, drops
+
+
+def iteration(model, xs, ts):
+    embed_W, lstms, affine_W, affine_b, drops = model
+    W = embed_W.T if affine_W is None else affine_W
     # forward
-    emb = embed_W[xs]  # (N, T, D)
-    hs = np.empty((N, T, H), dtype="f")
-    cells = []
-    h, c = state
-    for t in range(T):
-        cell = LSTMCell()
-        h, c = cell.forward(emb[:, t, :], h, c, Wx, Wh, b)
-        hs[:, t, :] = h
-        cells.append(cell)
-    state[:] = [h, c]
-    score = np.dot(hs.reshape(N * T, H), affine_W) + affine_b
+    h = embed_W[xs]  # (N, T, D)
+    if drops:
+        h = drops[0].forward(h)
+    for i, lstm in enumerate(lstms):
+        h = lstm.forward(h)
+        if drops:
+            h = drops[i + 1].forward(h)
+    H = h.shape[2]
+    hs = h.reshape(N * T, H)
+    score = np.dot(hs, W) + affine_b
     score -= score.max(axis=1, keepdims=True)
     ys = np.exp(score)
     ys /= ys.sum(axis=1, keepdims=True)
@@ -66,22 +133,32 @@ def iteration(params, xs, ts, state):
     # backward
     ys[np.arange(N * T), tf] -= 1
     ys /= N * T
-    d_affine_W = np.dot(hs.reshape(N * T, H).T, ys)
+    dW = np.dot(hs.T, ys)
     d_affine_b = ys.sum(axis=0)
-    dhs = np.dot(ys, affine_W.T).reshape(N, T, H)
-    grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-    demb = np.empty((N, T, D), dtype="f")
-    dh, dc = 0, 0
-    for t in reversed(range(T)):
-        dx, dh, dc = cells[t].backward(dhs[:, t, :] + dh, dc, Wx, Wh, grads)
-        demb[:, t, :] = dx
+    dh = np.dot(ys, W.T).reshape(N, T, H)
+    for i in reversed(range(len(lstms))):
+        if drops:
+            dh = drops[i + 1].backward(dh)
+        dh = lstms[i].backward(dh)
+    if drops:
+        dh = drops[0].backward(dh)
     d_embed = np.zeros_like(embed_W)
-    np.add.at(d_embed, xs.reshape(-1), demb.reshape(-1, D))
-    all_grads = [d_embed, *grads, d_affine_W, d_affine_b]
+    np.add.at(d_embed, xs.reshape(-1), dh.reshape(-1, dh.shape[2]))
+    params, grads = [embed_W], [d_embed]
+    if affine_W is None:
+        params.append(affine_W)
+        grads.append(dW)
+    else:
+        d_embed += dW.T  # tied: the output layer's gradient joins the embedding's
+    for lstm in lstms:
+        params += lstm.params
+        grads += lstm.grads
+    params.append(affine_b)
+    grads.append(d_affine_b)
     # clip to 0.25 and SGD with lr 20
-    norm = np.sqrt(sum(np.sum(g ** 2) for g in all_grads))
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     rate = 0.25 / (norm + 1e-6)
-    for p, g in zip(params, all_grads):
+    for p, g in zip(params, grads):
         if rate < 1:
             g *= rate
         p -= 20 * g
@@ -89,26 +166,26 @@ def iteration(params, xs, ts, state):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--preset", choices=["lstm", "better"], default="lstm")
+    parser.add_argument("--reps", type=int, default=0, help="timed iterations (default: 10 lstm, 3 better)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    reps = args.reps or (10 if args.preset == "lstm" else 3)
     rng = np.random.RandomState(0)
-    params = [
-        (rng.randn(V, D) / 100).astype("f"),
-        (rng.randn(D, 4 * H) / np.sqrt(D)).astype("f"),
-        (rng.randn(H, 4 * H) / np.sqrt(H)).astype("f"),
-        np.zeros(4 * H, dtype="f"),
-        (rng.randn(H, V) / np.sqrt(H)).astype("f"),
-        np.zeros(V, dtype="f"),
-    ]
-    state = [np.zeros((N, H), dtype="f"), np.zeros((N, H), dtype="f")]
+    model = build(args.preset, rng)
     xs = rng.randint(0, V, (N, T))
     ts = rng.randint(0, V, (N, T))
-    iteration(params, xs, ts, state)
-    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    iteration(model, xs, ts)
     start = time.perf_counter()
     for _ in range(reps):
-        iteration(params, xs, ts, state)
+        iteration(model, xs, ts)
     s = (time.perf_counter() - start) / reps
-    print(f"numpy {np.__version__}: lstm preset iteration {s * 1000:.1f} ms, {N * T / s:.0f} tokens/s")
+    if args.json:
+        print(json.dumps({"numpy": np.__version__, "preset": args.preset, "seconds": s, "tokensPerSec": N * T / s}))
+    else:
+        print(f"numpy {np.__version__}: {args.preset} preset iteration {s * 1000:.1f} ms, {N * T / s:.0f} tokens/s")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

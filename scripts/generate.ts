@@ -10,6 +10,7 @@ import { modelFromCheckpoint } from "../lib/models/checkpoint.ts";
 import { generate } from "../lib/models/generate.ts";
 import { Rng } from "../lib/random.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { join } from "../lib/std/path.ts";
 
 /** The command line. */
@@ -42,6 +43,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: "use best.safetensors of a run folder when there is one",
     default: true,
   },
+  backend: BACKEND_FLAG,
   help: { type: "boolean", help: "show this help", default: false },
 };
 
@@ -66,6 +68,7 @@ export async function main(
     return 2;
   }
   try {
+    useBackend(flags.backend);
     let path = flags._[0];
     if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
       const best = join(path, "best.safetensors");

@@ -24,6 +24,7 @@ import { createOptimizer, type Optimizer } from "../lib/optimizers.ts";
 import { perplexityChartSvg } from "../lib/plot.ts";
 import { Rng } from "../lib/random.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { basename, join } from "../lib/std/path.ts";
 import type { IntTensor, Tensor } from "../lib/tensor.ts";
 import { evalPerplexity, RnnlmTrainer, type TrainerState } from "../lib/trainer.ts";
@@ -191,6 +192,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: "continue the run in this folder (optionally with a larger --epochs)",
   },
   quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
+  backend: BACKEND_FLAG,
   help: { type: "boolean", help: "show this help", default: false },
 };
 
@@ -532,9 +534,18 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
 }
 
 /** The flags `--resume` accepts: they change how the run goes on, not what it trains. */
-const RESUME_FLAGS = ["resume", "epochs", "quiet", "data-dir", "save-every", "stop-after"];
+const RESUME_FLAGS = [
+  "resume",
+  "epochs",
+  "quiet",
+  "data-dir",
+  "save-every",
+  "stop-after",
+  "backend",
+];
 
 async function train(flags: Record<string, unknown>, io: TrainIO): Promise<number> {
+  const kernels = useBackend(flags.backend);
   const resumeDir = flags.resume as string | undefined;
   let config: TrainConfig;
   let runDir: string;
@@ -632,7 +643,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   log(
     `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
       `${(nParams / 1e6).toFixed(2)}M params | ${thousands(data.train.length)} train tokens | ` +
-      `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | run ${runDir}`,
+      `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | kernels ${kernels} | ` +
+      `run ${runDir}`,
   );
   for (const note of data.notes) io.log(`note: ${note}`);
 

@@ -80,8 +80,11 @@ export function wasmFeatures(): WasmFeatures {
   return features = { simd, relaxed };
 }
 
-/** Raised inside a call whose copies do not fit an arena that may not grow. */
-const OVERFLOW = new Error("scratch overflow");
+/**
+ * Raised inside a call that the plain kernels must run instead: its copies do not fit an
+ * arena that may not grow, or two of its arguments overlap in one buffer outside the engine.
+ */
+const FALLBACK = new Error("run on the plain kernels");
 
 /** Translates typed arrays into addresses; copies the others through a scratch arena. */
 class Marshal {
@@ -89,7 +92,11 @@ class Marshal {
   #arena: Block;
   #used = 0;
   #retired: Block[] = [];
-  #writeBack: [Float32Array | Int32Array, number, number, number][] = [];
+  /** Copies of this call, by the buffer copied from: byte range, where, whether written. */
+  #copies = new Map<
+    ArrayBufferLike,
+    { start: number; end: number; at: number; write: boolean }[]
+  >();
 
   constructor(heap: EngineHeap) {
     this.#heap = heap;
@@ -104,7 +111,7 @@ class Marshal {
   #reserve(bytes: number): number {
     const size = (bytes + 63) & ~63;
     if (this.#used + size > this.#arena.bytes) {
-      if (!this.#heap.shared) throw OVERFLOW;
+      if (!this.#heap.shared) throw FALLBACK;
       this.#retired.push(this.#arena);
       this.#arena = this.#heap.alloc(Math.max(2 * this.#arena.bytes, size));
       this.#used = 0;
@@ -126,31 +133,53 @@ class Marshal {
       );
     }
     if (this.#heap.owns(arr.buffer)) return arr.byteOffset + 4 * off;
-    const at = this.#reserve(4 * len);
-    const buffer = this.#heap.buffer;
-    const view = arr instanceof Float32Array
-      ? new Float32Array(buffer, at, len)
-      : new Int32Array(buffer, at, len);
-    view.set(arr.subarray(off, off + len) as never);
-    if (write) this.#writeBack.push([arr, off, len, at]);
+    const start = arr.byteOffset + 4 * off, end = start + 4 * len;
+    const copies = this.#copies.get(arr.buffer) ?? [];
+    const same = copies.find((c) => c.start <= start && end <= c.end);
+    if (same !== undefined) {
+      same.write ||= write;
+      return same.at + (start - same.start);
+    }
+    const at = this.#reserve(end - start);
+    new Uint8Array(this.#heap.buffer, at, end - start)
+      .set(new Uint8Array(arr.buffer, start, end - start));
+    copies.push({ start, end, at, write });
+    this.#copies.set(arr.buffer, copies);
     return at;
   }
 
-  /** Copies written copies back and frees the call's scratch. */
+  /**
+   * Copies written copies back and frees the call's scratch. Where one buffer was copied in
+   * several pieces that may overlap (outputs side by side in one array), each piece gives back
+   * only the words the kernel changed, all compared before any is written.
+   */
   done(): void {
-    for (const [arr, off, len, at] of this.#writeBack) {
-      const buffer = this.#heap.buffer;
-      const copy = arr instanceof Float32Array
-        ? new Float32Array(buffer, at, len)
-        : new Int32Array(buffer, at, len);
-      arr.set(copy as never, off);
+    const heap = this.#heap.buffer;
+    for (const [buffer, copies] of this.#copies) {
+      const written = copies.filter((c) => c.write);
+      if (written.length === 0) continue;
+      if (copies.length === 1) {
+        const { start, end, at } = written[0];
+        new Uint8Array(buffer, start, end - start).set(new Uint8Array(heap, at, end - start));
+        continue;
+      }
+      const changes: [number, number][] = [];
+      for (const { start, end, at } of written) {
+        const now = new Uint32Array(heap, at, (end - start) >> 2);
+        const before = new Uint32Array(buffer, start, (end - start) >> 2);
+        for (let i = 0; i < now.length; i++) {
+          if (now[i] !== before[i]) changes.push([(start >> 2) + i, now[i]]);
+        }
+      }
+      const words = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+      for (const [i, v] of changes) words[i] = v;
     }
     this.reset();
   }
 
   /** Forgets the call's scratch without copying back. */
   reset(): void {
-    this.#writeBack.length = 0;
+    this.#copies.clear();
     this.#used = 0;
     for (const b of this.#retired) b.free();
     this.#retired.length = 0;
@@ -190,7 +219,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
       result = body();
     } catch (e) {
       m.reset();
-      if (e === OVERFLOW) return fallback();
+      if (e === FALLBACK) return fallback();
       throw e;
     }
     m.done();

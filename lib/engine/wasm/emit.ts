@@ -219,6 +219,8 @@ export const v128 = {
   /** A constant from four f32 lanes. */
   f32: (a: number, b = a, c = a, d = a): Expr<"v128"> =>
     expr("v128", simd(0x0c), ...[a, b, c, d].map(bytesOfF32)),
+  /** A constant from two f64 lanes. */
+  f64: (a: number, b = a): Expr<"v128"> => expr("v128", simd(0x0c), ...[a, b].map(bytesOfF64)),
   /** A constant from four i32 lanes. */
   i32: (a: number, b = a, c = a, d = a): Expr<"v128"> =>
     expr("v128", simd(0x0c), [...new Uint8Array(new Int32Array([a, b, c, d]).buffer)]),
@@ -251,6 +253,10 @@ export const f32x4 = {
   div: op("f32x4.div", simd(0xe7), ["v128", "v128"], "v128"),
   min: op("f32x4.min", simd(0xe8), ["v128", "v128"], "v128"),
   max: op("f32x4.max", simd(0xe9), ["v128", "v128"], "v128"),
+  /** `b < a ? b : a` (one `minps`; no NaN or ±0 rules of `min`). */
+  pmin: op("f32x4.pmin", simd(0xea), ["v128", "v128"], "v128"),
+  /** `a < b ? b : a` (one `maxps`; no NaN or ±0 rules of `max`). */
+  pmax: op("f32x4.pmax", simd(0xeb), ["v128", "v128"], "v128"),
   convert_i32x4_s: op("f32x4.convert_i32x4_s", simd(0xfa), ["v128"], "v128"),
   trunc_sat_to_i32x4: op("i32x4.trunc_sat_f32x4_s", simd(0xf8), ["v128"], "v128"),
   /** `a·b + c` with one rounding or two (relaxed SIMD). */
@@ -404,6 +410,7 @@ export class FunctionBuilder<P extends Record<string, ValType> = Record<string, 
   /** The parameters by name. */
   readonly params: Params<P>;
   #locals: ValType[] = [];
+  #consts?: Consts;
 
   /** A function numbered `index` with named parameters. */
   constructor(index: number, params: P, result: ExprType) {
@@ -413,6 +420,14 @@ export class FunctionBuilder<P extends Record<string, ValType> = Record<string, 
     const named = {} as Record<string, Local>;
     Object.entries(params).forEach(([name, type], i) => named[name] = new Local(i, type));
     this.params = named as Params<P>;
+  }
+
+  /**
+   * The function's vector constants: each is set once, in a prologue the module builder puts
+   * before the body (see {@linkcode Consts}).
+   */
+  get consts(): Consts {
+    return this.#consts ??= new Consts(this as unknown as FunctionBuilder);
   }
 
   /** A new local of `type` (zero-initialised). */
@@ -444,6 +459,51 @@ export class FunctionBuilder<P extends Record<string, ValType> = Record<string, 
     }
     args.forEach((a, i) => check(`call argument ${i}`, a, this.paramTypes[i]));
     return expr(this.result, ...args, [0x10, ...uleb(this.index)]);
+  }
+}
+
+/**
+ * Vector constants of one function, each set once in its prologue and read from a local:
+ * the engines rebuild a `v128.const` at every use inside a loop, a local stays in a register.
+ */
+export class Consts {
+  readonly #f: FunctionBuilder;
+  readonly #locals = new Map<string, Local<"v128">>();
+  readonly #setup: Stmt[] = [];
+
+  /** Constants of `f`. */
+  constructor(f: FunctionBuilder) {
+    this.#f = f;
+  }
+
+  #get(key: string, value: Expr<"v128">): Expr<"v128"> {
+    let l = this.#locals.get(key);
+    if (l === undefined) {
+      l = this.#f.local("v128");
+      this.#locals.set(key, l);
+      this.#setup.push(l.set(value));
+    }
+    return l.get();
+  }
+
+  /** Four lanes of the float32 `v`. */
+  f32(v: number): Expr<"v128"> {
+    return this.#get(`f${Math.fround(v)}`, v128.f32(v));
+  }
+
+  /** Two lanes of the float64 `v`. */
+  f64(v: number): Expr<"v128"> {
+    return this.#get(`d${v}`, v128.f64(v));
+  }
+
+  /** Four lanes of the int32 `v`. */
+  i32(v: number): Expr<"v128"> {
+    return this.#get(`i${v | 0}`, v128.i32(v));
+  }
+
+  /** The statements setting every constant used so far: put them first in the body. */
+  prologue(): Stmt[] {
+    return this.#setup;
   }
 }
 
@@ -496,7 +556,12 @@ export class ModuleBuilder {
     name: string | undefined,
     body: (Stmt | Expr)[],
   ): void {
-    this.#funcs[f.index] = { name, builder: f as unknown as FunctionBuilder, body: seqAny(body) };
+    const prologue = f.consts.prologue();
+    this.#funcs[f.index] = {
+      name,
+      builder: f as unknown as FunctionBuilder,
+      body: seqAny([...prologue, ...body]),
+    };
   }
 
   /**

@@ -41,10 +41,14 @@ interface IO {
   store(p: Local<"i32">, v: Expr, offset?: number): Stmt;
 }
 
-const vecIO: IO = {
-  load: (p, offset = 0) => v128.load(p.get(), offset),
-  store: (p, v, offset = 0) => v128.store(p.get(), v, offset),
-};
+/** Four lanes, `4·k` floats after the cursors (the `k`-th vector of an unrolled step). */
+const vecIO = (k: number): IO => ({
+  load: (p, offset = 0) => v128.load(p.get(), offset + 16 * k),
+  store: (p, v, offset = 0) => v128.store(p.get(), v, offset + 16 * k),
+});
+
+/** Vectors per step of the unrolled main loop: independent work the core can overlap. */
+const UNROLL = 4;
 
 const laneIO: IO = {
   load: (p, offset = 0) => v128.load32_zero(p.get(), offset),
@@ -60,7 +64,8 @@ interface RowPtr {
 
 /**
  * `for r < rows: for j < cols: body` with every pointer's cursor at column `j` of row `r`:
- * four columns a step, then the tail one by one.
+ * sixteen columns a step (the body four times: V8 overlaps independent copies far better than
+ * iterations), then four, then the tail one by one.
  */
 function rowLoop(
   f: FunctionBuilder,
@@ -79,9 +84,18 @@ function rowLoop(
     ...ptrs.map((p) => p.at.set(p.start.get())),
     j.set(i32.const(0)),
     ifThen(
-      i32.le_s(i32.const(4), cols.get()),
+      i32.le_s(i32.const(4 * UNROLL), cols.get()),
       loop(
-        ...body(vecIO),
+        ...Array.from({ length: UNROLL }, (_, k) => body(vecIO(k))).flat(),
+        ...advance(16 * UNROLL),
+        j.inc(4 * UNROLL),
+        brIf(0, i32.le_s(i32.add(j.get(), i32.const(4 * UNROLL)), cols.get())),
+      ),
+    ),
+    ifThen(
+      i32.le_s(i32.add(j.get(), i32.const(4)), cols.get()),
+      loop(
+        ...body(vecIO(0)),
         ...advance(16),
         j.inc(4),
         brIf(0, i32.le_s(i32.add(j.get(), i32.const(4)), cols.get())),
@@ -119,8 +133,6 @@ function gatePtrs(
   }
   return [seq(...setup), ptrs];
 }
-
-const ONE = () => v128.f32(1);
 
 /** Adds every kernel to `mod`. */
 export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
@@ -248,6 +260,14 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
   ) =>
     mod.func(name, { len: "i32", ...params }, "void", (p, f) => {
       const setup: Stmt[] = [], ptrs: RowPtr[] = [], at: Record<string, Local<"i32">> = {};
+      // scalar parameters become four-lane locals, splatted once before the loop
+      const splat: Record<string, Local> = { ...(p as Record<string, Local>) };
+      for (const [k, type] of Object.entries(params)) {
+        if (type !== "f32") continue;
+        const v = f.local("v128");
+        setup.push(v.set(f32x4.splat((p as Record<string, Local>)[k].get())));
+        splat[k] = v;
+      }
       for (const name of ptrNames) {
         const [s, ptr] = rowPtr(
           f,
@@ -258,22 +278,21 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
       }
       return [
         ...setup,
-        rowLoop(f, i32.const(1), p.len as Local<"i32">, ptrs, (io) =>
-          body(io, at, p as Record<string, Local>)),
+        rowLoop(f, i32.const(1), p.len as Local<"i32">, ptrs, (io) => body(io, at, splat)),
       ];
     });
 
   flat("fill", { value: "f32", x: "i32" }, ["x"], (io, at, p) => [
-    io.store(at.x, f32x4.splat(p.value.get())),
+    io.store(at.x, p.value.get()),
   ]);
   flat("scale", { alpha: "f32", x: "i32", y: "i32" }, ["x", "y"], (io, at, p) => [
-    io.store(at.y, mul(io.load(at.x), f32x4.splat(p.alpha.get()))),
+    io.store(at.y, mul(io.load(at.x), p.alpha.get())),
   ]);
   flat("mul", { a: "i32", b: "i32", y: "i32" }, ["a", "b", "y"], (io, at) => [
     io.store(at.y, mul(io.load(at.a), io.load(at.b))),
   ]);
   flat("axpy", { alpha: "f32", x: "i32", y: "i32" }, ["x", "y"], (io, at, p) => [
-    io.store(at.y, madd(io.load(at.x), f32x4.splat(p.alpha.get()), io.load(at.y))),
+    io.store(at.y, madd(io.load(at.x), p.alpha.get(), io.load(at.y))),
   ]);
 
   // Σ x² in float64: two f64x2 accumulators over the promoted halves.
@@ -361,7 +380,7 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
         s3,
         rowLoop(f, p.rows.get(), p.cols, [py, pdy, pdx], (io) => [
           v.set(io.load(py.at)),
-          io.store(pdx.at, mul(io.load(pdy.at), sub(ONE(), mul(v.get(), v.get())))),
+          io.store(pdx.at, mul(io.load(pdy.at), sub(f.consts.f32(1), mul(v.get(), v.get())))),
         ]),
       ];
     },
@@ -438,7 +457,7 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
       const [s2, pcn] = rowPtr(f, p.cn.get(), p.ldc.get());
       const [s3, pdh] = rowPtr(f, p.dh.get(), p.h.get());
       const [s4, pdc] = rowPtr(f, p.dc.get(), p.h.get());
-      const oneMinus = (x: Expr) => sub(ONE(), x);
+      const oneMinus = (x: Expr) => sub(f.consts.f32(1), x);
       return [
         sg,
         sd,
@@ -533,7 +552,10 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           ...math.tanh(io.load(gh.at), HH),
           io.store(gh.at, HH.get()),
           // (1 − z)·hPrev + z·ĥ
-          io.store(phn.at, madd(Z.get(), HH.get(), mul(sub(ONE(), Z.get()), io.load(php.at)))),
+          io.store(
+            phn.at,
+            madd(Z.get(), HH.get(), mul(sub(f.consts.f32(1), Z.get()), io.load(php.at))),
+          ),
         ]),
       ];
     },
@@ -570,12 +592,18 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           Z.set(io.load(gz.at)),
           HH.set(io.load(gh.at)),
           DH.set(io.load(pdhn.at)),
-          io.store(dhh.at, mul(mul(DH.get(), Z.get()), sub(ONE(), mul(HH.get(), HH.get())))),
+          io.store(
+            dhh.at,
+            mul(mul(DH.get(), Z.get()), sub(f.consts.f32(1), mul(HH.get(), HH.get()))),
+          ),
           io.store(
             dz.at,
-            mul(mul(DH.get(), sub(HH.get(), io.load(php.at))), mul(Z.get(), sub(ONE(), Z.get()))),
+            mul(
+              mul(DH.get(), sub(HH.get(), io.load(php.at))),
+              mul(Z.get(), sub(f.consts.f32(1), Z.get())),
+            ),
           ),
-          io.store(pdhp.at, mul(DH.get(), sub(ONE(), Z.get()))),
+          io.store(pdhp.at, mul(DH.get(), sub(f.consts.f32(1), Z.get()))),
         ]),
       ];
     },
@@ -612,7 +640,10 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           R.set(io.load(gr.at)),
           D.set(io.load(pdhr.at)),
           io.store(pdhp.at, madd(R.get(), D.get(), io.load(pdhp.at))),
-          io.store(dr.at, mul(mul(D.get(), io.load(php.at)), mul(R.get(), sub(ONE(), R.get())))),
+          io.store(
+            dr.at,
+            mul(mul(D.get(), io.load(php.at)), mul(R.get(), sub(f.consts.f32(1), R.get()))),
+          ),
         ]),
       ];
     },
@@ -631,6 +662,7 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
       const r = f.local("i32"), j = f.local("i32");
       const xp = f.local("i32"), yp = f.local("i32"), row = f.local("i32");
       const M = f.local("v128"), E = f.local("v128"), acc = f.local("v128"), m = f.local("f32");
+      const accs = f.locals("v128", 4), Ms = f.locals("v128", 2);
       const sum = f.local("f64"), inv = f.local("v128");
       const hiHalf = (e: Expr) =>
         v128.shuffle(e, e, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
@@ -639,15 +671,26 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           op(f32x4.extract_lane(e, 0), f32x4.extract_lane(e, 1)),
           op(f32x4.extract_lane(e, 2), f32x4.extract_lane(e, 3)),
         );
-      const overRow = (vec: Stmt[], tail: Stmt[]) =>
+      // one pass along the row: UNROLL vectors a step, then vectors, then single floats
+      const overRow = (vec: (k: number) => Stmt[], tail: Stmt[]) =>
         seq(
           xp.set(row.get()),
           yp.set(i32.add(p.y.get(), i32.sub(row.get(), p.x.get()))),
           j.set(i32.const(0)),
           ifThen(
-            i32.le_s(i32.const(4), p.cols.get()),
+            i32.le_s(i32.const(4 * UNROLL), p.cols.get()),
             loop(
-              ...vec,
+              ...Array.from({ length: UNROLL }, (_, k) => vec(k)).flat(),
+              xp.inc(16 * UNROLL),
+              yp.inc(16 * UNROLL),
+              j.inc(4 * UNROLL),
+              brIf(0, i32.le_s(i32.add(j.get(), i32.const(4 * UNROLL)), p.cols.get())),
+            ),
+          ),
+          ifThen(
+            i32.le_s(i32.add(j.get(), i32.const(4)), p.cols.get()),
+            loop(
+              ...vec(0),
               xp.inc(16),
               yp.inc(16),
               j.inc(4),
@@ -667,29 +710,40 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           1,
           row.set(i32.add(p.x.get(), i32.shl(i32.mul(r.get(), p.cols.get()), i32.const(2)))),
           // max
-          M.set(v128.f32(-Infinity)),
+          Ms[0].set(v128.f32(-Infinity)),
+          Ms[1].set(v128.f32(-Infinity)),
           m.set(f32.const(-Infinity)),
           overRow(
-            [M.set(f32x4.max(M.get(), v128.load(xp.get())))],
-            [m.set(f32.max(m.get(), f32.load(xp.get())))],
+            // pmax keeps M when x is NaN, as the plain kernel's `x > max` does
+            (k) => [Ms[k % 2].set(f32x4.pmax(Ms[k % 2].get(), v128.load(xp.get(), 16 * k)))],
+            [m.set(select(f32.load(xp.get()), m.get(), f32.gt(f32.load(xp.get()), m.get())))],
           ),
-          m.set(f32.max(m.get(), lanes(M.get(), f32.max))),
+          m.set(f32.max(m.get(), lanes(f32x4.pmax(Ms[0].get(), Ms[1].get()), f32.max))),
           M.set(f32x4.splat(m.get())),
           // exp and sum
-          acc.set(v128.f32(0)),
+          ...accs.map((a) => a.set(v128.f32(0))),
           sum.set(f64.const(0)),
           overRow(
-            [
-              ...math.exp(f32x4.sub(v128.load(xp.get()), M.get()), E),
-              v128.store(yp.get(), E.get()),
-              acc.set(f64x2.add(acc.get(), f64x2.promote_low_f32x4(E.get()))),
-              acc.set(f64x2.add(acc.get(), f64x2.promote_low_f32x4(hiHalf(E.get())))),
+            (k) => [
+              ...math.exp(f32x4.sub(v128.load(xp.get(), 16 * k), M.get()), E),
+              v128.store(yp.get(), E.get(), 16 * k),
+              // float64 accumulators, two chains per half
+              accs[k % 2].set(f64x2.add(accs[k % 2].get(), f64x2.promote_low_f32x4(E.get()))),
+              accs[2 + k % 2].set(
+                f64x2.add(accs[2 + k % 2].get(), f64x2.promote_low_f32x4(hiHalf(E.get()))),
+              ),
             ],
             [
               ...math.exp(f32x4.sub(v128.load32_zero(xp.get()), M.get()), E),
               v128.store32_lane(yp.get(), E.get(), 0, 0),
               sum.set(f64.add(sum.get(), f64.promote(f32x4.extract_lane(E.get(), 0)))),
             ],
+          ),
+          acc.set(
+            f64x2.add(
+              f64x2.add(accs[0].get(), accs[1].get()),
+              f64x2.add(accs[2].get(), accs[3].get()),
+            ),
           ),
           sum.set(
             f64.add(
@@ -702,7 +756,9 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
           // normalise
           inv.set(f32x4.splat(f32.demote(f64.div(f64.const(1), sum.get())))),
           overRow(
-            [v128.store(yp.get(), f32x4.mul(v128.load(yp.get()), inv.get()))],
+            (
+              k,
+            ) => [v128.store(yp.get(), f32x4.mul(v128.load(yp.get(), 16 * k), inv.get()), 16 * k)],
             [f32.store(yp.get(), f32.mul(f32.load(yp.get()), f32x4.extract_lane(inv.get(), 0)))],
           ),
         ),
@@ -724,13 +780,14 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
     },
     "void",
     (p, f) => {
-      const r = f.local("i32"), t = f.local("i32"), at = f.local("i32");
+      const r = f.local("i32"), t = f.local("i32"), at = f.local("i32"), sc = f.local("v128");
       const [s1, py] = rowPtr(f, p.y.get(), i32.const(0));
       const [s2, pdx] = rowPtr(f, p.dx.get(), i32.const(0));
       const bytes = i32.shl(p.cols.get(), i32.const(2));
       return [
         s1,
         s2,
+        sc.set(f32x4.splat(p.scale.get())),
         forRange(
           r,
           i32.const(0),
@@ -742,7 +799,7 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
             memory.fill(pdx.start.get(), i32.const(0), bytes),
             seq(
               rowLoop(f, i32.const(1), p.cols, [py, pdx], (io) => [
-                io.store(pdx.at, mul(io.load(py.at), f32x4.splat(p.scale.get()))),
+                io.store(pdx.at, mul(io.load(py.at), sc.get())),
               ]),
               at.set(i32.add(pdx.start.get(), i32.shl(t.get(), i32.const(2)))),
               f32.store(at.get(), f32.sub(f32.load(at.get()), p.scale.get())),
@@ -974,7 +1031,11 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
         const raw = Object.fromEntries(arrays.map((a) => [a, f.local("v128")]));
         const lo = Object.fromEntries(arrays.map((a) => [a, f.local("v128")]));
         const hi = Object.fromEntries(arrays.map((a) => [a, f.local("v128")]));
-        const h = Object.fromEntries(hyper.map((k) => [k, f64x2.splat(params[k].get())]));
+        const hl = Object.fromEntries(hyper.map((k) => [k, f.local("v128")]));
+        for (const k of hyper) setup.push(hl[k].set(f64x2.splat(params[k].get())));
+        const h = Object.fromEntries(hyper.map((k) => [k, hl[k].get()]));
+        h.one = f.consts.f64(1);
+        h.tiny = f.consts.f64(1e-7);
         const outs = Object.keys(step(
           Object.fromEntries(arrays.map((a) => [a, lo[a].get()])),
           h,
@@ -1011,8 +1072,7 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
     );
 
   const dmul = f64x2.mul, dadd = f64x2.add, dsub = f64x2.sub, ddiv = f64x2.div;
-  const c = (v: number) => f64x2.splat(f64.const(v));
-  const denom = (x: Expr) => dadd(f64x2.sqrt(x), c(1e-7));
+  const denom = (x: Expr, h: Record<string, Expr>) => dadd(f64x2.sqrt(x), h.tiny);
 
   update("sgd", ["lr"], ["p", "g"], (v, h) => ({ p: dsub(v.p, dmul(h.lr, v.g)) }));
   update("momentum", ["lr", "mom"], ["p", "g", "v"], (v, h) => {
@@ -1023,21 +1083,21 @@ export function emitPointwise(mod: ModuleBuilder, relaxed: boolean): void {
     const vn = dsub(dmul(h.mom, v.v), dmul(h.lr, v.g));
     const p2 = dsub(
       dadd(v.p, dmul(dmul(h.mom, h.mom), vn)),
-      dmul(dmul(dadd(c(1), h.mom), h.lr), v.g),
+      dmul(dmul(dadd(h.one, h.mom), h.lr), v.g),
     );
     return { v: vn, p: p2 };
   });
   update("adagrad", ["lr"], ["p", "g", "h"], (v, h) => {
     const hn = dadd(v.h, dmul(v.g, v.g));
-    return { h: hn, p: dsub(v.p, ddiv(dmul(h.lr, v.g), denom(hn))) };
+    return { h: hn, p: dsub(v.p, ddiv(dmul(h.lr, v.g), denom(hn, h))) };
   });
   update("rmsprop", ["lr", "decay"], ["p", "g", "h"], (v, h) => {
-    const hn = dadd(dmul(v.h, h.decay), dmul(dmul(dsub(c(1), h.decay), v.g), v.g));
-    return { h: hn, p: dsub(v.p, ddiv(dmul(h.lr, v.g), denom(hn))) };
+    const hn = dadd(dmul(v.h, h.decay), dmul(dmul(dsub(h.one, h.decay), v.g), v.g));
+    return { h: hn, p: dsub(v.p, ddiv(dmul(h.lr, v.g), denom(hn, h))) };
   });
   update("adam", ["lrT", "b1", "b2"], ["p", "g", "m", "v"], (v, h) => {
-    const mn = dadd(v.m, dmul(dsub(c(1), h.b1), dsub(v.g, v.m)));
-    const vn = dadd(v.v, dmul(dsub(c(1), h.b2), dsub(dmul(v.g, v.g), v.v)));
-    return { m: mn, v: vn, p: dsub(v.p, ddiv(dmul(h.lrT, mn), denom(vn))) };
+    const mn = dadd(v.m, dmul(dsub(h.one, h.b1), dsub(v.g, v.m)));
+    const vn = dadd(v.v, dmul(dsub(h.one, h.b2), dsub(dmul(v.g, v.g), v.v)));
+    return { m: mn, v: vn, p: dsub(v.p, ddiv(dmul(h.lrT, mn), denom(vn, h))) };
   });
 }

@@ -1,0 +1,1550 @@
+/**
+ * Every method of the {@linkcode Kernels} interface, for every backend this runtime has,
+ * against float64 reference loops written here.
+ *
+ * How each kernel is run:
+ * - its arrays are larger than the region it addresses (offsets, leading dimensions wider than
+ *   the rows, elements after the last row), filled with random values, and every element
+ *   outside the region written must come back bit for bit unchanged — inputs entirely so;
+ * - it runs twice: once with every array in the engine's memory (`engineTensor(…).data`,
+ *   addressed in place by the WebAssembly kernels) and once with plain heap `Float32Array`s
+ *   (copied in and out of the scratch arena); both runs must agree bit for bit, since they
+ *   execute the same arithmetic on the same values.
+ *
+ * Tolerances (`u = 2⁻²⁴`, the unit roundoff of float32):
+ * - GEMM: the WebAssembly kernels accumulate in float32 (fused multiply-adds where relaxed SIMD
+ *   validates), so each element of `C` is a float32 dot product whose error is at most
+ *   `γ_k·Σ_p |a_ip·b_pj|` with `γ_k ≈ k·u`; adding the old `C` and the per-`KC`-slice partial
+ *   sums adds two roundings. The bound used, `(k + 2)·2u·(Σ|a·b| + |c₀|)`, has a factor 2 of
+ *   margin and means nothing but "as good as float32 arithmetic can be". The plain kernels
+ *   accumulate in float64 and round once: `2u·|c| + (k + 2)·2⁻⁵²·(Σ|a·b| + |c₀|)`.
+ * - Pointwise kernels: each output is a chain of at most ~8 float32 operations and
+ *   activations. With `M` the sum of the magnitudes of the terms that enter an output (for
+ *   example `1 + |c_prev|` for `c = f·c_prev + g·i`, the gates being at most 1), each rounding
+ *   contributes at most `u·M` and each activation at most `ACT·M`, where `ACT` is the
+ *   activations' absolute error: `2e-7` for the SIMD `exp`/σ/`tanh` (measured ≤ 1.2e-7 by
+ *   `math_test.ts`), `u` for the plain kernels (`Math` in float64, rounded once). The bound
+ *   `8·(ACT + u)·M` leaves a margin of about 2 over the operation count.
+ * - Kernels that only copy, add once or multiply once (`copyRows`, `addBias`, `fill`, `mul`,
+ *   `gather`, `scatterAdd`, `dropout`) are exact: both backends round the exact result once.
+ * - Optimizers: both backends compute each element in float64 and round once, so they must
+ *   be within one float32 ulp of a float64 reference (and of each other).
+ */
+
+import {
+  availableBackends,
+  jsKernels,
+  type Kernels,
+  selectBackend,
+} from "../../lib/engine/kernels.ts";
+import { engineHeap } from "../../lib/engine/memory.ts";
+import { SaikiError } from "../../lib/errors.ts";
+import { Rng } from "../../lib/random.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
+import { engineTensor, IntTensor, type Tensor } from "../../lib/tensor.ts";
+
+const U = 2 ** -24;
+/** Absolute error bound of the SIMD activations (see the module doc). */
+const WASM_ACT = 2e-7;
+/** The smallest normal float32: a SIMD `exp` below it is flushed to 0. */
+const FLT_MIN = 2 ** -126;
+
+type Arr = Float32Array | Int32Array | Uint32Array;
+type Arrays = Record<string, Arr>;
+type Floats = Record<string, Float32Array>;
+
+function fail(message: string): never {
+  assertOk(false, message);
+  throw new Error(message);
+}
+
+// ---- placing arrays in engine memory or on the heap ----
+
+const PLACES = ["engine", "heap"] as const;
+type Place = typeof PLACES[number];
+
+/** Copies of `init` in engine memory (tensors held until `release`) or on the JS heap. */
+function place<A extends Arrays>(init: A, where: Place): { arrays: A; release: () => void } {
+  const held: (Tensor | IntTensor)[] = [];
+  const arrays: Arrays = {};
+  for (const [name, a] of Object.entries(init)) {
+    if (where === "heap") {
+      arrays[name] = a.slice();
+      continue;
+    }
+    let view: Arr;
+    if (a instanceof Float32Array) {
+      const t = engineTensor([a.length]);
+      held.push(t);
+      view = t.data;
+    } else {
+      const t = IntTensor.engine([a.length]);
+      held.push(t);
+      view = a instanceof Int32Array
+        ? t.data
+        : new Uint32Array(t.data.buffer, t.data.byteOffset, a.length);
+    }
+    view.set(a as never);
+    if (!engineHeap().owns(view.buffer)) fail(`${name} is not in the engine's memory`);
+    arrays[name] = view;
+  }
+  return { arrays: arrays as A, release: () => held.forEach((t) => t.block!.free()) };
+}
+
+const bitsOf = (a: Arr) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+function assertSameBits(label: string, actual: Arr, expected: Arr): void {
+  if (actual.length !== expected.length) {
+    fail(`${label}: ${actual.length} elements, expected ${expected.length}`);
+  }
+  const x = bitsOf(actual), y = bitsOf(expected);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i]) fail(`${label}[${i}]: ${actual[i]}, expected ${expected[i]} bit for bit`);
+  }
+}
+
+/**
+ * Runs `call` with the arrays in engine memory and again on the heap; asserts both runs leave
+ * the same bits and return the same value; returns the engine run's arrays and result.
+ */
+function runBoth<A extends Arrays, R>(
+  label: string,
+  init: A,
+  call: (a: A) => R,
+): { arrays: A; result: R } {
+  const outs = PLACES.map((where) => {
+    const { arrays, release } = place(init, where);
+    try {
+      const result = call(arrays);
+      const copies: Arrays = {};
+      for (const [name, a] of Object.entries(arrays)) copies[name] = a.slice();
+      return { arrays: copies as A, result };
+    } finally {
+      release();
+    }
+  });
+  for (const name of Object.keys(init)) {
+    assertSameBits(
+      `${label}: ${name} copied in from the heap (actual) vs in engine memory (expected)`,
+      outs[1].arrays[name],
+      outs[0].arrays[name],
+    );
+  }
+  if (!Object.is(outs[0].result, outs[1].result)) {
+    fail(`${label}: returned ${outs[0].result} in engine memory, ${outs[1].result} on the heap`);
+  }
+  return outs[0];
+}
+
+/** What an array must hold after a kernel: written elements within a tolerance, others as before. */
+class Expect {
+  readonly init: Arr;
+  readonly values: Float64Array;
+  readonly tol: Float64Array;
+  readonly written: Uint8Array;
+
+  constructor(init: Arr) {
+    this.init = init;
+    this.values = Float64Array.from(init);
+    this.tol = new Float64Array(init.length);
+    this.written = new Uint8Array(init.length);
+  }
+
+  set(i: number, value: number, tol = 0): void {
+    if (!(i >= 0 && i < this.values.length)) fail(`reference writes ${i} of ${this.values.length}`);
+    this.values[i] = value;
+    this.tol[i] = tol;
+    this.written[i] = 1;
+  }
+}
+
+function check(label: string, actual: Arr, e: Expect): void {
+  if (actual.length !== e.values.length) fail(`${label}: length ${actual.length}`);
+  const a32 = bitsOf(actual), i32 = bitsOf(e.init);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    if (!e.written[i]) {
+      if (a32[i] !== i32[i]) {
+        fail(`${label}[${i}] is outside the region written, yet changed from ${e.init[i]} to ${a}`);
+      }
+      continue;
+    }
+    const d = Math.abs(a - e.values[i]);
+    if (!(d <= e.tol[i])) {
+      fail(`${label}[${i}] = ${a}, expected ${e.values[i]} ± ${e.tol[i]} (|diff| ${d})`);
+    }
+  }
+}
+
+/**
+ * Runs `call` in both placements and checks every array: those in `expect` against it, all
+ * others unchanged. Returns the kernel's result and the final arrays.
+ */
+function verify<A extends Arrays, R>(
+  label: string,
+  init: A,
+  call: (a: A) => R,
+  expect: Partial<Record<keyof A, Expect>>,
+): { arrays: A; result: R } {
+  const out = runBoth(label, init, call);
+  for (const [name, a] of Object.entries(init)) {
+    const e = expect[name];
+    if (e !== undefined) check(`${label}: ${name}`, out.arrays[name], e);
+    else assertSameBits(`${label}: input ${name} is unchanged`, out.arrays[name], a);
+  }
+  return out;
+}
+
+// ---- numbers ----
+
+function randn(rng: Rng, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
+  return a;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+/** One float32 ulp at `v`'s magnitude. */
+function ulp(v: number): number {
+  f32[0] = Math.abs(v);
+  const e = (u32[0] >>> 23) & 255;
+  return e === 0 ? 2 ** -149 : 2 ** (e - 150);
+}
+
+/** Elements a strided `(rows, cols)` operand with leading dimension `ld` spans. */
+const span = (rows: number, cols: number, ld: number) =>
+  rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+
+// ---- GEMM problems: logical op(A) (m, k), op(B) (k, n), C₀ (m, n) and the float64 products ----
+
+interface GemmProblem {
+  m: number;
+  n: number;
+  k: number;
+  A: Float32Array;
+  B: Float32Array;
+  C0: Float32Array;
+  /** Σ_p A_ip·B_pj in float64. */
+  S: Float64Array;
+  /** Σ_p |A_ip·B_pj|. */
+  MAG: Float64Array;
+}
+
+function gemmProblem(rng: Rng, m: number, n: number, k: number): GemmProblem {
+  const A = randn(rng, m * k), B = randn(rng, k * n), C0 = randn(rng, m * n);
+  const S = new Float64Array(m * n), MAG = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p];
+      for (let j = 0, o = i * n, q = p * n; j < n; j++) {
+        const prod = a * B[q + j];
+        S[o + j] += prod;
+        MAG[o + j] += Math.abs(prod);
+      }
+    }
+  }
+  return { m, n, k, A, B, C0, S, MAG };
+}
+
+interface GemmLayout {
+  a: Float32Array;
+  aOff: number;
+  lda: number;
+  b: Float32Array;
+  bOff: number;
+  ldb: number;
+  c: Float32Array;
+  cOff: number;
+  ldc: number;
+}
+
+/** The problem stored as `gemm` reads it: `A` stored `(k, m)` when `tA`, `B` `(n, k)` when `tB`. */
+function gemmLayout(rng: Rng, P: GemmProblem, tA: boolean, tB: boolean, pad: number): GemmLayout {
+  const { m, n, k } = P;
+  const lda = (tA ? m : k) + pad, ldb = (tB ? k : n) + ((pad + 1) % 4), ldc = n + ((pad + 2) % 4);
+  const aOff = 5, bOff = 3, cOff = 7;
+  const a = randn(rng, aOff + lda * (tA ? k : m) + 4);
+  const b = randn(rng, bOff + ldb * (tB ? n : k) + 4);
+  const c = randn(rng, cOff + ldc * m + 6);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) a[aOff + (tA ? p * lda + i : i * lda + p)] = P.A[i * k + p];
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) b[bOff + (tB ? j * ldb + p : p * ldb + j)] = P.B[p * n + j];
+  }
+  for (let i = 0; i < m; i++) c.set(P.C0.subarray(i * n, (i + 1) * n), cOff + i * ldc);
+  return { a, aOff, lda, b, bOff, ldb, c, cOff, ldc };
+}
+
+/** What `C` must hold: see the module doc for the two bounds. */
+function expectC(P: GemmProblem, L: GemmLayout, acc: boolean, float64: boolean): Expect {
+  const e = new Expect(L.c);
+  for (let i = 0; i < P.m; i++) {
+    for (let j = 0; j < P.n; j++) {
+      const c0 = acc ? P.C0[i * P.n + j] : 0, v = c0 + P.S[i * P.n + j];
+      const mag = P.MAG[i * P.n + j] + Math.abs(c0);
+      const tol = P.k === 0
+        ? 0
+        : float64
+        ? 2 * U * Math.abs(v) + (P.k + 2) * 2 ** -52 * mag
+        : (P.k + 2) * 2 * U * mag + 1e-30;
+      e.set(L.cOff + i * L.ldc + j, v, tol);
+    }
+  }
+  return e;
+}
+
+function runGemm(
+  k: Kernels,
+  label: string,
+  P: GemmProblem,
+  L: GemmLayout,
+  tA: boolean,
+  tB: boolean,
+  acc: boolean,
+): Float32Array {
+  const out = verify(
+    label,
+    { a: L.a, b: L.b, c: L.c },
+    (x) =>
+      k.gemm(
+        tA,
+        tB,
+        P.m,
+        P.n,
+        P.k,
+        x.a,
+        L.aOff,
+        L.lda,
+        x.b,
+        L.bOff,
+        L.ldb,
+        x.c,
+        L.cOff,
+        L.ldc,
+        acc,
+      ),
+    { c: expectC(P, L, acc, k.name === "js") },
+  );
+  return out.arrays.c as Float32Array;
+}
+
+const BOOLS = [false, true];
+
+/** Rows of scores: random, one ignored row, one of large scores (1000 and −1000). */
+function scores(rng: Rng, rows: number, cols: number, off: number) {
+  const x = randn(rng, off + rows * cols + 3, 4);
+  const labels = new Int32Array(rows + 3).fill(77);
+  for (let r = 0; r < rows; r++) labels[2 + r] = Math.floor(rng.uniform() * cols);
+  labels[2 + 1] = -1;
+  for (let j = 0; j < cols; j++) x[off + 3 * cols + j] = j % 3 === 0 ? 1000 - j : -1000 + j;
+  for (let j = 0; j < cols; j++) x[off + 4 * cols + j] = j === 0 ? 1000 : -1000;
+  labels[2 + 4] = 0;
+  return { x, labels };
+}
+
+/**
+ * Float64 softmax of row `r` and its loss term, with tolerances (see the module doc); `EXP`
+ * bounds the relative error of the backend's `exp` on `x ≤ 0`.
+ */
+function softmaxRef(
+  x: Float32Array,
+  off: number,
+  cols: number,
+  r: number,
+  label: number,
+  eps: number,
+  EXP: number,
+) {
+  const row = Array.from(x.subarray(off + r * cols, off + (r + 1) * cols));
+  const m = Math.max(...row);
+  const e = row.map((v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0);
+  // x − max is rounded to float32 by the SIMD kernel: relative error u·|x − max| in exp
+  let spread = 0;
+  for (const v of row) if (v - m >= -88) spread = Math.max(spread, m - v);
+  const rel = 4 * (EXP + U) + 2 * U * spread;
+  const y = e.map((v) => v / s), tolY = y.map((v) => rel * v + 2 * FLT_MIN);
+  const loss = eps > 0 ? -Math.log(y[label] + eps) : Math.log(s) - (row[label] - m);
+  const tolLoss = eps > 0
+    ? (rel * y[label] + 2 * FLT_MIN) / (y[label] + eps) + 1e-14
+    : 2 * (EXP + U) + 2 * U * spread + 1e-14 * Math.abs(loss);
+  return { y, tolY, loss, tolLoss };
+}
+
+// ---- the tests, per backend ----
+
+for (const backend of availableBackends()) {
+  const k = selectBackend(backend);
+  const bk = `${backend} (${k.name})`;
+  const ACT = backend === "js" ? U : WASM_ACT;
+  /** Tolerance of a pointwise output with activations, terms of magnitude `M`. */
+  const tolAct = (M: number) => 8 * (ACT + U) * M;
+  /** Tolerance of a pointwise output of float32 arithmetic only. */
+  const tolArith = (M: number) => 8 * U * M;
+
+  Deno.test(`${bk}: gemm equals a float64 triple loop for m, n, k in 1..9, all transposes, accumulate on and off`, () => {
+    const rng = new Rng(1);
+    for (let m = 1; m <= 9; m++) {
+      for (let n = 1; n <= 9; n++) {
+        for (let kk = 1; kk <= 9; kk++) {
+          const P = gemmProblem(rng, m, n, kk);
+          for (const tA of BOOLS) {
+            for (const tB of BOOLS) {
+              const L = gemmLayout(rng, P, tA, tB, (m + 2 * n + 3 * kk) % 4);
+              for (const acc of BOOLS) {
+                runGemm(
+                  k,
+                  `${bk} gemm ${m}x${n}x${kk} tA=${tA} tB=${tB} acc=${acc}`,
+                  P,
+                  L,
+                  tA,
+                  tB,
+                  acc,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  Deno.test(`${bk}: gemm across the blocking boundaries (KC 256, MC 128, NC 1024) and with B packed (m >= 64)`, () => {
+    const rng = new Rng(2);
+    const sizes: [number, number, number][] = [
+      [130, 1030, 300], // two row blocks (the second of 2 rows), two column blocks (6), two K slices
+      [5, 1030, 7], // B read in place (m < 64, not transposed) across NC
+      [64, 8, 16], // the first m where B is packed
+      [63, 17, 5], // the last m where it is not
+      [67, 33, 260], // packed, two K slices of which the second has 4
+      [128, 16, 256], // exactly one block in each dimension
+      [9, 9, 513], // three K slices, the last of 1
+    ];
+    for (const [m, n, kk] of sizes) {
+      const P = gemmProblem(rng, m, n, kk);
+      for (const tA of BOOLS) {
+        for (const tB of BOOLS) {
+          const L = gemmLayout(rng, P, tA, tB, 3);
+          for (const acc of BOOLS) {
+            runGemm(
+              k,
+              `${bk} gemm ${m}x${n}x${kk} tA=${tA} tB=${tB} acc=${acc}`,
+              P,
+              L,
+              tA,
+              tB,
+              acc,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  Deno.test(`${bk}: gemm with k = 0 writes zeros (or keeps C when accumulating); m = 0 or n = 0 touch nothing`, () => {
+    const rng = new Rng(3);
+    for (const [m, n] of [[3, 5], [70, 9], [1, 1030]]) {
+      const P = gemmProblem(rng, m, n, 0);
+      for (const tA of BOOLS) {
+        for (const tB of BOOLS) {
+          const L = gemmLayout(rng, P, tA, tB, 2);
+          for (const acc of BOOLS) {
+            const c = runGemm(k, `${bk} gemm ${m}x${n}x0 tA=${tA} acc=${acc}`, P, L, tA, tB, acc);
+            if (!acc) assertEquals(c[L.cOff + L.ldc * (m - 1) + n - 1], 0);
+          }
+        }
+      }
+    }
+    for (const [m, n, kk] of [[0, 5, 3], [4, 0, 3], [0, 0, 0]]) {
+      const P = gemmProblem(rng, m, n, kk);
+      for (const acc of BOOLS) {
+        runGemm(
+          k,
+          `${bk} gemm ${m}x${n}x${kk} acc=${acc}`,
+          P,
+          gemmLayout(rng, P, false, true, 1),
+          false,
+          true,
+          acc,
+        );
+      }
+    }
+  });
+
+  Deno.test(`${bk}: packB then gemmPacked equals gemm on the same operands, for both transB and transA`, () => {
+    const rng = new Rng(4);
+    const sizes: [number, number, number][] = [
+      [1, 1, 1],
+      [3, 5, 7],
+      [4, 8, 9],
+      [7, 9, 3],
+      [2, 17, 300],
+      [70, 1030, 260],
+    ];
+    for (const [m, n, kk] of sizes) {
+      const P = gemmProblem(rng, m, n, kk);
+      const size = k.packedSize(kk, n);
+      assertOk(Number.isInteger(size) && size >= kk * n, `packedSize(${kk}, ${n}) = ${size}`);
+      for (const tB of BOOLS) {
+        for (const tA of BOOLS) {
+          const acc = tA !== tB;
+          const label = `${bk} packed ${m}x${n}x${kk} tA=${tA} tB=${tB} acc=${acc}`;
+          const L = gemmLayout(rng, P, tA, tB, 1);
+          // the packed buffer lives in the engine's memory (a recurrent layer's own tensor)
+          const pOff = 5, sentinel = randn(rng, pOff + size + 7);
+          const packedT = engineTensor([sentinel.length]);
+          try {
+            const packs = PLACES.map((where) => {
+              packedT.data.set(sentinel);
+              const { arrays, release } = place({ b: L.b }, where);
+              try {
+                k.packB(tB, kk, n, arrays.b, L.bOff, L.ldb, packedT.data, pOff);
+                assertSameBits(`${label}: packB leaves B unchanged`, arrays.b, L.b);
+              } finally {
+                release();
+              }
+              return packedT.data.slice();
+            });
+            assertSameBits(`${label}: packB from engine vs heap B`, packs[0], packs[1]);
+            const outside = new Expect(sentinel);
+            for (let i = pOff; i < pOff + size; i++) outside.set(i, 0, Infinity);
+            check(`${label}: packB writes only its packedSize floats`, packs[0], outside);
+            const viaGemm = runGemm(k, `${label} (gemm)`, P, L, tA, tB, acc);
+            const packed = verify(
+              `${label} (gemmPacked)`,
+              { a: L.a, c: L.c },
+              (x) =>
+                k.gemmPacked(
+                  tA,
+                  m,
+                  n,
+                  kk,
+                  x.a,
+                  L.aOff,
+                  L.lda,
+                  packedT.data,
+                  pOff,
+                  x.c,
+                  L.cOff,
+                  L.ldc,
+                  acc,
+                ),
+              { c: expectC(P, L, acc, k.name === "js") },
+            ).arrays.c;
+            assertSameBits(`${label}: gemmPacked vs gemm`, packed, viaGemm);
+            assertSameBits(
+              `${label}: gemmPacked leaves the packed B unchanged`,
+              packedT.data,
+              packs[0],
+            );
+          } finally {
+            packedT.block!.free();
+          }
+        }
+      }
+    }
+  });
+
+  // ---- rows: bias, sums, copies ----
+
+  /** (rows, cols, ld, offset) of strided operands: widths 1..9 and 16, 17 (tails of 0–3). */
+  const shapes: [number, number, number, number][] = [];
+  for (const rows of [1, 3]) {
+    for (const cols of [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) {
+      shapes.push([rows, cols, cols + (cols % 3) * 2, cols % 4]);
+    }
+  }
+
+  Deno.test(`${bk}: addBias adds the bias to each strided row and to nothing else`, () => {
+    const rng = new Rng(5);
+    for (const [rows, cols, ld, off] of shapes) {
+      const bias = randn(rng, cols + 3), x = randn(rng, off + span(rows, cols, ld) + 5);
+      const ex = new Expect(x);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) {
+          const at = off + r * ld + j;
+          ex.set(at, Math.fround(x[at] + bias[2 + j])); // one rounding of an exact sum
+        }
+      }
+      verify(
+        `${bk} addBias ${rows}x${cols} ld ${ld}`,
+        { bias, x },
+        (a) => k.addBias(rows, cols, a.bias, 2, a.x, off, ld),
+        { x: ex },
+      );
+    }
+  });
+
+  Deno.test(`${bk}: sumRows sums strided rows in float64 (accumulating or not)`, () => {
+    const rng = new Rng(6);
+    for (const [rows0, cols, ld, off] of shapes) {
+      for (const rows of [rows0, 7]) {
+        for (const acc of BOOLS) {
+          const x = randn(rng, off + span(rows, cols, ld) + 3), out = randn(rng, cols + 4);
+          const eo = new Expect(out);
+          for (let j = 0; j < cols; j++) {
+            let s = acc ? out[1 + j] : 0, mag = Math.abs(s);
+            for (let r = 0; r < rows; r++) {
+              s += x[off + r * ld + j], mag += Math.abs(x[off + r * ld + j]);
+            }
+            // float64 sums, rounded once: half an ulp, plus float64 roundings of the terms
+            eo.set(1 + j, s, ulp(s) + (rows + 1) * 2 ** -52 * mag);
+          }
+          verify(
+            `${bk} sumRows ${rows}x${cols} acc=${acc}`,
+            { x, out },
+            (a) => k.sumRows(rows, cols, a.x, off, ld, a.out, 1, acc),
+            { out: eo },
+          );
+        }
+      }
+    }
+  });
+
+  Deno.test(`${bk}: copyRows copies (or adds) strided rows exactly, and nothing else`, () => {
+    const rng = new Rng(7);
+    for (const [rows, cols, ldx, off] of shapes) {
+      for (const acc of BOOLS) {
+        const ldy = cols + 1 + (cols % 2);
+        const x = randn(rng, off + span(rows, cols, ldx) + 2),
+          y = randn(rng, 3 + span(rows, cols, ldy) + 4);
+        const ey = new Expect(y);
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < cols; j++) {
+            const at = 3 + r * ldy + j, v = x[off + r * ldx + j];
+            ey.set(at, acc ? Math.fround(y[at] + v) : v);
+          }
+        }
+        verify(
+          `${bk} copyRows ${rows}x${cols} acc=${acc}`,
+          { x, y },
+          (a) => k.copyRows(rows, cols, a.x, off, ldx, a.y, 3, ldy, acc),
+          { y: ey },
+        );
+      }
+    }
+  });
+
+  // ---- flat vector kernels ----
+
+  const lengths = [0, 1, 3, 4, 5, 8, 37];
+
+  Deno.test(`${bk}: fill, scale, mul and axpy over len values (in place and aliased too)`, () => {
+    const rng = new Rng(8);
+    for (const len of lengths) {
+      const x = randn(rng, len + 9), y = randn(rng, len + 9), z = randn(rng, len + 9);
+      for (const value of [2.5, 0.1, -0]) {
+        const ex = new Expect(x);
+        for (let i = 0; i < len; i++) ex.set(3 + i, Math.fround(value));
+        const out = verify(`${bk} fill ${len} ${value}`, { x }, (a) => k.fill(len, value, a.x, 3), {
+          x: ex,
+        });
+        if (len > 0) {
+          assertOk(Object.is(out.arrays.x[3], Math.fround(value)), "the sign of -0 is kept");
+        }
+      }
+      for (const alpha of [-1.5, Math.fround(0.37), 0.1]) {
+        // one rounding of alpha·x; an alpha that is not a float32 may be rounded first: 1 ulp
+        const tol = (v: number) => Math.fround(alpha) === alpha ? 0 : ulp(v);
+        const ey = new Expect(y);
+        for (let i = 0; i < len; i++) {
+          ey.set(4 + i, Math.fround(alpha * x[2 + i]), tol(alpha * x[2 + i]));
+        }
+        verify(
+          `${bk} scale ${len} ${alpha}`,
+          { x, y },
+          (a) => k.scale(len, alpha, a.x, 2, a.y, 4),
+          { y: ey },
+        );
+        const ex = new Expect(x);
+        for (let i = 0; i < len; i++) {
+          ex.set(2 + i, Math.fround(alpha * x[2 + i]), tol(alpha * x[2 + i]));
+        }
+        verify(
+          `${bk} scale in place ${len} ${alpha}`,
+          { x },
+          (a) => k.scale(len, alpha, a.x, 2, a.x, 2),
+          { x: ex },
+        );
+      }
+      {
+        const ez = new Expect(z);
+        for (let i = 0; i < len; i++) ez.set(5 + i, Math.fround(x[1 + i] * y[2 + i]));
+        verify(`${bk} mul ${len}`, { x, y, z }, (a) => k.mul(len, a.x, 1, a.y, 2, a.z, 5), {
+          z: ez,
+        });
+        const ex = new Expect(x);
+        for (let i = 0; i < len; i++) ex.set(1 + i, Math.fround(x[1 + i] * y[2 + i]));
+        verify(`${bk} mul y = a ${len}`, { x, y }, (a) => k.mul(len, a.x, 1, a.y, 2, a.x, 1), {
+          x: ex,
+        });
+        const ey = new Expect(y);
+        for (let i = 0; i < len; i++) ey.set(2 + i, Math.fround(x[1 + i] * y[2 + i]));
+        verify(`${bk} mul y = b ${len}`, { x, y }, (a) => k.mul(len, a.x, 1, a.y, 2, a.y, 2), {
+          y: ey,
+        });
+      }
+      for (const alpha of [Math.fround(-0.75), 3, 0.1]) {
+        const ey = new Expect(y);
+        for (let i = 0; i < len; i++) {
+          const t = alpha * x[i], v = y[6 + i] + t;
+          // fused (one rounding) or multiply then add (two): 2 roundings of the terms' size
+          ey.set(6 + i, v, 2 * U * (Math.abs(t) + Math.abs(y[6 + i])) + ulp(v) / 2);
+        }
+        verify(`${bk} axpy ${len} ${alpha}`, { x, y }, (a) => k.axpy(len, alpha, a.x, 0, a.y, 6), {
+          y: ey,
+        });
+      }
+    }
+  });
+
+  Deno.test(`${bk}: sumSquares sums x² in float64`, () => {
+    const rng = new Rng(9);
+    for (const len of [...lengths, 1000]) {
+      const x = randn(rng, len + 7, 3);
+      let s = 0;
+      for (let i = 0; i < len; i++) s += x[2 + i] * x[2 + i];
+      const { result } = verify(
+        `${bk} sumSquares ${len}`,
+        { x },
+        (a) => k.sumSquares(len, a.x, 2),
+        {},
+      );
+      // float64 sums of exact float64 squares, in another order: len roundings of 2⁻⁵³
+      assertOk(Math.abs(result - s) <= len * 2 ** -52 * s, `sumSquares ${len}: ${result} vs ${s}`);
+      if (len === 0) assertEquals(result, 0);
+    }
+  });
+
+  // ---- RNN ----
+
+  Deno.test(`${bk}: tanhForward and tanhBackward over strided rows, in place and not`, () => {
+    const rng = new Rng(10);
+    for (const [rows, cols, ldx, off] of shapes) {
+      const x = randn(rng, off + span(rows, cols, ldx) + 3, 3);
+      x[off] = 40; // saturated
+      if (rows * cols > 1) x[off + (rows - 1) * ldx + cols - 1] = -25;
+      const ldy = cols + 2, y = randn(rng, 1 + span(rows, cols, ldy) + 2);
+      const ey = new Expect(y), ex = new Expect(x);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) {
+          const v = Math.tanh(x[off + r * ldx + j]);
+          ey.set(1 + r * ldy + j, v, 2 * (ACT + U));
+          ex.set(off + r * ldx + j, v, 2 * (ACT + U));
+        }
+      }
+      const out = verify(
+        `${bk} tanhForward ${rows}x${cols}`,
+        { x, y },
+        (a) => k.tanhForward(rows, cols, a.x, off, ldx, a.y, 1, ldy),
+        { y: ey },
+      );
+      assertEquals(out.arrays.y[1], 1, "tanh(40) is exactly 1");
+      verify(
+        `${bk} tanhForward in place ${rows}x${cols}`,
+        { x },
+        (a) => k.tanhForward(rows, cols, a.x, off, ldx, a.x, off, ldx),
+        { x: ex },
+      );
+
+      const yt = out.arrays.y as Float32Array, dy = randn(rng, 2 + span(rows, cols, ldx) + 1);
+      const lddx = cols + 3, dx = randn(rng, span(rows, cols, lddx) + 4);
+      const edx = new Expect(dx), edy = new Expect(dy);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) {
+          const v = yt[1 + r * ldy + j], d = dy[2 + r * ldx + j];
+          const g = d * (1 - v * v), M = Math.abs(d) * (1 + v * v);
+          edx.set(r * lddx + j, g, tolArith(M));
+          edy.set(2 + r * ldx + j, g, tolArith(M));
+        }
+      }
+      verify(
+        `${bk} tanhBackward ${rows}x${cols}`,
+        { y: yt, dy, dx },
+        (a) => k.tanhBackward(rows, cols, a.y, 1, ldy, a.dy, 2, ldx, a.dx, 0, lddx),
+        { dx: edx },
+      );
+      verify(
+        `${bk} tanhBackward in place ${rows}x${cols}`,
+        { y: yt, dy },
+        (a) => k.tanhBackward(rows, cols, a.y, 1, ldy, a.dy, 2, ldx, a.dy, 2, ldx),
+        { dy: edy },
+      );
+    }
+  });
+
+  // ---- LSTM and GRU, laid out as a time layer calls them at step t = 1 of T = 3 ----
+
+  const T = 3, t = 1;
+
+  Deno.test(`${bk}: lstmForward and lstmBackward on a time layer's strided rows, widths 1..9`, () => {
+    const rng = new Rng(11);
+    for (const n of [1, 3]) {
+      for (let h = 1; h <= 9; h++) {
+        const G = 4 * h, ldg = T * G, ld = T * h, label = `${bk} lstm n=${n} h=${h}`;
+        const gates = randn(rng, n * ldg + 3, 2);
+        gates[t * G] = 30, gates[t * G + h] = -30, gates[(n - 1) * ldg + t * G + 4 * h - 1] = -100;
+        const cs = randn(rng, n * ld + 2), hs = randn(rng, n * ld + 2);
+        const eg = new Expect(gates), ec = new Expect(cs), eh = new Expect(hs);
+        const act = new Float32Array(gates); // the activated gates, for the backward
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const f = sigmoid(gates[g0 + j]), g = Math.tanh(gates[g0 + h + j]);
+            const i = sigmoid(gates[g0 + 2 * h + j]), o = sigmoid(gates[g0 + 3 * h + j]);
+            [f, g, i, o].forEach((v, q) => {
+              eg.set(g0 + q * h + j, v, 2 * (ACT + U));
+              act[g0 + q * h + j] = v;
+            });
+            const cp = cs[r * ld + (t - 1) * h + j], c = f * cp + g * i, M = 1 + Math.abs(cp);
+            ec.set(r * ld + t * h + j, c, tolAct(M));
+            eh.set(r * ld + t * h + j, o * Math.tanh(c), tolAct(M));
+          }
+        }
+        const fwd = verify(
+          `${label} forward`,
+          { gates, cs, hs },
+          (a) =>
+            k.lstmForward(
+              n,
+              h,
+              a.gates,
+              t * G,
+              ldg,
+              a.cs,
+              (t - 1) * h,
+              ld,
+              a.cs,
+              t * h,
+              a.hs,
+              t * h,
+              ld,
+            ),
+          { gates: eg, cs: ec, hs: eh },
+        );
+        assertEquals(fwd.arrays.gates[t * G], 1, "σ(30) is exactly 1");
+        assertEquals(fwd.arrays.gates[t * G + h], -1, "tanh(-30) is exactly -1");
+
+        // backward from the reference's activated gates (float32) and a c_t of its own
+        const cNext = randn(rng, n * ld + 1, 1.5), cPrev = randn(rng, n * h + 4);
+        const dG = randn(rng, n * ldg + 2), dh = randn(rng, n * h + 3), dc = randn(rng, n * h + 5);
+        const edG = new Expect(dG), edc = new Expect(dc);
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const [f, g, i, o] = [0, 1, 2, 3].map((q) => act[g0 + q * h + j]);
+            const tc = Math.tanh(cNext[r * ld + t * h + j]), cp = cPrev[2 + r * h + j];
+            const d = dh[1 + r * h + j], c = dc[3 + r * h + j];
+            const ds = c + d * o * (1 - tc * tc), M = Math.abs(c) + Math.abs(d);
+            edG.set(g0 + j, ds * cp * f * (1 - f), tolAct(M * (1 + Math.abs(cp))));
+            edG.set(g0 + h + j, ds * i * (1 - g * g), tolAct(M));
+            edG.set(g0 + 2 * h + j, ds * g * i * (1 - i), tolAct(M));
+            edG.set(g0 + 3 * h + j, d * tc * o * (1 - o), tolAct(Math.abs(d)));
+            edc.set(3 + r * h + j, ds * f, tolAct(M));
+          }
+        }
+        verify(
+          `${label} backward`,
+          { act, dG, cPrev, cNext, dh, dc },
+          (a) =>
+            k.lstmBackward(
+              n,
+              h,
+              a.act,
+              t * G,
+              a.dG,
+              t * G,
+              ldg,
+              a.cPrev,
+              2,
+              h,
+              a.cNext,
+              t * h,
+              ld,
+              a.dh,
+              1,
+              a.dc,
+              3,
+            ),
+          { dG: edG, dc: edc },
+        );
+      }
+    }
+  });
+
+  Deno.test(`${bk}: lstmForward with cNext and hNext side by side in one array (rows of [c | h], ldOut = 2h)`, () => {
+    // Two outputs of one call in one array, at disjoint elements whose spans interleave: what
+    // the shared ldOut allows. The copy-in path must give what engine memory gives.
+    const rng = new Rng(19);
+    for (const [n, h] of [[1, 4], [2, 3], [3, 5]]) {
+      const G = 4 * h, gates = randn(rng, n * G, 2), cPrev = randn(rng, n * h);
+      const ch = randn(rng, n * 2 * h + 1);
+      const eg = new Expect(gates), ech = new Expect(ch);
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < h; j++) {
+          const [f, g, i, o] = [0, 1, 2, 3].map((q) => gates[r * G + q * h + j]);
+          const F = sigmoid(f), GG = Math.tanh(g), I = sigmoid(i), O = sigmoid(o);
+          [F, GG, I, O].forEach((v, q) => eg.set(r * G + q * h + j, v, 2 * (ACT + U)));
+          const cp = cPrev[r * h + j], c = F * cp + GG * I, M = 1 + Math.abs(cp);
+          ech.set(r * 2 * h + j, c, tolAct(M));
+          ech.set(r * 2 * h + h + j, O * Math.tanh(c), tolAct(M));
+        }
+      }
+      verify(
+        `${bk} lstmForward [c | h] n=${n} h=${h}`,
+        { gates, cPrev, ch },
+        (a) => k.lstmForward(n, h, a.gates, 0, G, a.cPrev, 0, h, a.ch, 0, a.ch, h, 2 * h),
+        { gates: eg, ch: ech },
+      );
+    }
+  });
+
+  Deno.test(`${bk}: gruGates, gruOutput, gruBackwardZH and gruBackwardR on a time layer's strided rows, widths 1..9`, () => {
+    const rng = new Rng(12);
+    for (const n of [1, 3]) {
+      for (let h = 1; h <= 9; h++) {
+        const G = 3 * h, ldg = T * G, ld = T * h, label = `${bk} gru n=${n} h=${h}`;
+        const gates = randn(rng, n * ldg + 2, 2);
+        gates[t * G] = 50, gates[t * G + 2 * h] = -40;
+        const hs = randn(rng, n * ld + 3), rh = randn(rng, n * ld + 1);
+        // gruGates: z, r = σ(·); rh = r ⊙ h_{t−1}
+        const eg = new Expect(gates), erh = new Expect(rh);
+        const after = new Float32Array(gates);
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const z = sigmoid(gates[g0 + j]), rr = sigmoid(gates[g0 + h + j]);
+            const hp = hs[r * ld + (t - 1) * h + j];
+            eg.set(g0 + j, z, 2 * (ACT + U));
+            eg.set(g0 + h + j, rr, 2 * (ACT + U));
+            after[g0 + j] = z, after[g0 + h + j] = rr;
+            erh.set(r * ld + t * h + j, rr * hp, tolAct(1 + Math.abs(hp)));
+          }
+        }
+        verify(
+          `${label} gruGates`,
+          { gates, hs, rh },
+          (a) => k.gruGates(n, h, a.gates, t * G, ldg, a.hs, (t - 1) * h, ld, a.rh, t * h, ld),
+          { gates: eg, rh: erh },
+        );
+        // gruOutput: ĥ = tanh(·); h_t = (1 − z)⊙h_{t−1} + z⊙ĥ
+        const eg2 = new Expect(after), ehs = new Expect(hs);
+        const act = new Float32Array(after);
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const z = after[g0 + j], hh = Math.tanh(after[g0 + 2 * h + j]);
+            const hp = hs[r * ld + (t - 1) * h + j];
+            eg2.set(g0 + 2 * h + j, hh, 2 * (ACT + U));
+            act[g0 + 2 * h + j] = hh;
+            ehs.set(r * ld + t * h + j, (1 - z) * hp + z * hh, tolAct(1 + Math.abs(hp)));
+          }
+        }
+        const out = verify(
+          `${label} gruOutput`,
+          { gates: after, hs },
+          (a) => k.gruOutput(n, h, a.gates, t * G, ldg, a.hs, (t - 1) * h, ld, a.hs, t * h, ld),
+          { gates: eg2, hs: ehs },
+        );
+        assertEquals(out.arrays.gates[t * G + 2 * h], -1, "tanh(-40) is exactly -1");
+        // gruBackwardZH
+        const dG = randn(rng, n * ldg + 2), dhNext = randn(rng, n * h + 2);
+        const dhPrev = randn(rng, n * h + 3);
+        const edG = new Expect(dG), edp = new Expect(dhPrev);
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const z = act[g0 + j], hh = act[g0 + 2 * h + j];
+            const p = hs[r * ld + (t - 1) * h + j], d = dhNext[2 + r * h + j], M = Math.abs(d);
+            edG.set(g0 + 2 * h + j, d * z * (1 - hh * hh), tolArith(M));
+            edG.set(g0 + j, d * (hh - p) * z * (1 - z), tolArith(M * (1 + Math.abs(p))));
+            edp.set(1 + r * h + j, d * (1 - z), tolArith(M));
+          }
+        }
+        const zh = verify(
+          `${label} gruBackwardZH`,
+          { act, dG, hs, dhNext, dhPrev },
+          (a) =>
+            k.gruBackwardZH(
+              n,
+              h,
+              a.act,
+              t * G,
+              a.dG,
+              t * G,
+              ldg,
+              a.hs,
+              (t - 1) * h,
+              ld,
+              a.dhNext,
+              2,
+              a.dhPrev,
+              1,
+            ),
+          { dG: edG, dhPrev: edp },
+        );
+        // gruBackwardR, continuing from what ZH wrote (its r block still as before)
+        const dG2 = zh.arrays.dG as Float32Array, dp2 = zh.arrays.dhPrev as Float32Array;
+        const dhr = randn(rng, n * h + 4);
+        const edG2 = new Expect(dG2), edp2 = new Expect(dp2);
+        for (let r = 0; r < n; r++) {
+          const g0 = r * ldg + t * G;
+          for (let j = 0; j < h; j++) {
+            const rr = act[g0 + h + j], d = dhr[3 + r * h + j], p = hs[r * ld + (t - 1) * h + j];
+            const old = dp2[1 + r * h + j];
+            edp2.set(1 + r * h + j, old + rr * d, tolArith(Math.abs(old) + Math.abs(d)));
+            edG2.set(g0 + h + j, d * p * rr * (1 - rr), tolArith(Math.abs(d * p)));
+          }
+        }
+        verify(
+          `${label} gruBackwardR`,
+          { act, dG: dG2, hs, dhr, dhPrev: dp2 },
+          (a) =>
+            k.gruBackwardR(
+              n,
+              h,
+              a.act,
+              t * G,
+              a.dG,
+              t * G,
+              ldg,
+              a.hs,
+              (t - 1) * h,
+              ld,
+              a.dhr,
+              3,
+              a.dhPrev,
+              1,
+            ),
+          { dG: edG2, dhPrev: edp2 },
+        );
+      }
+    }
+  });
+
+  // ---- softmax ----
+
+  Deno.test(`${bk}: softmaxCrossEntropy: probabilities, loss with eps 0 and > 0, ignored rows, y aliasing x, scores of 1000`, () => {
+    const rng = new Rng(13);
+    const rows = 6;
+    for (const cols of [1, 2, 3, 4, 7, 10, 33]) {
+      for (const eps of [0, 1e-7]) {
+        const off = 2, { x, labels } = scores(rng, rows, cols, off);
+        const y = randn(rng, 3 + rows * cols + 2);
+        const ey = new Expect(y), ex = new Expect(x);
+        let loss = 0, tolLoss = 0;
+        for (let r = 0; r < rows; r++) {
+          const ref = softmaxRef(x, off, cols, r, Math.max(labels[2 + r], 0), eps, ACT);
+          for (let j = 0; j < cols; j++) {
+            ey.set(3 + r * cols + j, ref.y[j], ref.tolY[j]);
+            ex.set(off + r * cols + j, ref.y[j], ref.tolY[j]);
+          }
+          if (labels[2 + r] !== -1) loss += ref.loss, tolLoss += ref.tolLoss;
+        }
+        const label = `${bk} softmaxCrossEntropy ${rows}x${cols} eps=${eps}`;
+        const out = verify(
+          label,
+          { x, labels, y },
+          (a) =>
+            k.softmaxCrossEntropy(rows, cols, a.x, off, a.labels as Int32Array, 2, -1, eps, a.y, 3),
+          { y: ey },
+        );
+        assertOk(
+          Math.abs(out.result - loss) <= tolLoss,
+          `${label}: loss ${out.result}, expected ${loss} ± ${tolLoss}`,
+        );
+        assertOk(Number.isFinite(out.result));
+        // the large-score rows: exactly one-hot where 1000 stands alone
+        assertEquals(out.arrays.y[3 + 4 * cols], 1);
+        const aliased = verify(
+          `${label} y = x`,
+          { x, labels },
+          (a) =>
+            k.softmaxCrossEntropy(
+              rows,
+              cols,
+              a.x,
+              off,
+              a.labels as Int32Array,
+              2,
+              -1,
+              eps,
+              a.x,
+              off,
+            ),
+          { x: ex },
+        );
+        assertOk(
+          Object.is(aliased.result, out.result),
+          `${label}: aliased loss ${aliased.result} vs ${out.result}`,
+        );
+        assertSameBits(
+          `${label}: y = x gives the same probabilities`,
+          aliased.arrays.x.subarray(off, off + rows * cols),
+          out.arrays.y.subarray(3, 3 + rows * cols),
+        );
+      }
+    }
+  });
+
+  Deno.test(`${bk}: softmaxCrossEntropy over more rows than one chunk of statistics (1024)`, () => {
+    const rng = new Rng(20);
+    const rows = 1030, cols = 5, x = randn(rng, rows * cols, 3), labels = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) labels[r] = r % 7 === 3 ? -1 : Math.floor(rng.uniform() * cols);
+    const y = new Float32Array(rows * cols), ey = new Expect(y);
+    let loss = 0, tolLoss = 0;
+    for (let r = 0; r < rows; r++) {
+      const ref = softmaxRef(x, 0, cols, r, Math.max(labels[r], 0), 0, ACT);
+      for (let j = 0; j < cols; j++) ey.set(r * cols + j, ref.y[j], ref.tolY[j]);
+      if (labels[r] !== -1) loss += ref.loss, tolLoss += ref.tolLoss;
+    }
+    const out = verify(
+      `${bk} softmaxCrossEntropy ${rows}x${cols}`,
+      { x, labels, y },
+      (a) => k.softmaxCrossEntropy(rows, cols, a.x, 0, a.labels, 0, -1, 0, a.y, 0),
+      { y: ey },
+    );
+    assertOk(
+      Math.abs(out.result - loss) <= tolLoss,
+      `loss ${out.result}, expected ${loss} ± ${tolLoss}`,
+    );
+  });
+
+  Deno.test(`${bk}: softmaxCrossEntropyBackward: scale·(y − onehot), zero rows for ignored labels, dx aliasing y`, () => {
+    const rng = new Rng(14);
+    const rows = 5;
+    for (const cols of [1, 2, 3, 4, 5, 9, 33]) {
+      for (const scale of [0.5, 1 / 3]) {
+        const y = new Float32Array(1 + rows * cols + 2).map(() => rng.uniform());
+        const labels = new Int32Array(rows + 1);
+        for (let r = 0; r < rows; r++) labels[1 + r] = Math.floor(rng.uniform() * cols);
+        labels[1 + 2] = -1;
+        const dx = randn(rng, 4 + rows * cols + 3);
+        const edx = new Expect(dx), ey = new Expect(y);
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < cols; j++) {
+            const t = labels[1 + r], v = y[1 + r * cols + j];
+            // y·scale, then − scale at the label (scale may be rounded to float32 first)
+            const [value, tol] = t === -1
+              ? [0, 0]
+              : [scale * (v - (j === t ? 1 : 0)), 4 * U * scale * (v + 1)];
+            edx.set(4 + r * cols + j, value, tol);
+            ey.set(1 + r * cols + j, value, tol);
+          }
+        }
+        const label = `${bk} softmaxCrossEntropyBackward ${rows}x${cols} scale=${scale}`;
+        const out = verify(
+          label,
+          { y, labels, dx },
+          (a) =>
+            k.softmaxCrossEntropyBackward(
+              rows,
+              cols,
+              a.y,
+              1,
+              a.labels as Int32Array,
+              1,
+              -1,
+              scale,
+              a.dx,
+              4,
+            ),
+          { dx: edx },
+        );
+        const aliased = verify(
+          `${label} dx = y`,
+          { y, labels },
+          (a) =>
+            k.softmaxCrossEntropyBackward(
+              rows,
+              cols,
+              a.y,
+              1,
+              a.labels as Int32Array,
+              1,
+              -1,
+              scale,
+              a.y,
+              1,
+            ),
+          { y: ey },
+        );
+        assertSameBits(
+          `${label}: dx = y gives the same`,
+          aliased.arrays.y.subarray(1, 1 + rows * cols),
+          out.arrays.dx.subarray(4, 4 + rows * cols),
+        );
+      }
+    }
+  });
+
+  Deno.test(`${bk}: softmaxBackward: y ⊙ (dout − Σ dout·y) per row`, () => {
+    const rng = new Rng(15);
+    for (const rows of [1, 4]) {
+      for (const cols of [1, 2, 3, 4, 5, 9, 33]) {
+        const y = new Float32Array(2 + rows * cols + 1).map(() => rng.uniform());
+        const dout = randn(rng, 3 + rows * cols + 2), dx = randn(rng, rows * cols + 4);
+        const edx = new Expect(dx);
+        for (let r = 0; r < rows; r++) {
+          let s = 0, sAbs = 0;
+          for (let j = 0; j < cols; j++) {
+            const p = dout[3 + r * cols + j] * y[2 + r * cols + j];
+            s += p, sAbs += Math.abs(p);
+          }
+          for (let j = 0; j < cols; j++) {
+            const v = y[2 + r * cols + j], g = dout[3 + r * cols + j];
+            edx.set(r * cols + j, v * (g - s), tolArith(v * (Math.abs(g) + sAbs)));
+          }
+        }
+        verify(
+          `${bk} softmaxBackward ${rows}x${cols}`,
+          { y, dout, dx },
+          (a) => k.softmaxBackward(rows, cols, a.y, 2, a.dout, 3, a.dx, 0),
+          { dx: edx },
+        );
+      }
+    }
+  });
+
+  // ---- embedding ----
+
+  Deno.test(`${bk}: gather copies rows of W by id; scatterAdd adds rows into dW, repeated ids in order`, () => {
+    const rng = new Rng(16);
+    const V = 7, ids = new Int32Array([9, 2, 0, 2, 6, 2, 5, 9]); // ids at offset 1, 6 rows
+    const rows = 6;
+    for (const cols of [1, 3, 4, 5, 9]) {
+      const W = randn(rng, 3 + V * cols + 2), out = randn(rng, 2 + rows * cols + 3);
+      const eo = new Expect(out);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) eo.set(2 + r * cols + j, W[3 + ids[1 + r] * cols + j]);
+      }
+      verify(
+        `${bk} gather ${rows}x${cols}`,
+        { ids, W, out },
+        (a) => k.gather(rows, cols, a.ids as Int32Array, 1, a.W, 3, a.out, 2),
+        { out: eo },
+      );
+
+      const dout = randn(rng, 1 + rows * cols), dW = randn(rng, 3 + V * cols + 2);
+      const ew = new Expect(dW), acc = new Float32Array(dW);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) {
+          const at = 3 + ids[1 + r] * cols + j;
+          acc[at] = Math.fround(acc[at] + dout[1 + r * cols + j]); // float32, row after row
+          ew.set(at, acc[at]);
+        }
+      }
+      verify(
+        `${bk} scatterAdd ${rows}x${cols}`,
+        { ids, dout, dW },
+        (a) => k.scatterAdd(rows, cols, a.ids as Int32Array, 1, a.dout, 1, a.dW, 3),
+        { dW: ew },
+      );
+    }
+    // the order shows: 1 + 2⁻²⁴ rounds back to 1 (ties to even), twice; summed first, 1 + 2⁻²³
+    const tiny = 2 ** -24, dW = new Float32Array([0, 5]);
+    const out = runBoth(`${bk} scatterAdd order`, {
+      ids: new Int32Array([0, 0, 0]),
+      dout: new Float32Array([1, tiny, tiny]),
+      dW,
+    }, (a) => k.scatterAdd(3, 1, a.ids as Int32Array, 0, a.dout, 0, a.dW, 0));
+    assertEquals(Array.from(out.arrays.dW), [1, 5]);
+  });
+
+  // ---- dropout ----
+
+  Deno.test(`${bk}: dropout masks equal Rng.uniform() > ratio ? keep : 0 and advance the state as Rng does`, () => {
+    // the 17th draw of the generator seeded 106, exactly, and the float64 just below it: a
+    // kernel that forms u from other bits, or compares with ≥, gets element 16 wrong
+    const probe = new Rng(106);
+    for (let i = 0; i < 16; i++) probe.uniform();
+    const u16 = probe.uniform();
+    const cases: [number, number, number][] = [
+      [1, 0.5, 1],
+      [7, 0.5, 2],
+      [64, 0.1, 3],
+      [37, 0.9, 4],
+      [0, 0.5, 5],
+      [33, u16, 6],
+      [33, u16 - 2 ** -53, 6],
+    ];
+    for (const [len, ratio, seed] of cases) {
+      const rng = new Rng(seed), x = randn(rng, len + 5);
+      const keep = 1 / (1 - ratio);
+      const state = new Rng(seed + 100).words().slice();
+      const reference = new Rng(seed + 100);
+      const mask = randn(rng, len + 4), out = randn(rng, len + 6);
+      const em = new Expect(mask), eo = new Expect(out);
+      let kept = 0;
+      for (let i = 0; i < len; i++) {
+        const m = reference.uniform() > ratio ? Math.fround(keep) : 0;
+        kept += m === 0 ? 0 : 1;
+        em.set(1 + i, m);
+        eo.set(3 + i, Math.fround(x[2 + i] * m));
+      }
+      const es = new Expect(state);
+      reference.words().forEach((w, i) => es.set(i, w));
+      const label = `${bk} dropout ${len} ratio ${ratio}`;
+      verify(
+        label,
+        { state, x, mask, out },
+        (a) => k.dropout(len, ratio, keep, a.state as Uint32Array, a.x, 2, a.mask, 1, a.out, 3),
+        { state: es, mask: em, out: eo },
+      );
+      if (len >= 33) assertOk(kept > 0 && kept < len, `${label}: ${kept} of ${len} kept`);
+      if (seed === 6) assertEquals(em.values[1 + 16], ratio === u16 ? 0 : Math.fround(keep));
+      // on the live state of an Rng, the generator goes on where the kernel stopped
+      const live = new Rng(seed + 100);
+      k.dropout(len, ratio, keep, live.words(), x, 2, mask.slice(), 1, out.slice(), 3);
+      assertEquals(live.uniform(), reference.uniform(), `${label}: the next uniform`);
+    }
+  });
+
+  // ---- optimizers ----
+
+  Deno.test(`${bk}: sgd, momentum, nesterov, adagrad, rmsprop and adam within 1 ulp of float64 (and of jsKernels)`, () => {
+    const rng = new Rng(17);
+    const lr = 0.01, mom = 0.9, decay = 0.99, b1 = 0.9, b2 = 0.999;
+    const lrT = 0.001 * Math.sqrt(1 - b2 ** 3) / (1 - b1 ** 3);
+    type Step = Record<string, number>;
+    const rules: {
+      name: string;
+      state: string[];
+      run: (kk: Kernels, len: number, a: Floats) => void;
+      step: (p: number, g: number, s: Step) => Step;
+    }[] = [
+      {
+        name: "sgd",
+        state: [],
+        run: (kk, len, a) => kk.sgd(len, lr, a.p, 1, a.g, 2),
+        step: (p, g) => ({ p: p - lr * g }),
+      },
+      {
+        name: "momentum",
+        state: ["v"],
+        run: (kk, len, a) => kk.momentum(len, lr, mom, a.p, 1, a.g, 2, a.v, 3),
+        step: (p, g, s) => {
+          const v = mom * s.v - lr * g;
+          return { v, p: p + v };
+        },
+      },
+      {
+        name: "nesterov",
+        state: ["v"],
+        run: (kk, len, a) => kk.nesterov(len, lr, mom, a.p, 1, a.g, 2, a.v, 3),
+        step: (p, g, s) => {
+          const v = mom * s.v - lr * g;
+          return { v, p: p + mom * mom * v - (1 + mom) * lr * g };
+        },
+      },
+      {
+        name: "adagrad",
+        state: ["h"],
+        run: (kk, len, a) => kk.adagrad(len, lr, a.p, 1, a.g, 2, a.h, 3),
+        step: (p, g, s) => {
+          const h = s.h + g * g;
+          return { h, p: p - lr * g / (Math.sqrt(h) + 1e-7) };
+        },
+      },
+      {
+        name: "rmsprop",
+        state: ["h"],
+        run: (kk, len, a) => kk.rmsprop(len, lr, decay, a.p, 1, a.g, 2, a.h, 3),
+        step: (p, g, s) => {
+          const h = decay * s.h + (1 - decay) * g * g;
+          return { h, p: p - lr * g / (Math.sqrt(h) + 1e-7) };
+        },
+      },
+      {
+        name: "adam",
+        state: ["m", "v"],
+        run: (kk, len, a) => kk.adam(len, lrT, b1, b2, a.p, 1, a.g, 2, a.m, 3, a.v, 4),
+        step: (p, g, s) => {
+          const m = s.m + (1 - b1) * (g - s.m), v = s.v + (1 - b2) * (g * g - s.v);
+          return { m, v, p: p - lrT * m / (Math.sqrt(v) + 1e-7) };
+        },
+      },
+    ];
+    const stateOff: Record<string, number> = { v: 3, h: 3, m: 3 };
+    for (const rule of rules) {
+      for (const len of lengths) {
+        const init: Floats = { p: randn(rng, len + 4), g: randn(rng, len + 5) };
+        for (const s of rule.state) {
+          // accumulated squares are non-negative; velocities and first moments are signed
+          const a = randn(rng, len + 6, 0.1);
+          init[s] = s === "h" || (s === "v" && rule.name === "adam") ? a.map(Math.abs) : a;
+        }
+        const off = (s: string) => rule.name === "adam" && s === "v" ? 4 : stateOff[s];
+        const expect: Record<string, Expect> = { p: new Expect(init.p) };
+        for (const s of rule.state) expect[s] = new Expect(init[s]);
+        for (let j = 0; j < len; j++) {
+          const cur: Step = {};
+          for (const s of rule.state) cur[s] = init[s][off(s) + j];
+          const next = rule.step(init.p[1 + j], init.g[2 + j], cur);
+          expect.p.set(1 + j, next.p, ulp(next.p));
+          for (const s of rule.state) expect[s].set(off(s) + j, next[s], ulp(next[s]));
+        }
+        const label = `${bk} ${rule.name} ${len}`;
+        const out = verify(label, init, (a) => rule.run(k, len, a), expect);
+        if (k !== jsKernels) {
+          const js = runBoth(`${label} (js)`, init, (a) => rule.run(jsKernels, len, a));
+          for (const name of Object.keys(init)) {
+            const w = out.arrays[name], r = js.arrays[name];
+            for (let i = 0; i < w.length; i++) {
+              if (!(Math.abs(w[i] - r[i]) <= ulp(r[i]))) {
+                fail(`${label}: ${name}[${i}] ${w[i]}, js ${r[i]}`);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  // ---- arguments out of range ----
+
+  if (backend === "wasm") {
+    // (jsKernels checks nothing: a typed array read past its end gives undefined, a write is
+    // dropped; the WebAssembly kernels must check, or they would address other arrays.)
+    Deno.test(`${bk}: a range beyond its array throws a SaikiError naming the kernel argument, writing nothing`, () => {
+      const rng = new Rng(18);
+      for (const where of PLACES) {
+        const { arrays: a, release } = place({
+          x: randn(rng, 8),
+          y: randn(rng, 12),
+          c: randn(rng, 5),
+          g: randn(rng, 10),
+        }, where);
+        try {
+          const before = Object.fromEntries(Object.entries(a).map(([n, v]) => [n, v.slice()]));
+          const cases: [string, () => unknown][] = [
+            [
+              "gemm, C too short",
+              () => k.gemm(false, false, 2, 3, 2, a.y, 0, 2, a.y, 0, 3, a.c, 0, 3, false),
+            ],
+            [
+              "gemm, A too short",
+              () => k.gemm(true, false, 2, 2, 5, a.x, 0, 2, a.y, 0, 2, a.g, 0, 2, true),
+            ],
+            [
+              "gemm, ldc past the end",
+              () => k.gemm(false, false, 2, 2, 1, a.x, 0, 1, a.x, 0, 2, a.y, 0, 11, false),
+            ],
+            ["fill, len past the end", () => k.fill(9, 0, a.x, 0)],
+            ["fill, offset + len past the end", () => k.fill(4, 0, a.x, 5)],
+            ["fill, negative offset", () => k.fill(2, 0, a.x, -1)],
+            ["copyRows, ldy past the end", () => k.copyRows(2, 3, a.x, 0, 3, a.y, 4, 6, false)],
+            ["tanhForward, x past the end", () => k.tanhForward(3, 3, a.x, 0, 3, a.y, 0, 3)],
+            [
+              "lstmForward, gates past the end",
+              () => k.lstmForward(1, 3, a.x, 0, 12, a.y, 0, 3, a.y, 3, a.g, 0, 3),
+            ],
+            [
+              "softmaxCrossEntropy, rows past the end",
+              () => k.softmaxCrossEntropy(3, 3, a.x, 0, new Int32Array(3), 0, -1, 0, a.y, 0),
+            ],
+            [
+              "dropout, mask past the end",
+              () => k.dropout(6, 0.5, 2, new Uint32Array(4), a.y, 0, a.c, 0, a.g, 0),
+            ],
+            [
+              "adam, v past the end",
+              () => k.adam(6, 0.1, 0.9, 0.999, a.y, 0, a.g, 0, a.x, 0, a.c, 0),
+            ],
+            ["sumSquares, past the end", () => k.sumSquares(9, a.x, 0)],
+          ];
+          for (const [what, fn] of cases) {
+            const e = assertThrows(fn, "kernel argument");
+            assertOk(
+              e instanceof SaikiError,
+              `${what} (${where}): ${e.constructor.name}, expected SaikiError`,
+            );
+            for (const [n, v] of Object.entries(a)) {
+              assertSameBits(`${what} (${where}): ${n} is unchanged`, v, before[n]);
+            }
+          }
+        } finally {
+          release();
+        }
+      }
+      // the backend still computes after the errors
+      const c = new Float32Array(4);
+      k.gemm(
+        false,
+        false,
+        2,
+        2,
+        2,
+        new Float32Array([1, 2, 3, 4]),
+        0,
+        2,
+        new Float32Array([5, 6, 7, 8]),
+        0,
+        2,
+        c,
+        0,
+        2,
+        false,
+      );
+      assertEquals(Array.from(c), [19, 22, 43, 50]);
+    });
+
+    Deno.test(`${bk}: gather and scatterAdd throw on an id outside the rows of W, and softmax on a label outside the row`, () => {
+      const W = new Float32Array(3 * 4).map((_, i) => i), out = new Float32Array(8).fill(-1);
+      for (const id of [3, -1, 1000]) {
+        const ids = new Int32Array([1, id]);
+        const e = assertThrows(
+          () => k.gather(2, 4, ids, 0, W, 0, out, 0),
+          `gather: id ${id} at row 1 is outside [0, 3)`,
+        );
+        assertOk(e instanceof SaikiError);
+        assertOk(out.every((v) => v === -1), "gather wrote nothing");
+        const dW = W.slice();
+        assertThrows(
+          () => k.scatterAdd(2, 4, ids, 0, out, 0, dW, 0),
+          `scatterAdd: id ${id} at row 1 is outside [0, 3)`,
+        );
+        assertSameBits("scatterAdd wrote nothing", dW, W);
+      }
+      // W shorter than its offset suggests: with an offset of 4, only 2 rows of 4 remain
+      assertThrows(
+        () => k.gather(1, 4, new Int32Array([2]), 0, W, 4, out, 0),
+        "gather: id 2 at row 0 is outside [0, 2)",
+      );
+      assertThrows(
+        () =>
+          k.softmaxCrossEntropy(
+            2,
+            3,
+            new Float32Array(6),
+            0,
+            new Int32Array([0, 3]),
+            0,
+            -1,
+            0,
+            new Float32Array(6),
+            0,
+          ),
+        "softmaxCrossEntropy: label 3 at row 1 is outside [0, 3)",
+      );
+      assertThrows(
+        () =>
+          k.softmaxCrossEntropyBackward(
+            1,
+            3,
+            new Float32Array(3),
+            0,
+            new Int32Array([-2]),
+            0,
+            -1,
+            1,
+            new Float32Array(3),
+            0,
+          ),
+        "softmaxCrossEntropyBackward: label -2 at row 0 is outside [0, 3)",
+      );
+    });
+  }
+}
