@@ -198,7 +198,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
     maximum: heap.shared ? 65536 : undefined,
     shared: heap.shared,
   });
-  emitGemm(mod, relaxed, { mr: MR, nr: NR, unroll: 4 });
+  emitGemm(mod, relaxed, { mr: MR, nr: NR, unroll: 16 });
   emitPointwise(mod, relaxed);
   const bytes = mod.toBytes();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
