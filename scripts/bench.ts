@@ -146,8 +146,9 @@ async function child(preset: string, backend: string, quick: boolean) {
   await Promise.resolve();
 }
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   if (out.code !== 0) {
     throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
@@ -208,26 +209,25 @@ async function main(args: string[]): Promise<number> {
       train[preset][backend] = JSON.parse(out.trim().split("\n").pop()!);
     }
   }
-  const numpy: Record<string, number> = {};
+  // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads
+  const numpy: Record<string, Record<string, number>> = { lstm: {}, better: {} };
   let numpyVersion: string | undefined;
   if (flags.numpy) {
-    for (const preset of ["lstm", "better"]) {
+    const script = new URL("./bench_numpy.py", import.meta.url).pathname;
+    numpyRuns: for (const preset of ["lstm", "better"]) {
       if (quick && preset === "better") continue;
-      progress(`measuring numpy: ${preset} preset`);
-      try {
-        const out = JSON.parse(
-          await run("python3", [
-            new URL("./bench_numpy.py", import.meta.url).pathname,
-            "--preset",
-            preset,
-            "--json",
-          ]),
-        );
-        numpy[preset] = out.tokensPerSec;
-        numpyVersion = out.numpy;
-      } catch (e) {
-        progress(`numpy baseline skipped: ${(e as Error).message.split("\n")[0]}`);
-        break;
+      for (const [threads, env] of [["1", { OPENBLAS_NUM_THREADS: "1" }], ["all", {}]] as const) {
+        progress(`measuring numpy (${threads} threads): ${preset} preset`);
+        try {
+          const out = JSON.parse(await run("python3", [script, "--preset", preset, "--json"], env));
+          numpy[preset][threads] = out.tokensPerSec;
+          numpyVersion = out.numpy;
+        } catch (e) {
+          progress(
+            `numpy baseline skipped: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`,
+          );
+          break numpyRuns;
+        }
       }
     }
   }
@@ -261,32 +261,33 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const cols = wanted.map((b) => names[b]);
-  const pad = (s: string, w: number) => s.padStart(w);
   const fmt = (v: number | undefined, digits = 1) => v === undefined ? "—" : v.toFixed(digits);
+  const line = (first: string, width: number, cells: string[], cw: number) =>
+    console.log(`  ${first.padEnd(width)}${cells.map((c) => c.padStart(cw)).join("")}`);
   console.log(
     `saiki bench — deno ${report.deno} (V8 ${report.v8}), ${report.os}, one thread` +
-      (numpyVersion ? `; NumPy ${numpyVersion} baseline in the same session` : ""),
+      (numpyVersion ? `; NumPy ${numpyVersion} in the same session` : ""),
   );
-  console.log(
-    `\nGEMM GFLOP/s (M×K×N)                         ${cols.map((c) => pad(c, 13)).join("")}`,
-  );
-  report.gemm.forEach((g) => {
-    const shape = `${g.m}×${g.k}×${g.n}`.padEnd(15);
-    console.log(
-      `  ${shape} ${g.label.padEnd(27)} ${cols.map((c) => pad(fmt(g.gflops[c]), 13)).join("")}`,
+  console.log("\nGEMM, GFLOP/s");
+  line("M×K×N           product", 44, cols, 14);
+  for (const g of report.gemm) {
+    line(
+      `${`${g.m}×${g.k}×${g.n}`.padEnd(16)}${g.label}`,
+      44,
+      cols.map((c) => fmt(g.gflops[c])),
+      14,
     );
-  });
-  console.log(
-    `\ntraining tokens/s (peak RSS MB)              ${cols.map((c) => pad(c, 20)).join("")}${
-      pad("numpy", 10)
-    }`,
-  );
+  }
+  console.log("\ntraining, tokens/s (peak RSS MB)");
+  const np = ["numpy 1 thr", "numpy all"];
+  line("preset", 64, [...cols, ...np], 16);
   for (const t of report.train) {
     const cells = cols.map((c) => {
       const r = t.results[c];
-      return pad(r ? `${r.tokensPerSec.toFixed(0)} (${r.peakRssMB.toFixed(0)})` : "—", 20);
-    }).join("");
-    console.log(`  ${t.label.padEnd(43)}${cells}${pad(fmt(t.numpyTokensPerSec, 0), 10)}`);
+      return r ? `${r.tokensPerSec.toFixed(0)} (${r.peakRssMB.toFixed(0)})` : "—";
+    });
+    const n = t.numpyTokensPerSec;
+    line(t.label, 64, [...cells, fmt(n["1"], 0), fmt(n.all, 0)], 16);
   }
   return 0;
 }

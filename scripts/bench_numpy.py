@@ -145,7 +145,7 @@ def iteration(model, xs, ts):
     d_embed = np.zeros_like(embed_W)
     np.add.at(d_embed, xs.reshape(-1), dh.reshape(-1, dh.shape[2]))
     params, grads = [embed_W], [d_embed]
-    if affine_W is None:
+    if affine_W is not None:
         params.append(affine_W)
         grads.append(dW)
     else:

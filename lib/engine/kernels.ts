@@ -11,7 +11,10 @@
  * on every runtime; sums in float64) and the WebAssembly SIMD kernels (`engine/wasm/`), which
  * the library uses by default where the runtime validates WebAssembly SIMD
  * ({@linkcode selectBackend}). Arrays may live anywhere: the WebAssembly kernels address the
- * engine's memory directly and copy other arrays in and out.
+ * engine's memory directly and copy other arrays in and out. Their GEMM sums in float32 (with
+ * fused multiply-adds where relaxed SIMD validates), as BLAS does; their other reductions
+ * (row sums, norms, softmax sums) and the optimizers' arithmetic use float64, as the plain
+ * kernels do.
  *
  * @module
  */

@@ -38,6 +38,7 @@ import {
   selectBackend,
 } from "../../lib/engine/kernels.ts";
 import { engineHeap } from "../../lib/engine/memory.ts";
+import { wasmKernelsWith } from "../../lib/engine/wasm/backend.ts";
 import { SaikiError } from "../../lib/errors.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
@@ -375,8 +376,14 @@ function softmaxRef(
 
 // ---- the tests, per backend ----
 
-for (const backend of availableBackends()) {
-  const k = selectBackend(backend);
+// every backend, and the WebAssembly kernels also without relaxed SIMD (multiply then add)
+const variants: [string, Kernels][] = availableBackends().map((b) => [b, selectBackend(b)]);
+const unfused = wasmKernelsWith(false);
+if (unfused !== undefined && !variants.some(([, k]) => k === unfused)) {
+  variants.push(["wasm", unfused]);
+}
+
+for (const [backend, k] of variants) {
   const bk = `${backend} (${k.name})`;
   const ACT = backend === "js" ? U : WASM_ACT;
   /** Tolerance of a pointwise output with activations, terms of magnitude `M`. */

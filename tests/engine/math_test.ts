@@ -54,95 +54,106 @@ function window(center: number, half: number): Float32Array {
   return xs;
 }
 
-function activation(fn: Fn, xs: Float32Array): Float32Array | undefined {
-  const ys = wasmActivation(fn, xs);
+function activation(fn: Fn, xs: Float32Array, relaxed: boolean): Float32Array | undefined {
+  const ys = wasmActivation(fn, xs, relaxed);
   if (ys === undefined) return undefined;
   assertOk(ys.length === xs.length, `${fn}: ${ys.length} results for ${xs.length} inputs`);
   return ys;
 }
 
-const skip = (fn: Fn) =>
-  console.log(`math_test: skipped ${fn}: this runtime has no WebAssembly SIMD backend`);
+const skip = (fn: Fn, name: string) =>
+  console.log(`math_test: skipped ${fn} (${name}): this runtime cannot run that variant`);
 
 const HALF_WINDOW = 1 << 18;
 
-Deno.test("wasm exp: relative error <= 2e-6 over [-87, 0], exactly 0 below -87.34 and at -Infinity", () => {
-  const sweeps = [
-    grid(-87, 0, 1 << 22),
-    window(-0, 2 * HALF_WINDOW), // −0 and the tiny negatives: e^x = 1 to the last bit
-    window(-1e-3, HALF_WINDOW),
-    window(-Math.LN2 / 2, HALF_WINDOW), // where round(x·log₂e) steps from 0 to −1
-    window(-1, HALF_WINDOW),
-    window(-20, HALF_WINDOW),
-    window(-87, HALF_WINDOW), // the end of the domain: [−89, −85], across the flush threshold
-  ];
-  let worst = 0, worstAt = 0, checked = 0, flushed = 0;
-  for (const xs of sweeps) {
-    const ys = activation("exp", xs);
-    if (ys === undefined) return skip("exp");
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i], y = ys[i], e = Math.exp(x);
-      if (x < -87.34) {
-        if (y !== 0) assertOk(false, `exp(${x}) = ${y}, expected 0 below -87.34`);
-        flushed++;
-        continue;
-      }
-      // between −87.34 and the smallest normal result a flush to 0 is allowed
-      if (y === 0 && e < FLT_MIN) continue;
-      const rel = Math.abs(y - e) / e;
-      if (!(rel <= EXP_REL)) {
-        assertOk(false, `exp(${x}) = ${y}, expected ${e} (relative error ${rel})`);
-      }
-      if (x >= -87 && rel > worst) worst = rel, worstAt = x;
-      checked++;
-    }
-  }
-  assertOk(flushed > 0 && checked > 5_000_000, `${checked} points checked, ${flushed} flushed`);
-  const special = activation("exp", new Float32Array([-Infinity, NaN, -0, 0, -88, -1000]))!;
-  assertOk(special[0] === 0, `exp(-Infinity) = ${special[0]}, expected 0`);
-  assertOk(Number.isNaN(special[1]), `exp(NaN) = ${special[1]}, expected NaN`);
-  assertOk(special[2] === 1 && special[3] === 1, `exp(±0) = ${special[2]}, ${special[3]}`);
-  assertOk(special[4] === 0 && special[5] === 0, `exp(-88), exp(-1000) = ${special.slice(4)}`);
-  console.log(
-    `wasm exp: worst relative error ${worst.toExponential(2)} at x = ${worstAt} ` +
-      `(${checked} points in [-87, 0] and the windows)`,
-  );
-});
-
-for (const fn of ["sigmoid", "tanh"] as const) {
-  Deno.test(`wasm ${fn}: absolute error <= 5e-6 over [-20, 20], exact limits at ±Infinity, NaN gives NaN`, () => {
-    const ref = reference[fn];
-    const sweeps = [grid(-20, 20, 1 << 22)];
-    for (const c of [0, 1e-3, 0.5, 1, 4, 10, 20]) {
-      sweeps.push(window(c, HALF_WINDOW), window(-c, HALF_WINDOW));
-    }
-    let worst = 0, worstAt = 0, checked = 0;
+// fused multiply-adds (relaxed SIMD) and a multiply then an add (runtimes without it)
+for (const [relaxed, name] of [[true, "wasm-relaxed"], [false, "wasm"]] as const) {
+  Deno.test(`${name} exp: relative error <= 2e-6 over [-87, 0], exactly 0 below -87.34 and at -Infinity`, () => {
+    const sweeps = [
+      grid(-87, 0, 1 << 22),
+      window(-0, 2 * HALF_WINDOW), // −0 and the tiny negatives: e^x = 1 to the last bit
+      window(-1e-3, HALF_WINDOW),
+      window(-Math.LN2 / 2, HALF_WINDOW), // where round(x·log₂e) steps from 0 to −1
+      window(-1, HALF_WINDOW),
+      window(-20, HALF_WINDOW),
+      window(-87, HALF_WINDOW), // the end of the domain: [−89, −85], across the flush threshold
+    ];
+    let worst = 0, worstAt = 0, checked = 0, flushed = 0;
     for (const xs of sweeps) {
-      const ys = activation(fn, xs);
-      if (ys === undefined) return skip(fn);
+      const ys = activation("exp", xs, relaxed);
+      if (ys === undefined) return skip("exp", name);
       for (let i = 0; i < xs.length; i++) {
-        const x = xs[i], err = Math.abs(ys[i] - ref(x));
-        if (!(err <= ABS)) {
-          assertOk(false, `${fn}(${x}) = ${ys[i]}, expected ${ref(x)} (error ${err})`);
+        const x = xs[i], y = ys[i], e = Math.exp(x);
+        if (x < -87.34) {
+          if (y !== 0) assertOk(false, `exp(${x}) = ${y}, expected 0 below -87.34`);
+          flushed++;
+          continue;
         }
-        if (err > worst) worst = err, worstAt = x;
+        // between −87.34 and the smallest normal result a flush to 0 is allowed
+        if (y === 0 && e < FLT_MIN) continue;
+        const rel = Math.abs(y - e) / e;
+        if (!(rel <= EXP_REL)) {
+          assertOk(false, `exp(${x}) = ${y}, expected ${e} (relative error ${rel})`);
+        }
+        if (x >= -87 && rel > worst) worst = rel, worstAt = x;
         checked++;
       }
     }
-    assertOk(checked > 8_000_000, `${checked} points checked`);
-    const s = activation(fn, new Float32Array([-Infinity, Infinity, -0, 0, NaN, -1e30, 1e30]))!;
-    const [lo, hi] = fn === "sigmoid" ? [0, 1] : [-1, 1];
-    assertOk(s[0] === lo && s[1] === hi, `${fn}(∓Infinity) = ${s[0]}, ${s[1]}`);
-    assertOk(s[5] === lo && s[6] === hi, `${fn}(∓1e30) = ${s[5]}, ${s[6]}`);
-    if (fn === "sigmoid") {
-      assertOk(s[2] === 0.5 && s[3] === 0.5, `sigmoid(±0) = ${s[2]}, ${s[3]}`);
-    } else {
-      assertOk(Object.is(s[2], -0) && Object.is(s[3], 0), `tanh(±0) = ${s[2]}, ${s[3]}`);
-    }
-    assertOk(Number.isNaN(s[4]), `${fn}(NaN) = ${s[4]}, expected NaN`);
+    assertOk(flushed > 0 && checked > 5_000_000, `${checked} points checked, ${flushed} flushed`);
+    const special = activation(
+      "exp",
+      new Float32Array([-Infinity, NaN, -0, 0, -88, -1000]),
+      relaxed,
+    )!;
+    assertOk(special[0] === 0, `exp(-Infinity) = ${special[0]}, expected 0`);
+    assertOk(Number.isNaN(special[1]), `exp(NaN) = ${special[1]}, expected NaN`);
+    assertOk(special[2] === 1 && special[3] === 1, `exp(±0) = ${special[2]}, ${special[3]}`);
+    assertOk(special[4] === 0 && special[5] === 0, `exp(-88), exp(-1000) = ${special.slice(4)}`);
     console.log(
-      `wasm ${fn}: worst absolute error ${worst.toExponential(2)} at x = ${worstAt} ` +
-        `(${checked} points in [-20, 20] and the windows)`,
+      `${name} exp: worst relative error ${worst.toExponential(2)} at x = ${worstAt} ` +
+        `(${checked} points in [-87, 0] and the windows)`,
     );
   });
+
+  for (const fn of ["sigmoid", "tanh"] as const) {
+    Deno.test(`${name} ${fn}: absolute error <= 5e-6 over [-20, 20], exact limits at ±Infinity, NaN gives NaN`, () => {
+      const ref = reference[fn];
+      const sweeps = [grid(-20, 20, 1 << 22)];
+      for (const c of [0, 1e-3, 0.5, 1, 4, 10, 20]) {
+        sweeps.push(window(c, HALF_WINDOW), window(-c, HALF_WINDOW));
+      }
+      let worst = 0, worstAt = 0, checked = 0;
+      for (const xs of sweeps) {
+        const ys = activation(fn, xs, relaxed);
+        if (ys === undefined) return skip(fn, name);
+        for (let i = 0; i < xs.length; i++) {
+          const x = xs[i], err = Math.abs(ys[i] - ref(x));
+          if (!(err <= ABS)) {
+            assertOk(false, `${fn}(${x}) = ${ys[i]}, expected ${ref(x)} (error ${err})`);
+          }
+          if (err > worst) worst = err, worstAt = x;
+          checked++;
+        }
+      }
+      assertOk(checked > 8_000_000, `${checked} points checked`);
+      const s = activation(
+        fn,
+        new Float32Array([-Infinity, Infinity, -0, 0, NaN, -1e30, 1e30]),
+        relaxed,
+      )!;
+      const [lo, hi] = fn === "sigmoid" ? [0, 1] : [-1, 1];
+      assertOk(s[0] === lo && s[1] === hi, `${fn}(∓Infinity) = ${s[0]}, ${s[1]}`);
+      assertOk(s[5] === lo && s[6] === hi, `${fn}(∓1e30) = ${s[5]}, ${s[6]}`);
+      if (fn === "sigmoid") {
+        assertOk(s[2] === 0.5 && s[3] === 0.5, `sigmoid(±0) = ${s[2]}, ${s[3]}`);
+      } else {
+        assertOk(Object.is(s[2], -0) && Object.is(s[3], 0), `tanh(±0) = ${s[2]}, ${s[3]}`);
+      }
+      assertOk(Number.isNaN(s[4]), `${fn}(NaN) = ${s[4]}, expected NaN`);
+      console.log(
+        `${name} ${fn}: worst absolute error ${worst.toExponential(2)} at x = ${worstAt} ` +
+          `(${checked} points in [-20, 20] and the windows)`,
+      );
+    });
+  }
 }

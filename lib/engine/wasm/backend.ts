@@ -960,11 +960,12 @@ function checkIds(
   return vocab;
 }
 
-let kernels: Kernels | null | undefined;
+const built = new Map<boolean, Kernels>();
 
 /**
- * The WebAssembly SIMD kernels over the engine's memory, built on first use; `undefined` where
- * the runtime has no WebAssembly SIMD.
+ * The WebAssembly SIMD kernels over the engine's memory, built on first use (with fused
+ * multiply-adds where relaxed SIMD validates); `undefined` where the runtime has no
+ * WebAssembly SIMD.
  *
  * @example
  * ```ts
@@ -975,17 +976,35 @@ let kernels: Kernels | null | undefined;
  * ```
  */
 export function wasmKernels(): Kernels | undefined {
-  if (kernels === undefined) {
-    const heap = engineHeap();
-    const { simd, relaxed } = wasmFeatures();
-    kernels = simd && heap.memory !== undefined ? build(heap, relaxed) : null;
-  }
-  return kernels ?? undefined;
+  return wasmKernelsWith(wasmFeatures().relaxed);
 }
 
 /**
- * The exported activation kernels `vexp`, `vsigmoid`, `vtanh` applied to `x` (for the
- * accuracy test): `undefined` without WebAssembly SIMD.
+ * The WebAssembly kernels with relaxed SIMD's fused multiply-add (`relaxed: true`, where it
+ * validates) or with a multiply and an add (`false`: what runtimes without relaxed SIMD run;
+ * the tests run both).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmKernelsWith } from "./backend.ts";
+ * const k = wasmKernelsWith(false);
+ * if (k !== undefined) assert(k.name === "wasm");
+ * ```
+ */
+export function wasmKernelsWith(relaxed: boolean): Kernels | undefined {
+  const heap = engineHeap(), features = wasmFeatures();
+  if (!features.simd || heap.memory === undefined || (relaxed && !features.relaxed)) {
+    return undefined;
+  }
+  let k = built.get(relaxed);
+  if (k === undefined) built.set(relaxed, k = build(heap, relaxed));
+  return k;
+}
+
+/**
+ * The exported activation kernels `vexp`, `vsigmoid`, `vtanh` applied to `values` (for the
+ * accuracy test), fused or not (`relaxed`): `undefined` where that variant is unavailable.
  *
  * @example
  * ```ts
@@ -997,22 +1016,24 @@ export function wasmKernels(): Kernels | undefined {
 export function wasmActivation(
   fn: "exp" | "sigmoid" | "tanh",
   values: Float32Array,
+  relaxed: boolean = wasmFeatures().relaxed,
 ): Float32Array | undefined {
-  if (wasmKernels() === undefined) return undefined;
-  activations ??= buildActivations();
-  return activations(fn, values);
+  if (wasmKernelsWith(relaxed) === undefined) return undefined;
+  let run = activations.get(relaxed);
+  if (run === undefined) activations.set(relaxed, run = buildActivations(relaxed));
+  return run(fn, values);
 }
 
-let activations: ((fn: string, values: Float32Array) => Float32Array) | undefined;
+const activations = new Map<boolean, (fn: string, values: Float32Array) => Float32Array>();
 
-function buildActivations(): (fn: string, values: Float32Array) => Float32Array {
+function buildActivations(relaxed: boolean): (fn: string, values: Float32Array) => Float32Array {
   const heap = engineHeap();
   const mod = new ModuleBuilder().importMemory({
     initial: 0,
     maximum: heap.shared ? 65536 : undefined,
     shared: heap.shared,
   });
-  emitPointwise(mod, wasmFeatures().relaxed);
+  emitPointwise(mod, relaxed);
   const x = new WebAssembly.Instance(new WebAssembly.Module(mod.toBytes()), {
     env: { memory: heap.memory! },
   }).exports as Record<string, Fn>;

@@ -5,8 +5,8 @@
  * Code is built as expressions: each {@linkcode Expr} holds the bytes of an instruction
  * sequence and the type it leaves on the stack, so kernels read like formulas —
  * `f32x4.add(a.get(), v128.load(p.get(), 16))` — and the emitter only concatenates bytes.
- * A {@linkcode ModuleBuilder} lays out the sections (type, import, function, export, code),
- * with unsigned and signed LEB128 for every integer.
+ * A {@linkcode ModuleBuilder} lays out the sections (type, import, function, export, code, and
+ * a "name" section for profilers), with unsigned and signed LEB128 for every integer.
  *
  * Opcodes are those of the WebAssembly 2.0 core specification (MVP, bulk memory, fixed-width
  * SIMD) and of the relaxed-SIMD proposal (`f32x4.relaxed_madd`, 0xfd 0x105).
@@ -615,6 +615,12 @@ export class ModuleBuilder {
       return [...uleb(code.length), ...code];
     });
     out.push(...section(10, vec(bodies)));
+    // the "name" custom section: profilers and stack traces show the functions by name
+    const names = funcs.flatMap((f, i) =>
+      f.name === undefined ? [] : [[...uleb(i), ...utf8(f.name)]]
+    );
+    const nameSub = vec(names);
+    out.push(...section(0, [...utf8("name"), 1, ...uleb(nameSub.length), ...nameSub]));
     return new Uint8Array(out);
   }
 }

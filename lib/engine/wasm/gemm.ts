@@ -69,7 +69,7 @@ export function emitGemm(
 
   // The micro-kernel: C[MR, NR] (+)= Apanel[kc, MR]ᵀ · Bstrip[kc, NR].
   const micro = mod.func(
-    undefined,
+    "gemm_micro",
     { kc: "i32", a: "i32", b: "i32", bStride: "i32", c: "i32", ldc: "i32", acc: "i32" },
     "void",
     (p, f) => {
@@ -189,6 +189,34 @@ export function emitGemm(
       const i0 = f.local("i32"), k = f.local("i32"), r = f.local("i32");
       const src = f.local("i32"), out = f.local("i32");
       const rowPtr = (rr: number) => i32.add(src.get(), i32.mul(i32.const(rr), rowStride.get()));
+      const rows = f.locals("v128", 4), t = f.locals("v128", 4), r2 = f.local("i32");
+      const shuffle = (x: Expr, y: Expr, lanes: number[]) =>
+        v128.shuffle(x, y, lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+      // rows along k (colStride 4, A not transposed): four k at a time, a 4×4 transpose in
+      // registers instead of sixteen single-float moves
+      const transposed4x4 = () =>
+        ifThen(
+          i32.eq(colStride.get(), i32.const(4)),
+          ifThen(
+            i32.le_s(i32.const(4), kc.get()),
+            loop(
+              ...rows.map((row, rr) => row.set(v128.load(rowPtr(rr)))),
+              t[0].set(shuffle(rows[0].get(), rows[1].get(), [0, 4, 1, 5])),
+              t[1].set(shuffle(rows[0].get(), rows[1].get(), [2, 6, 3, 7])),
+              t[2].set(shuffle(rows[2].get(), rows[3].get(), [0, 4, 1, 5])),
+              t[3].set(shuffle(rows[2].get(), rows[3].get(), [2, 6, 3, 7])),
+              v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [0, 1, 4, 5])),
+              v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [2, 3, 6, 7]), 16),
+              v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [0, 1, 4, 5]), 32),
+              v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [2, 3, 6, 7]), 48),
+              src.inc(16),
+              dst.inc(64),
+              k.inc(4),
+              r2.set(i32.add(k.get(), i32.const(4))),
+              brIf(0, i32.le_s(r2.get(), kc.get())),
+            ),
+          ),
+        );
       return [
         forRange(
           i0,
@@ -199,17 +227,22 @@ export function emitGemm(
           ifThen(
             i32.ge_s(i32.sub(mc.get(), i0.get()), i32.const(MR)),
             // a full panel: MR values per p, one from each row
-            forRange(
-              k,
-              i32.const(0),
-              kc.get(),
-              1,
-              ...Array.from(
-                { length: MR },
-                (_, rr) => f32.store(dst.get(), f32.load(rowPtr(rr)), 4 * rr),
+            seq(
+              k.set(i32.const(0)),
+              ...(MR === 4 ? [transposed4x4()] : []),
+              ifThen(
+                i32.lt_s(k.get(), kc.get()),
+                loop(
+                  ...Array.from(
+                    { length: MR },
+                    (_, rr) => f32.store(dst.get(), f32.load(rowPtr(rr)), 4 * rr),
+                  ),
+                  src.set(i32.add(src.get(), colStride.get())),
+                  dst.inc(4 * MR),
+                  k.inc(1),
+                  brIf(0, i32.lt_s(k.get(), kc.get())),
+                ),
               ),
-              src.set(i32.add(src.get(), colStride.get())),
-              dst.inc(4 * MR),
             ),
             // the last panel: zeros, then the rows that exist
             seq(
@@ -256,6 +289,33 @@ export function emitGemm(
       const src = f.local("i32"), out = f.local("i32");
       const colPtr = (cc: number) => i32.add(src.get(), i32.mul(i32.const(cc), colStride.get()));
       const stripBytes = i32.mul(kc.get(), i32.const(4 * NR));
+      const cols = f.locals("v128", 4), t = f.locals("v128", 4), next = f.local("i32");
+      const shuffle = (x: Expr, y: Expr, lanes: number[]) =>
+        v128.shuffle(x, y, lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+      // columns c0..c0+3, k..k+3 loaded as four vectors along k, stored as four rows along j
+      const block = (c0: number) => [
+        ...cols.map((col, cc) => col.set(v128.load(colPtr(c0 + cc)))),
+        t[0].set(shuffle(cols[0].get(), cols[1].get(), [0, 4, 1, 5])),
+        t[1].set(shuffle(cols[0].get(), cols[1].get(), [2, 6, 3, 7])),
+        t[2].set(shuffle(cols[2].get(), cols[3].get(), [0, 4, 1, 5])),
+        t[3].set(shuffle(cols[2].get(), cols[3].get(), [2, 6, 3, 7])),
+        v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [0, 1, 4, 5]), 4 * c0),
+        v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [2, 3, 6, 7]), 4 * (c0 + NR)),
+        v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [0, 1, 4, 5]), 4 * (c0 + 2 * NR)),
+        v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [2, 3, 6, 7]), 4 * (c0 + 3 * NR)),
+      ];
+      const transposedStrip = () =>
+        ifThen(
+          i32.and(i32.eq(rowStride.get(), i32.const(4)), i32.le_s(i32.const(4), kc.get())),
+          loop(
+            ...Array.from({ length: NR / 4 }, (_, q) => block(4 * q)).flat(),
+            src.inc(16),
+            dst.inc(16 * NR),
+            k.inc(4),
+            next.set(i32.add(k.get(), i32.const(4))),
+            brIf(0, i32.le_s(next.get(), kc.get())),
+          ),
+        );
       return [
         forRange(
           j0,
@@ -280,18 +340,24 @@ export function emitGemm(
                 src.set(i32.add(src.get(), rowStride.get())),
                 dst.inc(4 * NR),
               ),
-              // a full strip of strided columns (B transposed): NR gathers per p
-              forRange(
-                k,
-                i32.const(0),
-                kc.get(),
-                1,
-                ...Array.from(
-                  { length: NR },
-                  (_, cc) => f32.store(dst.get(), f32.load(colPtr(cc)), 4 * cc),
+              // a full strip of strided columns (B transposed): when each column runs along k
+              // (rowStride 4), four k at a time through 4×4 transposes; then NR gathers per p
+              seq(
+                k.set(i32.const(0)),
+                ...(NR % 4 === 0 ? [transposedStrip()] : []),
+                ifThen(
+                  i32.lt_s(k.get(), kc.get()),
+                  loop(
+                    ...Array.from(
+                      { length: NR },
+                      (_, cc) => f32.store(dst.get(), f32.load(colPtr(cc)), 4 * cc),
+                    ),
+                    src.set(i32.add(src.get(), rowStride.get())),
+                    dst.inc(4 * NR),
+                    k.inc(1),
+                    brIf(0, i32.lt_s(k.get(), kc.get())),
+                  ),
                 ),
-                src.set(i32.add(src.get(), rowStride.get())),
-                dst.inc(4 * NR),
               ),
             ),
             // the last strip: zeros, then the columns that exist
