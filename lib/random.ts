@@ -100,6 +100,42 @@ export class Rng {
     return t;
   }
 
+  /**
+   * A generator keyed by `seed` and `keys` (e.g. a layer, a training step and a batch row):
+   * its numbers depend on those values only, not on what was drawn before, so any thread can
+   * draw them (the dropout masks of a row of a sharded batch).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Rng } from "./random.ts";
+   * assert(Rng.keyed(1, 0, 7, 3).uniform() === Rng.keyed(1, 0, 7, 3).uniform());
+   * assert(Rng.keyed(1, 0, 7, 3).uniform() !== Rng.keyed(1, 0, 7, 4).uniform());
+   * ```
+   */
+  static keyed(seed: number, ...keys: number[]): Rng {
+    const rng = new Rng(seed);
+    const s = rng.#s;
+    for (const key of keys) {
+      if (!Number.isInteger(key) || key < 0 || key > 2 ** 53) {
+        throw new SaikiError(`Rng.keyed: key ${key} is not a non-negative integer`);
+      }
+      // both 32-bit halves, each through a murmur3 finaliser, into all four words
+      for (const half of [key >>> 0, Math.floor(key / 2 ** 32)]) {
+        let z = (half + 0x9e3779b9) >>> 0;
+        for (let i = 0; i < 4; i++) {
+          z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+          z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+          z = (z ^ (z >>> 16)) >>> 0;
+          s[i] = (s[i] ^ z) >>> 0;
+          z = (z + 0x6a09e667 + i) >>> 0;
+        }
+        for (let i = 0; i < 4; i++) rng.nextUint32();
+      }
+    }
+    return rng;
+  }
+
   /** The full state, for checkpoints. */
   getState(): number[] {
     return [...this.#s, this.#spare];

@@ -258,6 +258,7 @@ export class IntTensor {
   #data: Int32Array;
   #size: number;
   #block: Block | undefined;
+  #start = 0;
 
   /** Wraps `data` (not copied) with `shape`; throws if the sizes differ. */
   constructor(data: Int32Array, shape: readonly number[]) {
@@ -275,11 +276,46 @@ export class IntTensor {
     return t;
   }
 
+  /** An id tensor viewing `block` from int index `start` (no copy). */
+  static view(block: Block, start: number, shape: readonly number[]): IntTensor {
+    const n = sizeOf(checkShape("IntTensor.view", shape, sizeOf(shape)));
+    const t = new IntTensor(block.i32(start, n), shape);
+    t.#block = block;
+    t.#start = start;
+    return t;
+  }
+
+  /**
+   * Rows `[start, end)` of the outermost axis, a view (no copy).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { IntTensor } from "./tensor.ts";
+   * const ids = IntTensor.from([[1, 2], [3, 4], [5, 6]]);
+   * assert.deepEqual(Array.from(ids.rows(1, 3).data), [3, 4, 5, 6]);
+   * ```
+   */
+  rows(start: number, end: number): IntTensor {
+    const rows = this.shape[0], inner = this.#size / rows;
+    if (
+      !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end &&
+        end <= rows)
+    ) {
+      throw new SaikiError(`IntTensor.rows: [${start}, ${end}) is not a row range of [0, ${rows})`);
+    }
+    const shape = [end - start, ...this.shape.slice(1)];
+    if (this.#block !== undefined) {
+      return IntTensor.view(this.#block, this.#start + start * inner, shape);
+    }
+    return new IntTensor(this.data.subarray(start * inner, end * inner), shape);
+  }
+
   /** The ids, row-major. */
   get data(): Int32Array {
     const d = this.#data;
     if (d.length === this.#size || this.#block === undefined) return d;
-    return this.#data = this.#block.i32(0, this.#size);
+    return this.#data = this.#block.i32(this.#start, this.#size);
   }
 
   /** The engine block the ids live in, or `undefined`. */

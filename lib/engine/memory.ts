@@ -40,6 +40,8 @@
  * @module
  */
 
+import { SaikiError } from "../errors.ts";
+
 /** Bytes per WebAssembly page. */
 export const PAGE = 65536;
 /** Every block starts on a multiple of this many bytes (a cache line; also f32x4-aligned). */
@@ -72,14 +74,17 @@ export class Block {
   readonly bytes: number;
   /** The buffer of a block that lives outside any WebAssembly memory (no WebAssembly). */
   readonly own?: ArrayBuffer;
+  /** Memory another heap (another thread) owns, viewed here ({@linkcode EngineHeap.foreign}). */
+  readonly foreign: boolean;
   #freed = false;
 
-  /** A block of `heap` (made by {@linkcode EngineHeap.alloc}). */
-  constructor(heap: EngineHeap, offset: number, bytes: number, own?: ArrayBuffer) {
+  /** A block of `heap` (made by {@linkcode EngineHeap.alloc} or {@linkcode EngineHeap.foreign}). */
+  constructor(heap: EngineHeap, offset: number, bytes: number, own?: ArrayBuffer, foreign = false) {
     this.heap = heap;
     this.offset = offset;
     this.bytes = bytes;
     this.own = own;
+    this.foreign = foreign;
   }
 
   /** Whether {@linkcode Block.free} was called. */
@@ -128,7 +133,8 @@ export class EngineHeap {
   used = 0;
   /** The most bytes ever in use at once. */
   peak = 0;
-  #top = ALIGN; // offset 0 stays unused: a null pointer is never a block
+  /** Bytes of the memory this heap owns (its initial region and what it grew). */
+  owned = 0;
   #free: { offset: number; bytes: number }[] = [];
   #buffers = new WeakSet<ArrayBufferLike>();
   #buffer: ArrayBufferLike | undefined;
@@ -139,13 +145,23 @@ export class EngineHeap {
   );
 
   /**
-   * A heap over a new memory: shared when `SharedArrayBuffer` exists and `shared` is not
-   * `false`, else unshared.
+   * A heap over a new memory (shared when `SharedArrayBuffer` exists and `shared` is not
+   * `false`, else unshared), or, with `memory`, over a shared memory another heap (another
+   * thread's) already allocates from: this heap then owns only what it grows.
    */
-  constructor(options: { shared?: boolean } = {}) {
+  constructor(options: { shared?: boolean; memory?: WebAssembly.Memory } = {}) {
     if (typeof WebAssembly === "undefined" || typeof WebAssembly.Memory !== "function") {
       this.memory = undefined;
       this.shared = false;
+      return;
+    }
+    if (options.memory !== undefined) {
+      if (!(options.memory.buffer instanceof SharedArrayBuffer)) {
+        throw new SaikiError("EngineHeap: an adopted memory must be shared");
+      }
+      this.memory = options.memory;
+      this.shared = true;
+      this.#noteBuffer();
       return;
     }
     const wantShared = options.shared ?? typeof SharedArrayBuffer === "function";
@@ -165,16 +181,20 @@ export class EngineHeap {
     this.memory = memory ?? new WebAssembly.Memory({ initial: INITIAL_PAGES });
     this.shared = memory !== undefined;
     this.#noteBuffer();
+    // offset 0 stays unused: a null pointer is never a block
+    this.#addRegion(ALIGN, INITIAL_PAGES * PAGE - ALIGN);
   }
 
   /** The memory's current buffer (after growth, a new object). */
   get buffer(): ArrayBufferLike {
+    // another thread may have grown a shared memory: its buffer is then a longer object
+    if (this.shared && this.memory!.buffer !== this.#buffer) this.#noteBuffer();
     return this.#buffer!;
   }
 
   /** The memory's size in bytes. */
   get size(): number {
-    return this.#buffer?.byteLength ?? 0;
+    return this.buffer?.byteLength ?? 0;
   }
 
   /** How many times the memory grew; a view made before a growth of an unshared memory is dead. */
@@ -184,7 +204,20 @@ export class EngineHeap {
 
   /** Whether `buffer` is (or was, before a growth) this memory's buffer. */
   owns(buffer: ArrayBufferLike): boolean {
-    return buffer === this.#buffer || this.#buffers.has(buffer);
+    return buffer === this.#buffer || this.#buffers.has(buffer) || buffer === this.buffer;
+  }
+
+  /**
+   * A block naming memory another heap (another thread) allocated, to view it: freeing it
+   * does nothing, and its owner must keep it allocated while it is used.
+   */
+  foreign(offset: number, bytes: number): Block {
+    if (this.memory === undefined || offset % ALIGN !== 0 || offset + bytes > this.size) {
+      throw new SaikiError(
+        `EngineHeap.foreign: ${bytes} bytes at ${offset} are not a block of this memory`,
+      );
+    }
+    return new Block(this, offset, bytes, undefined, true);
   }
 
   #noteBuffer(): void {
@@ -192,24 +225,52 @@ export class EngineHeap {
     this.#buffers.add(this.#buffer);
   }
 
-  /** Grows the memory so that `end` bytes fit; returns false if it cannot. */
-  #ensure(end: number): boolean {
+  /** Adds `bytes` from `offset`, memory this heap now owns, to its free list. */
+  #addRegion(offset: number, bytes: number): void {
+    this.owned += bytes;
+    this.used += bytes; // #release counts it back out
+    this.#release(offset, bytes);
+  }
+
+  /**
+   * Grows the memory by enough pages for a block of `size` bytes and takes them: the pages a
+   * `grow` adds belong to the caller alone, even when other threads grow the memory too.
+   * Returns false if the memory cannot grow.
+   */
+  #grow(size: number): boolean {
     const memory = this.memory!;
-    const have = memory.buffer.byteLength;
-    if (end <= have) return true;
-    const needPages = Math.ceil((end - have) / PAGE);
-    const pages = Math.max(needPages, Math.ceil(have / PAGE / 2));
-    for (const p of [pages, needPages]) {
+    const end = memory.buffer.byteLength;
+    // a free run reaching the memory's end joins the new pages (unless another thread grows
+    // first; then the caller's next search fails and it grows again)
+    const last = this.#free[this.#free.length - 1];
+    const tail = last !== undefined && last.offset + last.bytes === end ? last.bytes : 0;
+    const needPages = Math.ceil((size - tail) / PAGE);
+    const pages = Math.max(needPages, Math.ceil(Math.max(this.owned, end) / PAGE / 2));
+    for (const p of [pages, needPages, Math.ceil(size / PAGE)]) {
       try {
-        memory.grow(p);
+        const old = memory.grow(p);
         this.#growth++;
         this.#noteBuffer();
+        this.#addRegion(old * PAGE, p * PAGE);
         return true;
       } catch {
         // try the smallest growth that fits before giving up
       }
     }
     return false;
+  }
+
+  #take(size: number): number {
+    const free = this.#free;
+    for (let i = 0; i < free.length; i++) {
+      const f = free[i];
+      if (f.bytes < size) continue;
+      const offset = f.offset;
+      if (f.bytes === size) free.splice(i, 1);
+      else f.offset += size, f.bytes -= size;
+      return offset;
+    }
+    return -1;
   }
 
   /**
@@ -224,26 +285,16 @@ export class EngineHeap {
     if (this.memory === undefined) {
       return new Block(this, 0, size, new ArrayBuffer(size));
     }
-    let offset = -1;
-    const free = this.#free;
-    for (let i = 0; i < free.length; i++) {
-      const f = free[i];
-      if (f.bytes < size) continue;
-      offset = f.offset;
-      if (f.bytes === size) free.splice(i, 1);
-      else f.offset += size, f.bytes -= size;
-      break;
-    }
-    if (offset < 0) {
-      if (!this.#ensure(this.#top + size)) {
+    let offset = this.#take(size);
+    while (offset < 0) {
+      if (!this.#grow(size)) {
         throw new RangeError(
           `saiki engine memory: cannot allocate ${formatBytes(size)} more (in use ` +
             `${formatBytes(this.used)}, memory ${formatBytes(this.size)}, limit ` +
             `${formatBytes(this.#maxBytes())})`,
         );
       }
-      offset = this.#top;
-      this.#top += size;
+      offset = this.#take(size);
     }
     const block = new Block(this, offset, size);
     new Uint8Array(this.buffer, offset, size).fill(0);
@@ -259,7 +310,7 @@ export class EngineHeap {
 
   /** Frees `block` (called by {@linkcode Block.free}). */
   release(block: Block): void {
-    if (block.own !== undefined) return;
+    if (block.own !== undefined || block.foreign) return;
     this.#finalizer.unregister(block);
     this.#release(block.offset, block.bytes);
   }
@@ -282,13 +333,6 @@ export class EngineHeap {
     if (lo > 0 && free[lo - 1].offset + free[lo - 1].bytes === offset) {
       free[lo - 1].bytes += free[lo].bytes;
       free.splice(lo, 1);
-      lo--;
-    }
-    // a free run that reaches the top lowers it
-    const last = free[free.length - 1];
-    if (last !== undefined && last.offset + last.bytes === this.#top) {
-      this.#top = last.offset;
-      free.pop();
     }
   }
 }
@@ -302,6 +346,18 @@ function formatBytes(n: number): string {
 }
 
 let heap: EngineHeap | undefined;
+
+/**
+ * Makes this thread's heap allocate from `memory`, a shared memory another thread created
+ * (a worker joining the main thread's engine): call it before anything allocates.
+ */
+export function adoptEngineMemory(memory: WebAssembly.Memory): EngineHeap {
+  if (heap !== undefined) {
+    if (heap.memory === memory) return heap;
+    throw new SaikiError("adoptEngineMemory: this thread's engine memory is already in use");
+  }
+  return heap = new EngineHeap({ memory });
+}
 
 /**
  * The heap every tensor the library allocates comes from (created on first use).

@@ -99,16 +99,32 @@ export class Dropout implements Layer {
 }
 
 /**
+ * Which masks a {@linkcode TimeDropout} draws: row `r` of a batch at training step `step` uses
+ * the generator `Rng.keyed(seed, stream, step, rowOffset + r)`, so a row's mask depends on
+ * where the row is in the whole batch, not on which shard or thread computes it. A model
+ * shares one key among its dropout layers (each its own `stream`) and sets `step` and
+ * `rowOffset`.
+ */
+export interface MaskKey {
+  /** The run's seed. */
+  seed: number;
+  /** Training step (iterations done before this one). */
+  step: number;
+  /** Index in the whole batch of this layer's first row. */
+  rowOffset: number;
+}
+
+/**
  * The reference's `TimeDropout` (inverted dropout): in training
- * `out = xs ⊙ mask / (1 − ratio)`; at test time `out = xs`.
+ * `out = xs ⊙ mask / (1 − ratio)`; at test time `out = xs`. Masks are drawn per row from
+ * generators keyed by {@linkcode MaskKey} (the reference draws them from one NumPy stream).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { TimeDropout } from "./dropout.ts";
- * import { Rng } from "../random.ts";
  * import { tensor } from "../tensor.ts";
- * const layer = new TimeDropout(0.5, { rng: new Rng(1) });
+ * const layer = new TimeDropout(0.5, { seed: 1 });
  * const out = layer.forward(tensor([[[1, 1, 1, 1]]]));
  * assert(out.data.every((v) => v === 0 || v === 2));
  * layer.trainFlg = false;
@@ -124,7 +140,11 @@ export class TimeDropout implements Layer {
   readonly dropoutRatio: number;
   /** Training mode: draw masks (default); else pass through. */
   trainFlg = true;
-  readonly #rng: Rng;
+  /** The masks' key: shared with the model that owns the layer, or the layer's own. */
+  readonly key: MaskKey;
+  /** This layer's stream among those sharing {@linkcode TimeDropout.key}. */
+  readonly stream: number;
+  readonly #ownKey: boolean;
   #mask?: Tensor;
   #out?: Tensor;
   #dx?: Tensor;
@@ -134,21 +154,46 @@ export class TimeDropout implements Layer {
   /**
    * A dropout layer dropping `dropoutRatio` of the values.
    * @param dropoutRatio in `[0, 1)`
-   * @param options the mask generator
+   * @param options `key`: a key shared with other layers (its owner advances `step`; without
+   *   one the layer keeps its own, seeded by `seed`, and advances it after every training
+   *   forward); `stream`: this layer's stream under that key
    */
-  constructor(dropoutRatio = 0.5, options: DropoutOptions = {}) {
+  constructor(
+    dropoutRatio = 0.5,
+    options: { key?: MaskKey; seed?: number; stream?: number } = {},
+  ) {
     this.dropoutRatio = checkRatio("TimeDropout", dropoutRatio);
-    this.#rng = options.rng ?? new Rng(0);
+    this.#ownKey = options.key === undefined;
+    this.key = options.key ?? { seed: options.seed ?? 0, step: 0, rowOffset: 0 };
+    this.stream = options.stream ?? 0;
   }
 
-  /** xs: `(N, T, D)` (any shape) → out of the same shape. */
+  /** xs: `(N, T, D)` (any shape with rows first) → out of the same shape. */
   forward(xs: Tensor): Tensor {
     this.#trained = this.trainFlg;
     this.#shape = xs.shape;
     if (!this.trainFlg) return xs;
     const out = this.#out = reuse(this.#out, xs.shape);
     const mask = this.#mask = reuse(this.#mask, xs.shape);
-    drop(xs, mask, out, this.dropoutRatio, 1 / (1 - this.dropoutRatio), this.#rng);
+    const { seed, step, rowOffset } = this.key;
+    const rows = xs.shape[0], n = xs.size / rows, ratio = this.dropoutRatio;
+    const k = getKernels();
+    for (let r = 0; r < rows; r++) {
+      const words = Rng.keyed(seed, this.stream, step, rowOffset + r).words();
+      k.dropout(
+        n,
+        ratio,
+        1 / (1 - ratio),
+        words,
+        xs.data,
+        r * n,
+        mask.data,
+        r * n,
+        out.data,
+        r * n,
+      );
+    }
+    if (this.#ownKey) this.key.step++;
     return out;
   }
 

@@ -178,6 +178,11 @@ export class TimeSoftmaxWithLoss implements Layer {
     return count === 0 ? 0 : sum / count;
   }
 
+  /** Positions the last `forward` counted (those not labelled `ignoreLabel`). */
+  get count(): number {
+    return this.#count;
+  }
+
   /** dout (default 1) → dxs: `(N, T, V)`. */
   backward(dout = 1): Tensor {
     const ys = this.#ys ?? noForward("TimeSoftmaxWithLoss.backward");

@@ -98,7 +98,7 @@ export function checkpointConfig(data: CheckpointData, where = "checkpoint"): La
  */
 export function modelFromCheckpoint(
   data: CheckpointData,
-  options: { rng?: Rng; where?: string } = {},
+  options: { rng?: Rng; maskSeed?: number; where?: string } = {},
 ): LanguageModel {
   const where = options.where ?? "checkpoint";
   const config = checkpointConfig(data, where);
@@ -115,5 +115,5 @@ export function modelFromCheckpoint(
     }
     return t;
   });
-  return new LanguageModel(config, { params, rng: options.rng });
+  return new LanguageModel(config, { params, rng: options.rng, maskSeed: options.maskSeed });
 }

@@ -10,7 +10,7 @@
 
 import { SaikiError } from "../errors.ts";
 import { TimeAffine } from "../layers/affine.ts";
-import { TimeDropout } from "../layers/dropout.ts";
+import { type MaskKey, TimeDropout } from "../layers/dropout.ts";
 import { TimeEmbedding } from "../layers/embedding.ts";
 import { TimeGRU } from "../layers/gru.ts";
 import type { Layer, SequenceLayer } from "../layers/layer.ts";
@@ -19,7 +19,7 @@ import { TimeLSTM } from "../layers/lstm.ts";
 import { TimeRNN } from "../layers/rnn.ts";
 import { TimeSoftmaxWithLoss } from "../layers/softmax.ts";
 import { getKernels } from "../engine/kernels.ts";
-import { packParams } from "../params.ts";
+import { attachParams, packParams } from "../params.ts";
 import { Rng } from "../random.ts";
 import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
 
@@ -134,8 +134,17 @@ export function initParams(config: LanguageModelConfig, rng: Rng): Tensor[] {
 export interface LanguageModelOptions {
   /** Initial parameters in {@linkcode paramSpecs} order (else drawn by {@linkcode initParams}). */
   params?: Tensor[];
-  /** Generator for the initial parameters and the dropout masks (default `new Rng(0)`). */
+  /** Generator for the initial parameters (default `new Rng(0)`). */
   rng?: Rng;
+  /** Seed of the dropout masks (default 0; see {@linkcode MaskKey}). */
+  maskSeed?: number;
+  /**
+   * Use this flat buffer as the parameters' storage, values as they are (a replica of another
+   * model: a view of its {@linkcode LanguageModel.paramBuffer}, e.g. in another thread).
+   */
+  paramBuffer?: Tensor;
+  /** Use this flat buffer, laid out as {@linkcode LanguageModel.gradBuffer}, for the gradients. */
+  gradBuffer?: Tensor;
 }
 
 /**
@@ -193,15 +202,22 @@ export class LanguageModel {
   readonly gradBuffer: Tensor;
   /** Parameter names matching `params` (a tied matrix is named `embed_W` both times). */
   readonly names: string[];
+  /**
+   * The key of every dropout layer's masks: the trainer sets `step` before each iteration, a
+   * shard sets `rowOffset` to its first row's index in the whole batch.
+   */
+  readonly maskKey: MaskKey;
   #unique: { params: Tensor[]; grads: Tensor[] };
   #ties: [Tensor, Tensor][];
 
   /** Builds the layers, from `options.params` or freshly initialised ones. */
   constructor(config: LanguageModelConfig, options: LanguageModelOptions = {}) {
     this.config = checkConfig(config);
-    const rng = options.rng ?? new Rng(0);
     const specs = paramSpecs(this.config);
-    const params = options.params ?? initParams(this.config, rng);
+    const params = options.params ??
+      (options.paramBuffer !== undefined
+        ? specs.map((s) => zeros(s.shape))
+        : initParams(this.config, options.rng ?? new Rng(0)));
     if (params.length !== specs.length) {
       throw new SaikiError(
         `LanguageModel: got ${params.length} parameters, expected ${specs.length} (${
@@ -220,8 +236,9 @@ export class LanguageModel {
     });
     const { cell, layers: L, dropout, tieWeights } = this.config;
     const embedW = params[0];
+    this.maskKey = { seed: options.maskSeed ?? 0, step: 0, rowOffset: 0 };
     const dropLayer = () => {
-      const d = new TimeDropout(dropout, { rng });
+      const d = new TimeDropout(dropout, { key: this.maskKey, stream: this.dropLayers.length });
       this.dropLayers.push(d);
       return d;
     };
@@ -253,14 +270,25 @@ export class LanguageModel {
     this.params = this.layers.flatMap((l) => l.params);
     this.grads = this.layers.flatMap((l) => l.grads);
     // llm.c-style: every parameter (and gradient) is a view into one contiguous block.
-    this.paramBuffer = packParams(this.params);
+    if (options.paramBuffer !== undefined) {
+      attachParams(this.params, options.paramBuffer);
+      this.paramBuffer = options.paramBuffer;
+    } else {
+      this.paramBuffer = packParams(this.params);
+    }
     const first = this.params.map((p) => this.params.indexOf(p));
     this.#unique = {
       params: this.params.filter((_, i) => first[i] === i),
       grads: this.grads.filter((_, i) => first[i] === i),
     };
     this.#ties = first.flatMap((f, i) => f === i ? [] : [[this.grads[i], this.grads[f]]]);
-    this.gradBuffer = packParams([...this.#unique.grads, ...this.#ties.map(([dup]) => dup)]);
+    const gradList = [...this.#unique.grads, ...this.#ties.map(([dup]) => dup)];
+    if (options.gradBuffer !== undefined) {
+      attachParams(gradList, options.gradBuffer);
+      this.gradBuffer = options.gradBuffer;
+    } else {
+      this.gradBuffer = packParams(gradList);
+    }
     const names = specs.map((s) => s.name);
     this.names = this.params.map((p) => names[params.indexOf(p)]);
   }
@@ -280,9 +308,14 @@ export class LanguageModel {
     return h;
   }
 
-  /** Mean cross-entropy of predicting `ts` `(N, T)` from `xs` `(N, T)`. */
+  /**
+   * Mean cross-entropy of predicting `ts` `(N, T)` from `xs` `(N, T)`. A training forward
+   * draws its dropout masks at `maskKey.step`, then advances it.
+   */
   forward(xs: IntTensor, ts: IntTensor, trainFlg = true): number {
-    return this.lossLayer.forward(this.predict(xs, trainFlg), ts);
+    const loss = this.lossLayer.forward(this.predict(xs, trainFlg), ts);
+    if (trainFlg) this.maskKey.step++;
+    return loss;
   }
 
   /** Back-propagates `dout` (default 1) of the last `forward`; fills `grads`. */
@@ -300,6 +333,14 @@ export class LanguageModel {
   mergeTiedGrads(): { params: Tensor[]; grads: Tensor[] } {
     const k = getKernels();
     for (const [dup, into] of this.#ties) k.axpy(into.size, 1, dup.data, 0, into.data, 0);
+    return this.#unique;
+  }
+
+  /**
+   * The distinct parameters and their gradients (the first `paramBuffer.size` floats of
+   * `gradBuffer`), without merging tied gradients: what clipping and an update run over.
+   */
+  uniqueParams(): { params: Tensor[]; grads: Tensor[] } {
     return this.#unique;
   }
 

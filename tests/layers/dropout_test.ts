@@ -8,7 +8,7 @@ const ones = (n: number) => zeros([n]).fill(1);
 
 Deno.test("TimeDropout keeps about 1 − ratio of the values, scaled by 1/(1 − ratio)", () => {
   const n = 100_000, ratio = 0.3;
-  const out = new TimeDropout(ratio, { rng: new Rng(1) }).forward(ones(n));
+  const out = new TimeDropout(ratio, { seed: 1 }).forward(ones(n));
   const kept = out.data.filter((v) => v !== 0);
   assertOk(kept.every((v) => Math.abs(v - 1 / (1 - ratio)) < 1e-6), "kept values are scaled");
   // binomial: std of the kept fraction is sqrt(p(1-p)/n) ≈ 0.00145; allow 5 std
@@ -17,7 +17,7 @@ Deno.test("TimeDropout keeps about 1 − ratio of the values, scaled by 1/(1 −
 
 Deno.test("dropout backward applies the forward's mask; test mode follows the reference", () => {
   const x = new Rng(2).randn([4, 50]);
-  const td = new TimeDropout(0.5, { rng: new Rng(3) });
+  const td = new TimeDropout(0.5, { seed: 3 });
   const out = td.forward(x).clone();
   const dx = td.backward(ones(200).reshape([4, 50]));
   for (let i = 0; i < 200; i++) assertEquals(dx.data[i] * x.data[i], out.data[i]);
@@ -33,9 +33,28 @@ Deno.test("dropout backward applies the forward's mask; test mode follows the re
 });
 
 Deno.test("dropout masks are reproducible from the generator's seed", () => {
-  const a = new TimeDropout(0.5, { rng: new Rng(9) }).forward(ones(64)).clone();
-  const b = new TimeDropout(0.5, { rng: new Rng(9) }).forward(ones(64));
+  const a = new TimeDropout(0.5, { seed: 9 }).forward(ones(64)).clone();
+  const b = new TimeDropout(0.5, { seed: 9 }).forward(ones(64));
   assertEquals(Array.from(a.data), Array.from(b.data));
+});
+
+Deno.test("TimeDropout's mask of a row depends on (seed, stream, step, row), not on the batch it is in", () => {
+  const x = zeros([6, 3, 20]).fill(1);
+  const whole = new TimeDropout(0.5, { seed: 4, stream: 2 });
+  whole.key.step = 7;
+  const all = whole.forward(x).clone();
+  // rows 2..5 alone, as a shard of the same batch would compute them
+  const part = new TimeDropout(0.5, { key: { seed: 4, step: 7, rowOffset: 2 }, stream: 2 });
+  const rows = part.forward(zeros([4, 3, 20]).fill(1));
+  assertEquals(Array.from(rows.data), Array.from(all.data.subarray(2 * 60)));
+  assertEquals(part.key.step, 7, "a shared key is advanced by its owner, not the layer");
+  assertEquals(whole.key.step, 8, "a layer's own key advances every training forward");
+  // the next step, another stream and another seed draw other masks
+  const again = whole.forward(x);
+  assertOk(Array.from(again.data).join() !== Array.from(all.data).join(), "step 8 differs");
+  const other = new TimeDropout(0.5, { seed: 4, stream: 3 });
+  other.key.step = 7;
+  assertOk(Array.from(other.forward(x).data).join() !== Array.from(all.data).join());
 });
 
 Deno.test("dropout names a bad ratio and a gradient of the wrong shape", () => {
@@ -54,14 +73,14 @@ Deno.test("Dropout and TimeDropout pass the numerical gradient check (masks repl
   for (
     const make of [
       (r: Rng) => new Dropout(0.4, { rng: r }),
-      (r: Rng) => new TimeDropout(0.4, { rng: r }),
+      (_: Rng) => new TimeDropout(0.4, { key: { seed: 8, step: 0, rowOffset: 0 } }),
     ]
   ) {
     const rng = new Rng(8), layer = make(rng);
     const x = new Rng(1).randn([3, 7]), r = new Rng(2).randn([3, 7]);
     const state = rng.getState();
     const loss = () => {
-      rng.setState(state); // the same mask every forward
+      rng.setState(state); // the same mask every forward (a shared key stays where it is)
       return dot(layer.forward(x), r);
     };
     loss();
