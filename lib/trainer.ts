@@ -5,10 +5,21 @@
  * @module
  */
 
+import { getKernels } from "./engine/kernels.ts";
 import { SaikiError } from "./errors.ts";
 import type { LanguageModel } from "./models/rnnlm.ts";
 import { clipGrads, type Optimizer } from "./optimizers.ts";
-import { IntTensor } from "./tensor.ts";
+import { type PoolOptions, WorkerExecutor, workersUnavailable } from "./parallel/pool.ts";
+import {
+  defaultShards,
+  LocalExecutor,
+  replica,
+  type ShardExecutor,
+  shardRows,
+  ShardRunner,
+  type ShardState,
+} from "./parallel/shards.ts";
+import { engineTensor, IntTensor, Tensor } from "./tensor.ts";
 
 /** What the trainer reports every `evalInterval` iterations. */
 export interface TrainReport {
@@ -61,7 +72,7 @@ export interface FitOptions {
    */
   onIteration?: (
     info: { epoch: number; iter: number; step: number; loss: number },
-  ) => boolean | void;
+  ) => boolean | void | Promise<boolean | void>;
 }
 
 /** The trainer's position, saved in checkpoints so a resumed run continues exactly. */
@@ -80,12 +91,34 @@ export interface TrainerState {
   lossCount: number;
 }
 
+/** How a {@linkcode RnnlmTrainer} spreads its work. */
+export interface TrainerOptions {
+  /**
+   * Threads computing the shards (default 1: this thread). More start that many Web Workers
+   * (at most one per shard) over the engine's shared memory; where workers cannot share it
+   * (no `SharedArrayBuffer`), training runs in this thread and `notice` says why.
+   */
+  workers?: number;
+  /**
+   * Shards each batch's rows are cut into (default: {@linkcode defaultShards} of the batch's
+   * rows). They define the arithmetic: any `workers` gives bit-identical results.
+   */
+  shards?: number;
+  /** Pool options: a worker's answer timeout, and the fault-injection hook of the tests. */
+  pool?: PoolOptions;
+}
+
 /**
  * Trains a {@linkcode LanguageModel} with truncated BPTT exactly as the reference trainer:
  * row `i` of every batch reads the corpus from `i * jump + timeIdx` with
  * `jump = floor(dataSize / batchSize)`, `timeIdx` counts on across the iterations and epochs of
  * one `fit` call, the recurrent state carries over from batch to batch; each iteration runs
  * forward, backward, removes tied duplicates, clips, and updates.
+ *
+ * Each batch's rows are cut into shards (one by default for small batches, two from 16 rows),
+ * computed by replicas of the model that view its parameters, in this thread or in `workers`
+ * Web Workers; the shards' gradients are summed in shard order, then clipped and applied in
+ * this thread. Call {@linkcode RnnlmTrainer.close} when done to stop the workers.
  *
  * @example
  * ```ts
@@ -96,7 +129,7 @@ export interface TrainerState {
  * const corpus = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 13);
  * const model = new SimpleRnnlm(13, 8, 8);
  * const trainer = new RnnlmTrainer(model, new SGD(0.1));
- * const ppl = trainer.fit(corpus.subarray(0, -1), corpus.subarray(1), {
+ * const ppl = await trainer.fit(corpus.subarray(0, -1), corpus.subarray(1), {
  *   maxEpoch: 2, batchSize: 4, timeSize: 5, evalInterval: 1,
  * });
  * assert(ppl.length === 2 * 9 && ppl.every(Number.isFinite));
@@ -111,17 +144,74 @@ export class RnnlmTrainer {
   readonly pplList: number[] = [];
   /** Position and running sums; restore it to resume. */
   state: TrainerState = { timeIdx: 0, epoch: 0, iter: 0, step: 0, totalLoss: 0, lossCount: 0 };
+  /** Why training runs in fewer threads than asked (once workers were asked for), or "". */
+  notice = "";
+  readonly #options: TrainerOptions;
   #batchX?: IntTensor;
   #batchT?: IntTensor;
+  #executor?: Promise<ShardExecutor>;
+  #shards = 0;
+  /** Each shard's gradient region; shard 0's is the model's `gradBuffer`. */
+  #grads: Tensor[] = [];
 
   /**
    * A trainer that updates `model` with `optimizer`.
    * @param model the model to train
    * @param optimizer its optimizer
+   * @param options threads and shards
    */
-  constructor(model: LanguageModel, optimizer: Optimizer) {
+  constructor(model: LanguageModel, optimizer: Optimizer, options: TrainerOptions = {}) {
     this.model = model;
     this.optimizer = optimizer;
+    const { workers = 1, shards } = options;
+    checkCount("RnnlmTrainer", "workers", workers, 1);
+    if (shards !== undefined) checkCount("RnnlmTrainer", "shards", shards, 1);
+    this.#options = options;
+  }
+
+  /** Shards per batch, fixed by the first batch's rows (0 before it). */
+  get shards(): number {
+    return this.#shards;
+  }
+
+  /** Threads computing shards (1 before the first batch). */
+  async threads(): Promise<number> {
+    return this.#executor === undefined ? 1 : (await this.#executor).threads;
+  }
+
+  /** The executor, started for batches of `rows` rows on first use. */
+  #start(rows: number): Promise<ShardExecutor> {
+    return this.#executor ??= (async () => {
+      const { model } = this;
+      const S = this.#shards = this.#options.shards ?? defaultShards(rows);
+      if (S > rows) {
+        throw new SaikiError(`RnnlmTrainer: ${S} shards for batches of ${rows} rows`);
+      }
+      this.#grads = [model.gradBuffer];
+      for (let s = 1; s < S; s++) this.#grads.push(engineTensor([model.gradBuffer.size]));
+      const wanted = Math.min(this.#options.workers ?? 1, S);
+      const why = wanted > 1 ? workersUnavailable() : undefined;
+      if (why !== undefined) this.notice = `training runs on one thread: ${why}`;
+      if (wanted > 1 && why === undefined) {
+        return await WorkerExecutor.start(model, this.#grads, wanted, this.#options.pool);
+      }
+      const seed = model.maskKey.seed;
+      const replicas = this.#grads.map((g, s) =>
+        [s, s === 0 ? model : replica(model.config, model.paramBuffer, g, seed)] as const
+      );
+      return new LocalExecutor(new ShardRunner(new Map(replicas)));
+    })();
+  }
+
+  /** Stops the workers (idempotent); the trainer cannot step after. */
+  async close(): Promise<void> {
+    const executor = this.#executor;
+    if (executor === undefined) return;
+    try {
+      (await executor).close();
+    } catch {
+      // a pool that failed to start has closed itself
+    }
   }
 
   /** The next batch `(N, T)` of inputs and targets; advances `timeIdx` by `T`. */
@@ -150,20 +240,128 @@ export class RnnlmTrainer {
   }
 
   /**
-   * One training iteration on a batch, as the reference's loop body: forward, backward, the
-   * tied gradients merged, clipping to `maxGrad` (none when undefined), the optimizer's update.
-   * Does not move `state`.
+   * One training iteration on a batch, as the reference's loop body: every shard's forward
+   * and backward (dropout masks keyed by `state.step`), the tied gradients merged, the
+   * shards' gradients summed in shard order, clipping to `maxGrad` (none when undefined), the
+   * optimizer's update. Does not move `state`.
    *
-   * @returns the batch's mean loss and the gradients' global norm before clipping
+   * @returns the batch's mean loss over its counted tokens and the gradients' global norm
+   *   before clipping
    */
-  step(xs: IntTensor, ts: IntTensor, maxGrad?: number): { loss: number; gradNorm: number } {
+  async step(
+    xs: IntTensor,
+    ts: IntTensor,
+    maxGrad?: number,
+  ): Promise<{ loss: number; gradNorm: number }> {
     const { model, optimizer } = this;
-    const loss = model.forward(xs, ts);
-    model.backward();
-    const { params, grads } = model.mergeTiedGrads();
+    const executor = await this.#start(xs.shape[0]);
+    const S = this.#shards;
+    const total = countLabels(ts, model.lossLayer.ignoreLabel);
+    const results = await executor.run(
+      { train: true, step: this.state.step, total },
+      xs,
+      ts,
+      S,
+    );
+    // fixed order: g0 += g1, then += g2, …, whichever threads computed them
+    const k = getKernels(), P = model.paramBuffer.size, into = model.gradBuffer.data;
+    for (let s = 1; s < S; s++) k.axpy(P, 1, this.#grads[s].data, 0, into, 0);
+    const { params, grads } = model.uniqueParams();
     const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
     optimizer.update(params, grads);
-    return { loss, gradNorm };
+    return { loss: meanLoss(results, total), gradNorm };
+  }
+
+  /**
+   * Perplexity on `corpus` as {@linkcode evalPerplexity} computes it, with the trainer's
+   * shards and threads (the shards' recurrent state carries across batches; reset it before
+   * and after, as the reference does).
+   */
+  async evaluate(
+    corpus: Int32Array,
+    batchSize = 10,
+    timeSize = 35,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<number> {
+    const maxIters = evalIters(corpus, batchSize, timeSize);
+    const executor = await this.#start(batchSize);
+    const S = Math.min(this.#shards, batchSize);
+    const xs = IntTensor.engine([batchSize, timeSize]);
+    const ts = IntTensor.engine([batchSize, timeSize]);
+    let totalLoss = 0;
+    try {
+      for (let iters = 0; iters < maxIters; iters++) {
+        evalBatch(corpus, iters, xs, ts);
+        const total = countLabels(ts, this.model.lossLayer.ignoreLabel);
+        const results = await executor.run({ train: false, step: 0, total }, xs, ts, S);
+        totalLoss += meanLoss(results, total);
+        onProgress?.(iters + 1, maxIters);
+      }
+    } finally {
+      xs.block?.free();
+      ts.block?.free();
+    }
+    return Math.exp(totalLoss / maxIters);
+  }
+
+  /**
+   * The recurrent state of the whole batch, gathered from the shards in row order: per
+   * recurrent layer `h` `(N, H)` and `c` (or null); an empty list before the first batch
+   * or after a reset.
+   */
+  async recurrentState(): Promise<{ h: Tensor; c: Tensor | null }[]> {
+    if (this.#executor === undefined) return [];
+    const states = await (await this.#executor).getState();
+    const H = this.model.config.hiddenSize;
+    const parts = [...states].sort((a, b) => a[0] - b[0]).map(([, st]) => st);
+    return this.model.rnnLayers.flatMap((_, i) => {
+      if (parts.some((p) => p.h[i] === null)) return [];
+      const join = (pick: (p: ShardState) => Float32Array | null) => {
+        const arrays = parts.map(pick) as Float32Array[];
+        const data = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+        let at = 0;
+        for (const a of arrays) data.set(a, at), at += a.length;
+        return new Tensor(data, [data.length / H, H]);
+      };
+      return [{ h: join((p) => p.h[i]), c: parts[0].c[i] === null ? null : join((p) => p.c[i]) }];
+    });
+  }
+
+  /**
+   * Sets the recurrent state of the whole batch (as {@linkcode RnnlmTrainer.recurrentState}
+   * returns it, from a run with any shard count), cut into the shards of `rows` rows; an empty
+   * list resets it.
+   */
+  async setRecurrentState(layers: { h: Tensor; c: Tensor | null }[], rows: number): Promise<void> {
+    const executor = await this.#start(rows);
+    if (layers.length === 0) return executor.resetState();
+    const H = this.model.config.hiddenSize;
+    if (layers.length !== this.model.rnnLayers.length) {
+      throw new SaikiError(
+        `RnnlmTrainer.setRecurrentState: ${layers.length} layers of state, expected ${this.model.rnnLayers.length}`,
+      );
+    }
+    for (const { h, c } of layers) {
+      for (const t of c === null ? [h] : [h, c]) {
+        if (t.shape.join() !== `${rows},${H}`) {
+          throw new SaikiError(
+            `RnnlmTrainer.setRecurrentState: a state has shape [${t.shape}], expected [${rows},${H}]`,
+          );
+        }
+      }
+    }
+    const states = new Map<number, ShardState>();
+    shardRows(rows, this.#shards).forEach(([r0, r1], s) => {
+      const cut = (t: Tensor | null) => t === null ? null : t.data.slice(r0 * H, r1 * H);
+      states.set(s, { h: layers.map((l) => cut(l.h)), c: layers.map((l) => cut(l.c)) });
+    });
+    await executor.setState(states);
+  }
+
+  /** Forgets every shard's recurrent state (the model's too). */
+  async resetState(): Promise<void> {
+    this.model.resetState();
+    if (this.#executor !== undefined) await (await this.#executor).resetState();
   }
 
   /**
@@ -173,7 +371,7 @@ export class RnnlmTrainer {
    *
    * @returns `pplList`: the perplexity of every report of this call (and of the calls it resumes)
    */
-  fit(xs: Int32Array, ts: Int32Array, options: FitOptions = {}): number[] {
+  async fit(xs: Int32Array, ts: Int32Array, options: FitOptions = {}): Promise<number[]> {
     const {
       maxEpoch = 10,
       batchSize = 20,
@@ -212,7 +410,7 @@ export class RnnlmTrainer {
     while (state.epoch < endEpoch) {
       while (state.iter < maxIters) {
         const [bx, bt] = this.getBatch(xs, ts, batchSize, timeSize);
-        const { loss, gradNorm } = this.step(bx, bt, maxGrad);
+        const { loss, gradNorm } = await this.step(bx, bt, maxGrad);
         state.totalLoss += loss;
         state.lossCount++;
         state.step++;
@@ -238,7 +436,7 @@ export class RnnlmTrainer {
           lastReport = now;
           tokens = 0;
         }
-        const go = onIteration?.({
+        const go = await onIteration?.({
           epoch: state.epoch + 1,
           iter: iters + 1,
           step: state.step,
@@ -250,6 +448,52 @@ export class RnnlmTrainer {
       state.epoch++;
     }
     return this.pplList;
+  }
+}
+
+/** Tokens of `ts` not labelled `ignore`. */
+function countLabels(ts: IntTensor, ignore: number): number {
+  const d = ts.data;
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== ignore) n++;
+  return n;
+}
+
+/** The batch's mean loss from its shards' means: each weighted by its token count. */
+function meanLoss(results: { loss: number; count: number }[], total: number): number {
+  if (results.length === 1) return results[0].loss;
+  if (total === 0) return 0;
+  let sum = 0;
+  for (const r of results) sum += r.loss * r.count;
+  return sum / total;
+}
+
+/** Batches of an evaluation pass (throws when the corpus is too small for one). */
+function evalIters(corpus: Int32Array, batchSize: number, timeSize: number): number {
+  checkCount("evalPerplexity", "batchSize", batchSize, 1);
+  checkCount("evalPerplexity", "timeSize", timeSize, 1);
+  const maxIters = Math.floor((corpus.length - 1) / (batchSize * timeSize));
+  if (maxIters < 1) {
+    throw new SaikiError(
+      `evalPerplexity: the corpus has ${corpus.length} ids, fewer than one batch of ${batchSize}×${timeSize}+1`,
+    );
+  }
+  return maxIters;
+}
+
+/** Fills batch `iters` of an evaluation pass, as the reference's `eval_perplexity` reads it. */
+function evalBatch(corpus: Int32Array, iters: number, xs: IntTensor, ts: IntTensor): void {
+  const [batchSize, timeSize] = xs.shape;
+  const corpusSize = corpus.length;
+  const jump = Math.floor((corpusSize - 1) / batchSize);
+  const timeOffset = iters * timeSize;
+  const xd = xs.data, td = ts.data;
+  for (let t = 0; t < timeSize; t++) {
+    for (let i = 0; i < batchSize; i++) {
+      const offset = timeOffset + i * jump;
+      xd[i * timeSize + t] = corpus[(offset + t) % corpusSize];
+      td[i * timeSize + t] = corpus[(offset + t + 1) % corpusSize];
+    }
   }
 }
 
@@ -277,32 +521,17 @@ export function evalPerplexity(
   timeSize = 35,
   onProgress?: (done: number, total: number) => void,
 ): number {
-  checkCount("evalPerplexity", "batchSize", batchSize, 1);
-  checkCount("evalPerplexity", "timeSize", timeSize, 1);
-  const corpusSize = corpus.length;
-  const maxIters = Math.floor((corpusSize - 1) / (batchSize * timeSize));
-  if (maxIters < 1) {
-    throw new SaikiError(
-      `evalPerplexity: the corpus has ${corpusSize} ids, fewer than one batch of ${batchSize}×${timeSize}+1`,
-    );
-  }
-  const jump = Math.floor((corpusSize - 1) / batchSize);
+  const maxIters = evalIters(corpus, batchSize, timeSize);
   const xs = IntTensor.engine([batchSize, timeSize]);
   const ts = IntTensor.engine([batchSize, timeSize]);
   let totalLoss = 0;
   for (let iters = 0; iters < maxIters; iters++) {
-    const timeOffset = iters * timeSize;
-    const xd = xs.data, td = ts.data;
-    for (let t = 0; t < timeSize; t++) {
-      for (let i = 0; i < batchSize; i++) {
-        const offset = timeOffset + i * jump;
-        xd[i * timeSize + t] = corpus[(offset + t) % corpusSize];
-        td[i * timeSize + t] = corpus[(offset + t + 1) % corpusSize];
-      }
-    }
+    evalBatch(corpus, iters, xs, ts);
     totalLoss += model.forward(xs, ts, false);
     onProgress?.(iters + 1, maxIters);
   }
+  xs.block?.free();
+  ts.block?.free();
   return Math.exp(totalLoss / maxIters);
 }
 

@@ -33,11 +33,17 @@ const FLAGS = {
     help: "also run scripts/bench_numpy.py (needs python3 with NumPy)",
     default: true,
   },
+  workers: {
+    type: "string",
+    help: "worker counts to train the presets with on wasm (js: 1 only), comma-separated",
+    default: "1,2",
+  },
   child: { type: "string", help: "(internal) measure one preset", choices: ["lstm", "better"] },
   help: { type: "boolean", help: "show this help", default: false },
 } as const;
 
-const USAGE = "deno task bench [--quick] [--json] [--backend all|js|wasm] [--no-numpy]";
+const USAGE =
+  "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] [--no-numpy]";
 
 /** The presets' models and batch shapes (as `scripts/train.ts` configures them). */
 const PRESETS: Record<string, { config: LanguageModelConfig; label: string }> = {
@@ -90,24 +96,36 @@ const median = (xs: number[]) => {
 };
 
 /** Seconds per call of `fn`: the median of calls over about `budget` seconds, after warm-up. */
-function timeCalls(fn: () => void, budget: number, warmup = 2, minCalls = 3): number {
-  for (let i = 0; i < warmup; i++) fn();
+async function timeCalls(
+  fn: () => unknown,
+  budget: number,
+  warmup = 2,
+  minCalls = 3,
+): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   const start = performance.now();
   while (times.length < minCalls || performance.now() - start < budget * 1000) {
     const t0 = performance.now();
-    fn();
+    await fn();
     times.push((performance.now() - t0) / 1000);
   }
   return median(times);
 }
 
-function gemmRate(tA: boolean, tB: boolean, m: number, k: number, n: number, budget: number) {
+async function gemmRate(
+  tA: boolean,
+  tB: boolean,
+  m: number,
+  k: number,
+  n: number,
+  budget: number,
+): Promise<number> {
   const rng = new Rng(0);
   const a = engineTensor([m * k]), b = engineTensor([k * n]), c = engineTensor([m * n]);
   for (const t of [a, b]) t.data.set(rng.randn([t.size]).data);
   const kern = getKernels();
-  const s = timeCalls(() => {
+  const s = await timeCalls(() => {
     kern.gemm(tA, tB, m, n, k, a.data, 0, tA ? m : k, b.data, 0, tB ? k : n, c.data, 0, n, false);
   }, budget);
   for (const t of [a, b, c]) t.block!.free();
@@ -126,24 +144,37 @@ function peakRssMB(): number {
   return Deno.memoryUsage().rss / 2 ** 20;
 }
 
-/** One preset's training iterations on the current backend: tokens/s and peak RSS. */
-function trainRate(preset: string, quick: boolean) {
+/**
+ * One preset's training iterations on the current backend, with `workers` threads: the
+ * trainer's own `step()` (shards by the batch, as `deno task train` runs them); tokens/s and
+ * the peak RSS of the whole process (workers included).
+ */
+async function trainRate(preset: string, quick: boolean, workers: number) {
   const rng = new Rng(0);
   const { config } = PRESETS[preset];
   const model = new LanguageModel(config, { rng });
-  const trainer = new RnnlmTrainer(model, new SGD(20));
+  const trainer = new RnnlmTrainer(model, new SGD(20), { workers });
   const xs = IntTensor.engine([N, T]), ts = IntTensor.engine([N, T]);
   for (const t of [xs, ts]) t.data.forEach((_, i) => t.data[i] = rng.int(config.vocabSize));
   const slow = preset === "better" && getKernels().name === "js";
   const budget = (quick ? 2 : 8) * (preset === "better" ? 2 : 1);
-  const s = timeCalls(() => trainer.step(xs, ts, 0.25), budget, slow ? 1 : 2, slow ? 2 : 3);
-  return { tokensPerSec: (N * T) / s, secondsPerIter: s, peakRssMB: peakRssMB() };
+  try {
+    const s = await timeCalls(
+      () => trainer.step(xs, ts, 0.25),
+      budget,
+      slow ? 1 : 2,
+      slow ? 2 : 3,
+    );
+    const threads = await trainer.threads();
+    return { tokensPerSec: (N * T) / s, secondsPerIter: s, peakRssMB: peakRssMB(), threads };
+  } finally {
+    await trainer.close();
+  }
 }
 
-async function child(preset: string, backend: string, quick: boolean) {
-  const { tokensPerSec, secondsPerIter, peakRssMB } = trainRate(preset, quick);
-  console.log(JSON.stringify({ preset, backend, tokensPerSec, secondsPerIter, peakRssMB }));
-  await Promise.resolve();
+async function child(preset: string, backend: string, quick: boolean, workers: number) {
+  const result = await trainRate(preset, quick, workers);
+  console.log(JSON.stringify({ preset, backend, workers, ...result }));
 }
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -159,6 +190,7 @@ interface TrainResult {
   tokensPerSec: number;
   secondsPerIter: number;
   peakRssMB: number;
+  threads: number;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -175,38 +207,52 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const quick = flags.quick as boolean;
+  const workerCounts = String(flags.workers).split(",").map(Number);
+  if (workerCounts.some((w) => !Number.isInteger(w) || w < 1)) {
+    console.error(`error: --workers ${flags.workers}: expected counts like 1,2`);
+    return 2;
+  }
   if (flags.child !== undefined) {
     setKernels(selectBackend(flags.backend as "js" | "wasm"));
-    await child(flags.child as string, flags.backend as string, quick);
+    await child(flags.child as string, flags.backend as string, quick, workerCounts[0]);
     return 0;
   }
   const wanted = flags.backend === "all" ? availableBackends() : [flags.backend as "js" | "wasm"];
   const names: Record<string, string> = {};
   const gemm: Record<string, number>[] = GEMMS.map(() => ({}));
   const train: Record<string, Record<string, TrainResult>> = { lstm: {}, better: {} };
+  const columns: string[] = []; // "<backend> ×<workers>"
+  // the child spawns workers from lib/parallel: it may read the library's folder
+  const libDir = new URL("../lib", import.meta.url).pathname;
   const progress = (line: string) => flags.json || console.error(line);
   for (const backend of wanted) {
     setKernels(selectBackend(backend));
     const name = names[backend] = getKernels().name;
     progress(`measuring ${name}: GEMM`);
-    GEMMS.forEach(([, tA, tB, m, k, n], i) => {
-      if (backend === "js" && quick && m * k * n > 2e8) return;
-      gemm[i][backend] = gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
-    });
+    for (const [i, [, tA, tB, m, k, n]] of GEMMS.entries()) {
+      if (backend === "js" && quick && m * k * n > 2e8) continue;
+      gemm[i][backend] = await gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
+    }
     for (const preset of ["lstm", "better"]) {
       if (backend === "js" && quick && preset === "better") continue;
-      progress(`measuring ${name}: ${preset} preset`);
-      const out = await run("deno", [
-        "run",
-        "--allow-read=/proc/self/status",
-        new URL(import.meta.url).pathname,
-        "--child",
-        preset,
-        "--backend",
-        backend,
-        ...(quick ? ["--quick"] : []),
-      ]);
-      train[preset][backend] = JSON.parse(out.trim().split("\n").pop()!);
+      for (const workers of backend === "js" ? [1] : workerCounts) {
+        const column = `${name} ×${workers}`;
+        if (!columns.includes(column)) columns.push(column);
+        progress(`measuring ${name}: ${preset} preset, ${workers} worker(s)`);
+        const out = await run("deno", [
+          "run",
+          `--allow-read=/proc/self/status,${libDir}`,
+          new URL(import.meta.url).pathname,
+          "--child",
+          preset,
+          "--backend",
+          backend,
+          "--workers",
+          String(workers),
+          ...(quick ? ["--quick"] : []),
+        ]);
+        train[preset][column] = JSON.parse(out.trim().split("\n").pop()!);
+      }
     }
   }
   // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads
@@ -237,7 +283,7 @@ async function main(args: string[]): Promise<number> {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     os: `${Deno.build.os} ${Deno.build.arch}`,
-    threads: 1,
+    workers: workerCounts,
     backends: wanted.map((b) => names[b]),
     gemm: GEMMS.map(([label, transA, transB, m, k, n], i) => ({
       label: label.trim(),
@@ -251,7 +297,7 @@ async function main(args: string[]): Promise<number> {
     train: Object.entries(train).map(([preset, r]) => ({
       preset,
       label: PRESETS[preset].label,
-      results: Object.fromEntries(Object.entries(r).map(([b, v]) => [names[b], v])),
+      results: r,
       numpyTokensPerSec: numpy[preset],
     })),
     numpy: numpyVersion,
@@ -278,16 +324,16 @@ async function main(args: string[]): Promise<number> {
       14,
     );
   }
-  console.log("\ntraining, tokens/s (peak RSS MB)");
+  console.log("\ntraining, tokens/s (peak RSS MB); ×N: N worker threads");
   const np = ["numpy 1 thr", "numpy all"];
-  line("preset", 64, [...cols, ...np], 16);
+  line("preset", 64, [...columns, ...np], 20);
   for (const t of report.train) {
-    const cells = cols.map((c) => {
+    const cells = columns.map((c) => {
       const r = t.results[c];
       return r ? `${r.tokensPerSec.toFixed(0)} (${r.peakRssMB.toFixed(0)})` : "—";
     });
     const n = t.numpyTokensPerSec;
-    line(t.label, 64, [...cells, fmt(n["1"], 0), fmt(n.all, 0)], 16);
+    line(t.label, 64, [...cells, fmt(n["1"], 0), fmt(n.all, 0)], 20);
   }
   return 0;
 }

@@ -5,126 +5,29 @@
  * `train_rnnlm.py` and `train_better_rnnlm.py`); every hyper-parameter can be overridden.
  * Each run writes `runs/<name>/`: `config.json`, `metrics.jsonl`, `checkpoint.safetensors`
  * (and `best.safetensors` when validating), and `perplexity.svg`. `--resume runs/<name>`
- * continues a run exactly where its last checkpoint left it.
+ * continues a run exactly where its last checkpoint left it, with any `--workers`.
+ *
+ * This script is flag parsing and wiring: the run's policy is `lib/run/session.ts`, its files
+ * `lib/io/run_folder.ts`, its data `lib/io/run_data.ts`.
  *
  * @module
  */
 
-import { corpusFromText, UNK } from "../lib/data/corpus.ts";
-import { loadPtbAll } from "../lib/data/ptb.ts";
 import { SaikiError } from "../lib/errors.ts";
-import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
+import { checkSizes, loadRunData } from "../lib/io/run_data.ts";
+import { RunFolder } from "../lib/io/run_folder.ts";
+import { createOptimizer } from "../lib/optimizers.ts";
 import {
-  checkpointConfig,
-  modelCheckpoint,
-  modelFromCheckpoint,
-} from "../lib/models/checkpoint.ts";
-import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
-import { createOptimizer, type Optimizer } from "../lib/optimizers.ts";
-import { perplexityChartSvg } from "../lib/plot.ts";
-import { Rng } from "../lib/random.ts";
+  autoWorkers,
+  modelConfig,
+  type Preset,
+  PRESETS,
+  type TrainConfig,
+} from "../lib/run/config.ts";
+import { type Metric, thousands, TrainingSession } from "../lib/run/session.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
-import { basename, join } from "../lib/std/path.ts";
-import type { IntTensor, Tensor } from "../lib/tensor.ts";
-import { evalPerplexity, RnnlmTrainer, type TrainerState } from "../lib/trainer.ts";
-
-/** Everything a run is configured by; saved as `config.json` in the run folder. */
-export interface TrainConfig {
-  preset: string;
-  model: "rnn" | "lstm" | "gru";
-  layers: number;
-  wordvec: number;
-  hidden: number;
-  dropout: number;
-  tie: boolean;
-  batch: number;
-  time: number;
-  lr: number;
-  optimizer: string;
-  epochs: number;
-  clip: number;
-  decay: boolean;
-  evalInterval: number;
-  corpusSize: number;
-  seed: number;
-  corpus?: string;
-  validCorpus?: string;
-  testCorpus?: string;
-  vocabSize?: number;
-  dataDir?: string;
-  saveEvery: number;
-}
-
-type Preset = Omit<
-  TrainConfig,
-  | "preset"
-  | "seed"
-  | "corpus"
-  | "validCorpus"
-  | "testCorpus"
-  | "vocabSize"
-  | "dataDir"
-  | "saveEvery"
->;
-
-/** The reference's three runs. */
-export const PRESETS: Record<string, Preset> = {
-  // chapter 5, train_custom_loop.py: the first 1,000 words of PTB, SimpleRnnlm, SGD 0.1
-  simple: {
-    model: "rnn",
-    layers: 1,
-    wordvec: 100,
-    hidden: 100,
-    dropout: 0,
-    tie: false,
-    batch: 10,
-    time: 5,
-    lr: 0.1,
-    optimizer: "sgd",
-    epochs: 100,
-    clip: 0,
-    decay: false,
-    evalInterval: 19,
-    corpusSize: 1000,
-  },
-  // chapter 6, train_rnnlm.py: Rnnlm on all of PTB
-  lstm: {
-    model: "lstm",
-    layers: 1,
-    wordvec: 100,
-    hidden: 100,
-    dropout: 0,
-    tie: false,
-    batch: 20,
-    time: 35,
-    lr: 20,
-    optimizer: "sgd",
-    epochs: 4,
-    clip: 0.25,
-    decay: false,
-    evalInterval: 20,
-    corpusSize: 0,
-  },
-  // chapter 6, train_better_rnnlm.py: BetterRnnlm, validation every epoch, lr ÷ 4 when worse
-  better: {
-    model: "lstm",
-    layers: 2,
-    wordvec: 650,
-    hidden: 650,
-    dropout: 0.5,
-    tie: true,
-    batch: 20,
-    time: 35,
-    lr: 20,
-    optimizer: "sgd",
-    epochs: 40,
-    clip: 0.25,
-    decay: true,
-    evalInterval: 20,
-    corpusSize: 0,
-  },
-};
 
 const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   type: "number",
@@ -193,6 +96,13 @@ export const FLAGS: Record<string, FlagSpec> = {
   },
   quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
   backend: BACKEND_FLAG,
+  workers: {
+    type: "string",
+    help: "threads computing each batch's shards: a count, or auto = one per shard and core " +
+      "(2 on a 2-core machine for batches of 16+ rows), 1 for models under 0.1 GFLOP per " +
+      "iteration, where workers cost more than they save; any count trains the same numbers",
+    default: "auto",
+  },
   help: { type: "boolean", help: "show this help", default: false },
 };
 
@@ -279,221 +189,6 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
   return config;
 }
 
-/** The data of a run: training ids and, where the preset has them, validation and test ids. */
-interface RunData {
-  train: Int32Array;
-  valid?: Int32Array;
-  test?: Int32Array;
-  words: string[];
-  /** What the user should know about how the data was prepared. */
-  notes: string[];
-}
-
-async function loadRunData(config: TrainConfig): Promise<RunData> {
-  if (config.corpus !== undefined) {
-    const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
-      maxSize: config.vocabSize,
-    });
-    const notes: string[] = [];
-    // Held-out words the training text lacks become <unk>; without --vocab-size the training
-    // vocabulary has none, so it gets one (never a training target: such words cost what the
-    // model gives a word it has not seen).
-    if ((config.validCorpus ?? config.testCorpus) !== undefined) vocab.add(UNK);
-    const unk = vocab.wordToId.get(UNK)!;
-    const split = async (flag: string, path: string | undefined) => {
-      if (path === undefined) return undefined;
-      const held = corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` });
-      const unknown = held.ids.reduce((n, id) => n + (id === unk ? 1 : 0), 0);
-      if (unknown > 0) {
-        const of = `${thousands(unknown)} of ${thousands(held.ids.length)}`;
-        notes.push(`${flag} ${path}: ${of} tokens are ${UNK} (not in the training text)`);
-      }
-      return held.ids;
-    };
-    return cut({
-      train: ids,
-      valid: await split("--valid", config.validCorpus),
-      test: await split("--test", config.testCorpus),
-      words: vocab.idToWord,
-      notes,
-    }, config.corpusSize);
-  }
-  const ptb = await loadPtbAll({ dataDir: config.dataDir }); // download progress on stderr
-  return cut({
-    train: ptb.train.ids,
-    valid: ptb.valid.ids,
-    test: ptb.test.ids,
-    words: ptb.vocab.idToWord,
-    notes: [],
-  }, config.corpusSize);
-}
-
-/** Smallest held-out text `evalPerplexity` can read: one batch of 10 × 35, plus its target. */
-const EVAL_MIN_TOKENS = 10 * 35 + 1;
-
-/** Fails before anything is written when a split is too small for the run's batches. */
-function checkSizes(config: TrainConfig, data: RunData): void {
-  const perBatch = config.batch * config.time;
-  if (data.train.length - 1 < perBatch) {
-    throw new UsageError(
-      `--batch ${config.batch} × --time ${config.time} needs ${perBatch} tokens per batch, but ` +
-        `the training data has ${data.train.length - 1} inputs; lower --batch or --time`,
-    );
-  }
-  const splits = [
-    ["validation", data.valid, config.validCorpus ?? "ptb.valid.txt"],
-    ["test", data.test, config.testCorpus ?? "ptb.test.txt"],
-  ] as const;
-  for (const [split, ids, file] of splits) {
-    if (ids !== undefined && ids.length < EVAL_MIN_TOKENS) {
-      throw new SaikiError(
-        `the ${split} text (${file}) has ${ids.length} tokens; perplexity is evaluated in ` +
-          `batches of 10 × 35 and needs at least ${EVAL_MIN_TOKENS}`,
-      );
-    }
-  }
-}
-
-async function readText(flag: string, path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new SaikiError(`${flag} ${path}: cannot read the file (${(e as Error).message})`);
-  }
-}
-
-/**
- * The reference's chapter-5 cut: the first `size` words, vocabulary `max(id) + 1`. Validation
- * and test sets are dropped: the cut vocabulary does not cover them.
- */
-function cut(data: RunData, size: number): RunData {
-  if (size <= 0 || size >= data.train.length) return data;
-  const train = data.train.slice(0, size);
-  const V = train.reduce((m, v) => Math.max(m, v), 0) + 1;
-  const notes = [...data.notes];
-  if (data.valid !== undefined || data.test !== undefined) {
-    notes.push(
-      `training on the first ${thousands(size)} words (--corpus-size): no ` +
-        `validation or test perplexity, as the cut vocabulary does not cover those sets`,
-    );
-  }
-  return { train, words: data.words.slice(0, V), notes };
-}
-
-function modelConfig(config: TrainConfig, vocabSize: number): LanguageModelConfig {
-  return {
-    vocabSize,
-    wordvecSize: config.wordvec,
-    hiddenSize: config.hidden,
-    cell: config.model,
-    layers: config.layers,
-    dropout: config.dropout,
-    tieWeights: config.tie,
-  };
-}
-
-/** Run state kept in checkpoints beside the trainer's. */
-interface Progress {
-  bestValid: number;
-  lr: number;
-  epochLoss: number;
-  epochCount: number;
-}
-
-function recurrentState(model: LanguageModel): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  model.rnnLayers.forEach((layer, i) => {
-    if (layer.h) out[`state.h${i + 1}`] = layer.h;
-    if (layer.c) out[`state.c${i + 1}`] = layer.c;
-  });
-  return out;
-}
-
-function restoreRecurrentState(model: LanguageModel, tensors: Record<string, Tensor | IntTensor>) {
-  model.rnnLayers.forEach((layer, i) => {
-    const h = tensors[`state.h${i + 1}`] as Tensor | undefined;
-    const c = tensors[`state.c${i + 1}`] as Tensor | undefined;
-    if (h === undefined) layer.resetState();
-    else layer.setState(h, layer.hasCellState ? c : null);
-  });
-}
-
-function optimizerTensors(optimizer: Optimizer): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(optimizer.stateTensors())) out[`optimizer.${k}`] = v;
-  return out;
-}
-
-function saveRun(
-  path: string,
-  model: LanguageModel,
-  optimizer: Optimizer,
-  trainer: RnnlmTrainer,
-  rng: Rng,
-  words: string[],
-  config: TrainConfig,
-  progress: Progress,
-) {
-  const data = modelCheckpoint(model, {
-    tensors: { ...optimizerTensors(optimizer), ...recurrentState(model) },
-    metadata: {
-      vocab: JSON.stringify(words),
-      step: String(trainer.state.step),
-      epoch: String(trainer.state.epoch),
-      seed: String(config.seed),
-      optimizer: optimizer.name,
-      optimizer_state: JSON.stringify(optimizer.stateMeta()),
-      trainer: JSON.stringify(trainer.state),
-      rng: JSON.stringify(rng.getState()),
-      progress: JSON.stringify(progress),
-      train_config: JSON.stringify(config),
-    },
-  });
-  saveCheckpoint(path, data.tensors, data.metadata);
-}
-
-/** `929589` → `"929,589"`. */
-const thousands = (n: number) => n.toLocaleString("en-US");
-
-/** Whether `dir` exists and is not empty. */
-async function holdsFiles(dir: string): Promise<boolean> {
-  try {
-    for await (const _ of Deno.readDir(dir)) return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-  return false;
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  return h > 0
-    ? `${h}h${String(m).padStart(2, "0")}m`
-    : m > 0
-    ? `${m}m${String(s % 60).padStart(2, "0")}s`
-    : `${s}s`;
-}
-
-interface Metric {
-  kind: "train" | "epoch" | "valid" | "test";
-  step: number;
-  [key: string]: number | string;
-}
-
-function readMetrics(path: string, upToStep: number): Metric[] {
-  let text = "";
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    return [];
-  }
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Metric)
-    .filter((m) => m.step <= upToStep);
-}
-
 /** Runs the command line `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
 export async function main(args: string[], io: TrainIO = defaultIO()): Promise<number> {
   let flags;
@@ -542,13 +237,26 @@ const RESUME_FLAGS = [
   "save-every",
   "stop-after",
   "backend",
+  "workers",
 ];
+
+/** `--workers`: a count ≥ 1, or auto for this run's model. */
+function resolveWorkers(flag: unknown, config: TrainConfig, vocabSize: number) {
+  if (flag === "auto" || flag === undefined) {
+    return autoWorkers(config, modelConfig(config, vocabSize), navigator.hardwareConcurrency ?? 1);
+  }
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || String(flag).trim() === "") {
+    throw new UsageError(`--workers must be a count >= 1 or auto, got "${flag}"`);
+  }
+  return { workers: n, why: "--workers" };
+}
 
 async function train(flags: Record<string, unknown>, io: TrainIO): Promise<number> {
   const kernels = useBackend(flags.backend);
   const resumeDir = flags.resume as string | undefined;
   let config: TrainConfig;
-  let runDir: string;
+  let run: RunFolder;
   if (resumeDir !== undefined) {
     const given = Object.keys(FLAGS).filter((k) =>
       !RESUME_FLAGS.includes(k) && flags[k] !== undefined && flags[k] !== FLAGS[k].default
@@ -560,281 +268,107 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           `(got --${given[0]})`,
       );
     }
-    runDir = resumeDir;
-    try {
-      config = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
-    } catch (e) {
-      throw new SaikiError(`--resume ${runDir}: cannot read config.json (${(e as Error).message})`);
-    }
+    run = new RunFolder(resumeDir);
+    config = await run.readConfig();
     if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
     if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
   } else {
     config = resolveConfig(flags);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    runDir = join(
+    run = new RunFolder(join(
       flags["runs-dir"] as string,
       (flags.name as string | undefined) ?? `${config.preset}-${stamp}`,
-    );
+    ));
   }
+  if (flags.workers !== "auto") resolveWorkers(flags.workers, config, 1); // a bad count fails first
   const log = flags.quiet ? () => {} : io.log;
-  const progressLine = flags.quiet ? undefined : io.progress;
+  const progress = flags.quiet ? undefined : io.progress;
 
   const data = await loadRunData(config);
   checkSizes(config, data);
-  const V = data.words.length;
-  const rng = new Rng(config.seed);
-  const ckptPath = join(runDir, "checkpoint.safetensors");
-  const metricsPath = join(runDir, "metrics.jsonl");
-  let model: LanguageModel;
-  let optimizer: Optimizer;
-  let trainer: RnnlmTrainer;
-  let progress: Progress = { bestValid: Infinity, lr: config.lr, epochLoss: 0, epochCount: 0 };
+  const { workers, why } = resolveWorkers(flags.workers, config, data.words.length);
+  const options = {
+    workers,
+    stopAfter: flags["stop-after"] as number | undefined,
+    checkpointName: run.checkpointPath,
+  };
+  let session: TrainingSession;
   let metrics: Metric[] = [];
-
   if (resumeDir !== undefined) {
-    const ckpt = await loadCheckpoint(ckptPath);
-    const saved = checkpointConfig(ckpt, ckptPath);
-    const words: string[] = JSON.parse(ckpt.metadata.vocab ?? "[]");
-    if (saved.vocabSize !== V || words.some((w, i) => w !== data.words[i])) {
-      throw new SaikiError(`${ckptPath}: the checkpoint's vocabulary differs from the data's`);
-    }
-    model = modelFromCheckpoint(ckpt, { rng, where: ckptPath });
-    optimizer = createOptimizer(config.optimizer, { lr: config.lr });
-    const slots: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(ckpt.tensors)) {
-      if (k.startsWith("optimizer.")) slots[k.slice("optimizer.".length)] = t as Tensor;
-    }
-    optimizer.loadState(slots, JSON.parse(ckpt.metadata.optimizer_state ?? "{}"));
-    progress = JSON.parse(ckpt.metadata.progress);
-    progress.bestValid ??= Infinity; // JSON has no Infinity: saved before any validation, null
-    optimizer.lr = progress.lr;
-    trainer = new RnnlmTrainer(model, optimizer);
-    trainer.state = JSON.parse(ckpt.metadata.trainer) as TrainerState;
-    rng.setState(JSON.parse(ckpt.metadata.rng));
-    restoreRecurrentState(model, ckpt.tensors);
-    metrics = readMetrics(metricsPath, trainer.state.step);
-    await Deno.writeTextFile(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
-    log(`resuming ${runDir} at epoch ${trainer.state.epoch + 1}, iteration ${trainer.state.step}`);
-  } else {
-    if (await holdsFiles(runDir)) {
-      throw new SaikiError(
-        `${runDir} already holds a run; continue it with --resume ${runDir}, ` +
-          `choose another --name, or delete the folder`,
-      );
-    }
-    model = new LanguageModel(modelConfig(config, V), { rng });
-    optimizer = createOptimizer(config.optimizer, { lr: config.lr });
-    trainer = new RnnlmTrainer(model, optimizer);
-    await Deno.mkdir(runDir, { recursive: true });
-    await Deno.writeTextFile(metricsPath, "");
-  }
-  await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
-
-  // Validate every epoch where the run has validation data and decays (the better preset) or
-  // was given --valid.
-  const validate = data.valid !== undefined && (config.decay || config.validCorpus !== undefined);
-  if (config.decay && !validate) {
-    data.notes.push("--decay has no validation data to watch: the learning rate stays fixed");
-  }
-  const xs = data.train.subarray(0, -1), ts = data.train.subarray(1);
-  const maxIters = Math.floor(xs.length / (config.batch * config.time));
-  const totalSteps = maxIters * config.epochs;
-  const nParams = [...new Set(model.params)].reduce((n, p) => n + p.size, 0);
-  log(
-    `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
-      `${(nParams / 1e6).toFixed(2)}M params | ${thousands(data.train.length)} train tokens | ` +
-      `batch ${config.batch}×${config.time} | ${maxIters} iters/epoch | kernels ${kernels} | ` +
-      `run ${runDir}`,
-  );
-  for (const note of data.notes) io.log(`note: ${note}`);
-
-  const appendMetric = (m: Metric) => {
-    metrics.push(m);
-    Deno.writeTextFileSync(metricsPath, JSON.stringify(m) + "\n", { append: true });
-  };
-  const writeChart = () => {
-    const train = metrics.filter((m) => m.kind === "train").map((m) => ({
-      step: m.step,
-      ppl: m.ppl as number,
-    }));
-    const valid = metrics.filter((m) => m.kind === "valid").map((m) => ({
-      step: m.step,
-      ppl: m.ppl as number,
-    }));
-    Deno.writeTextFileSync(
-      join(runDir, "perplexity.svg"),
-      perplexityChartSvg(train, {
-        valid: valid.length > 0 ? valid : undefined,
-        title: `perplexity — ${basename(runDir)} (${config.preset} preset)`,
-      }),
+    const ckpt = await run.load("checkpoint");
+    session = await TrainingSession.resume(ckpt, config, data, {
+      ...options,
+      where: run.checkpointPath,
+    });
+    metrics = run.readMetrics(session.trainer.state.step);
+    run.writeMetrics(metrics);
+    log(
+      `resuming ${run.dir} at epoch ${
+        session.trainer.state.epoch + 1
+      }, iteration ${session.trainer.state.step}`,
     );
-  };
-  // Saves unless an update has made a parameter non-finite (then the loss of the next
-  // iteration would be too): the file on disk always holds a usable state.
-  let failed: string | undefined;
-  const checkpoint = () => {
-    if (!model.paramBuffer.data.every(Number.isFinite)) {
-      failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
-        `stopped, and ${ckptPath} keeps the last good state (lower --lr or set --clip)`;
-      return;
-    }
-    saveRun(ckptPath, model, optimizer, trainer, rng, data.words, config, progress);
-    writeChart();
-  };
-
-  const sessionStart = performance.now();
-  const sessionStartStep = trainer.state.step;
-  let stopped = false;
-  const stopAfter = flags["stop-after"] as number | undefined;
-  let lastTokS = 0, lastPpl = NaN;
-  /** Seconds since this session (the run, or its resumption) began. */
-  const sinceStart = () => (performance.now() - sessionStart) / 1000;
-  /** Seconds left, at this session's mean time per iteration. */
-  const eta = (step: number) => {
-    const perStep = (performance.now() - sessionStart) / 1000 /
-      Math.max(step - sessionStartStep, 1);
-    return perStep * (totalSteps - step);
-  };
-  // One epoch per call. The validating flow follows train_better_rnnlm.py, which calls fit once
-  // per epoch, so each epoch reads the corpus from its start again; otherwise (train_rnnlm.py's
-  // single fit call) the read position runs on across epochs. A stopped epoch resumes as it was.
-  const fitEpoch = () =>
-    trainer.fit(xs, ts, {
-      maxEpoch: 1,
-      resume: !validate || trainer.state.iter > 0,
-      batchSize: config.batch,
-      timeSize: config.time,
-      maxGrad: config.clip > 0 ? config.clip : undefined,
-      evalInterval: config.evalInterval,
-      onReport(r) {
-        lastTokS = r.tokensPerSec;
-        lastPpl = r.ppl;
-        appendMetric({
-          kind: "train",
-          step: r.step,
-          epoch: r.epoch,
-          iter: r.iter,
-          ppl: r.ppl,
-          lr: r.lr,
-          grad_norm: r.gradNorm,
-          tokens_per_sec: Math.round(r.tokensPerSec),
-          elapsed: Math.round(sinceStart() * 10) / 10,
-        });
-        if (!progressLine) {
-          log(
-            `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
-              Math.floor(sinceStart())
-            }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
-              formatDuration(eta(r.step))
-            }`,
-          );
-        }
-      },
-      onIteration({ epoch, iter, step, loss }) {
-        if (!Number.isFinite(loss)) {
-          failed = `the loss is ${loss} at iteration ${step} (epoch ${epoch}, iter ${iter}); ` +
-            `stopped, and ${ckptPath} keeps the last good state (lower --lr or set --clip)`;
-          return false;
-        }
-        progress.epochLoss += loss;
-        progress.epochCount++;
-        if (progressLine) {
-          progressLine(
-            `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
-              lastPpl.toFixed(2)
-            } | ` +
-              `${thousands(Math.round(lastTokS))} tok/s | ETA ${formatDuration(eta(step))}`,
-          );
-        }
-        if (stopAfter !== undefined && step >= stopAfter) {
-          stopped = true;
-          checkpoint();
-          return false;
-        }
-        if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < maxIters) {
-          checkpoint();
-          if (failed !== undefined) return false;
-        }
-      },
-    });
-
-  /** evalPerplexity with a progress line (or one log line when not on a terminal). */
-  const evaluate = (split: string, ids: Int32Array) => {
-    if (!progressLine) log(`evaluating ${split} perplexity …`);
-    return evalPerplexity(model, ids, 10, 35, (done, total) => {
-      if (progressLine && (done % 10 === 0 || done === total)) {
-        progressLine(`evaluating ${split} perplexity: batch ${done}/${total}`);
-      }
-    });
-  };
-
-  while (trainer.state.epoch < config.epochs && failed === undefined && !stopped) {
-    fitEpoch();
-    if (failed !== undefined || stopped) break;
-    const epoch = trainer.state.epoch;
-    const epochPpl = Math.exp(progress.epochLoss / Math.max(progress.epochCount, 1));
-    progress.epochLoss = 0;
-    progress.epochCount = 0;
-    appendMetric({ kind: "epoch", step: trainer.state.step, epoch, ppl: epochPpl });
-    log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
-    if (validate) {
-      model.resetState(); // as the reference: validate from a zero state, then train on from one
-      const ppl = evaluate("valid", data.valid!);
-      appendMetric({ kind: "valid", step: trainer.state.step, epoch, ppl });
-      log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
-      if (ppl < progress.bestValid) {
-        progress.bestValid = ppl;
-        saveRun(
-          join(runDir, "best.safetensors"),
-          model,
-          optimizer,
-          trainer,
-          rng,
-          data.words,
-          config,
-          progress,
-        );
-      } else if (config.decay) {
-        optimizer.lr /= 4;
-        progress.lr = optimizer.lr;
-        log(`| valid perplexity got worse: lr ÷ 4 → ${optimizer.lr}`);
-      }
-      model.resetState();
-    }
-    checkpoint();
+  } else {
+    session = TrainingSession.create(config, data, options);
+    run = await RunFolder.create(run.dir);
   }
-  if (failed !== undefined) {
-    writeChart();
-    io.log(`error: ${failed}`);
-    return 1;
-  }
-  if (stopped) {
-    io.log(`stopped after iteration ${trainer.state.step}; continue with --resume ${runDir}`);
+  // Ctrl-C stops the workers before the process ends; the last checkpoint stays as it was.
+  const onInterrupt = () => {
+    session.close();
+    io.log(`interrupted; ${run.checkpointPath} keeps the last checkpoint (--resume ${run.dir})`);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    run.writeConfig(config);
+    const { model } = session;
+    const V = data.words.length;
+    if (session.config.decay && !session.validates) {
+      data.notes.push("--decay has no validation data to watch: the learning rate stays fixed");
+    }
+    const nParams = [...new Set(model.params)].reduce((n, p) => n + p.size, 0);
+    const threads = workers === 1 ? "1 thread" : `${workers} workers`;
+    log(
+      `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
+        `${(nParams / 1e6).toFixed(2)}M params | ${thousands(data.train.length)} train tokens | ` +
+        `batch ${config.batch}×${config.time} | ${session.itersPerEpoch} iters/epoch | ` +
+        `kernels ${kernels} | ${threads} (${why}) | run ${run.dir}`,
+    );
+    for (const note of data.notes) io.log(`note: ${note}`);
+
+    const outcome = await session.run({
+      log,
+      result: io.log, // results print even when quiet
+      progress,
+      metric(m) {
+        metrics.push(m);
+        run.appendMetric(m);
+      },
+      save(which, contents) {
+        run.save(which, contents);
+        if (which === "checkpoint") run.writeChart(metrics, config.preset);
+      },
+      loadBest: () => run.load("best"),
+    });
+    if (session.trainer.notice !== "") io.log(`note: ${session.trainer.notice}`);
+    if (outcome.kind === "failed") {
+      run.writeChart(metrics, config.preset);
+      io.log(`error: ${outcome.message}`);
+      return 1;
+    }
+    if (outcome.kind === "stopped") {
+      io.log(`stopped after iteration ${outcome.step}; continue with --resume ${run.dir}`);
+      return 0;
+    }
+    run.writeChart(metrics, config.preset);
+    io.log(
+      `run folder: ${run.dir} (config.json, metrics.jsonl, checkpoint.safetensors, ` +
+        `${session.validates ? "best.safetensors, " : ""}perplexity.svg)`,
+    );
     return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    await session.close();
   }
-  const seconds = (performance.now() - sessionStart) / 1000;
-  io.log(
-    `trained ${trainer.state.step - sessionStartStep} iterations in ${formatDuration(seconds)}`,
-  );
-  if (data.test) {
-    if (validate && Number.isFinite(progress.bestValid)) {
-      const best = await loadCheckpoint(join(runDir, "best.safetensors"));
-      const bestModel = modelFromCheckpoint(best);
-      bestModel.params.forEach((p, i) => model.params[i].data.set(p.data));
-      io.log(`restored the best parameters (valid perplexity ${progress.bestValid.toFixed(2)})`);
-    }
-    model.resetState();
-    const ppl = evaluate("test", data.test);
-    appendMetric({ kind: "test", step: trainer.state.step, ppl });
-    io.log(`test perplexity: ${ppl.toFixed(2)}`);
-    model.resetState();
-  }
-  writeChart();
-  io.log(
-    `run folder: ${runDir} (config.json, metrics.jsonl, checkpoint.safetensors, ` +
-      `${validate ? "best.safetensors, " : ""}perplexity.svg)`,
-  );
-  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

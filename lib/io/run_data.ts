@@ -1,0 +1,109 @@
+/**
+ * The data of a training run, read from disk (Deno only): a text corpus or PTB, checked
+ * against the run's batch sizes before anything is written.
+ *
+ * @module
+ */
+
+import { corpusFromText, UNK } from "../data/corpus.ts";
+import { loadPtbAll } from "../data/ptb.ts";
+import { SaikiError } from "../errors.ts";
+import type { TrainConfig } from "../run/config.ts";
+import { type RunData, thousands } from "../run/session.ts";
+import { UsageError } from "../std/cli.ts";
+
+/**
+ * Reads a run's data: the `--corpus` texts (with `--valid`/`--test`, held-out words missing
+ * from the training text become `<unk>`), or PTB from `dataDir` or the cache (downloading it
+ * where allowed); then the `corpusSize` cut.
+ */
+export async function loadRunData(config: TrainConfig): Promise<RunData> {
+  if (config.corpus !== undefined) {
+    const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
+      maxSize: config.vocabSize,
+    });
+    const notes: string[] = [];
+    // Held-out words the training text lacks become <unk>; without --vocab-size the training
+    // vocabulary has none, so it gets one (never a training target: such words cost what the
+    // model gives a word it has not seen).
+    if ((config.validCorpus ?? config.testCorpus) !== undefined) vocab.add(UNK);
+    const unk = vocab.wordToId.get(UNK)!;
+    const split = async (flag: string, path: string | undefined) => {
+      if (path === undefined) return undefined;
+      const held = corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` });
+      const unknown = held.ids.reduce((n, id) => n + (id === unk ? 1 : 0), 0);
+      if (unknown > 0) {
+        const of = `${thousands(unknown)} of ${thousands(held.ids.length)}`;
+        notes.push(`${flag} ${path}: ${of} tokens are ${UNK} (not in the training text)`);
+      }
+      return held.ids;
+    };
+    return cut({
+      train: ids,
+      valid: await split("--valid", config.validCorpus),
+      test: await split("--test", config.testCorpus),
+      words: vocab.idToWord,
+      notes,
+    }, config.corpusSize);
+  }
+  const ptb = await loadPtbAll({ dataDir: config.dataDir }); // download progress on stderr
+  return cut({
+    train: ptb.train.ids,
+    valid: ptb.valid.ids,
+    test: ptb.test.ids,
+    words: ptb.vocab.idToWord,
+    notes: [],
+  }, config.corpusSize);
+}
+
+/** Smallest held-out text `evalPerplexity` can read: one batch of 10 × 35, plus its target. */
+export const EVAL_MIN_TOKENS = 10 * 35 + 1;
+
+/** Fails before anything is written when a split is too small for the run's batches. */
+export function checkSizes(config: TrainConfig, data: RunData): void {
+  const perBatch = config.batch * config.time;
+  if (data.train.length - 1 < perBatch) {
+    throw new UsageError(
+      `--batch ${config.batch} × --time ${config.time} needs ${perBatch} tokens per batch, but ` +
+        `the training data has ${data.train.length - 1} inputs; lower --batch or --time`,
+    );
+  }
+  const splits = [
+    ["validation", data.valid, config.validCorpus ?? "ptb.valid.txt"],
+    ["test", data.test, config.testCorpus ?? "ptb.test.txt"],
+  ] as const;
+  for (const [split, ids, file] of splits) {
+    if (ids !== undefined && ids.length < EVAL_MIN_TOKENS) {
+      throw new SaikiError(
+        `the ${split} text (${file}) has ${ids.length} tokens; perplexity is evaluated in ` +
+          `batches of 10 × 35 and needs at least ${EVAL_MIN_TOKENS}`,
+      );
+    }
+  }
+}
+
+async function readText(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new SaikiError(`${flag} ${path}: cannot read the file (${(e as Error).message})`);
+  }
+}
+
+/**
+ * The reference's chapter-5 cut: the first `size` words, vocabulary `max(id) + 1`. Validation
+ * and test sets are dropped: the cut vocabulary does not cover them.
+ */
+function cut(data: RunData, size: number): RunData {
+  if (size <= 0 || size >= data.train.length) return data;
+  const train = data.train.slice(0, size);
+  const V = train.reduce((m, v) => Math.max(m, v), 0) + 1;
+  const notes = [...data.notes];
+  if (data.valid !== undefined || data.test !== undefined) {
+    notes.push(
+      `training on the first ${thousands(size)} words (--corpus-size): no ` +
+        `validation or test perplexity, as the cut vocabulary does not cover those sets`,
+    );
+  }
+  return { train, words: data.words.slice(0, V), notes };
+}

@@ -1,0 +1,263 @@
+/**
+ * Data parallelism by shards: a batch's rows are cut into a fixed number of shards, each
+ * computed by a replica of the model whose parameters are views of the one parameter buffer
+ * and whose gradients go to the shard's own region. Shards, not threads, define the
+ * arithmetic: a shard's forward and backward are the same whichever thread runs them, the
+ * shards' gradients are summed in shard order, so the update is bit-identical for any number
+ * of workers.
+ *
+ * This module holds what every thread runs ({@linkcode ShardRunner}) and the in-thread
+ * executor; `pool.ts` and `worker.ts` run the same runner in Web Workers.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import { LanguageModel, type LanguageModelConfig } from "../models/rnnlm.ts";
+import { type IntTensor, Tensor } from "../tensor.ts";
+
+/**
+ * The rows `[start, end)` of each of `shards` shards of a batch of `rows` rows: sizes differ by
+ * at most one, the larger ones first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shardRows } from "./shards.ts";
+ * assert.deepEqual(shardRows(10, 3), [[0, 4], [4, 7], [7, 10]]);
+ * ```
+ */
+export function shardRows(rows: number, shards: number): [number, number][] {
+  if (!Number.isInteger(shards) || shards < 1 || shards > rows) {
+    throw new SaikiError(`shards is ${shards}, expected an integer from 1 to the ${rows} rows`);
+  }
+  const base = Math.floor(rows / shards), extra = rows % shards;
+  const out: [number, number][] = [];
+  let at = 0;
+  for (let s = 0; s < shards; s++) {
+    const n = base + (s < extra ? 1 : 0);
+    out.push([at, at + n]);
+    at += n;
+  }
+  return out;
+}
+
+/**
+ * Rows a shard should have at least: below it the per-row products get too thin for the
+ * GEMM's 4-row tiles to pay for the shard's fixed costs.
+ */
+export const MIN_SHARD_ROWS = 8;
+
+/**
+ * The shard count of a batch of `rows` rows: 2 (the cores of the machines saiki is measured
+ * on) when each shard gets at least {@linkcode MIN_SHARD_ROWS} rows, else 1. It depends on
+ * the batch only, never on the worker count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultShards } from "./shards.ts";
+ * assert(defaultShards(20) === 2 && defaultShards(10) === 1);
+ * ```
+ */
+export function defaultShards(rows: number): number {
+  return rows >= 2 * MIN_SHARD_ROWS ? 2 : 1;
+}
+
+/** One unit of work for every shard: a forward (and, in training, a backward) on a batch. */
+export interface ShardTask {
+  /** Training (dropout on, backward) or evaluation (forward only). */
+  train: boolean;
+  /** Training step: the dropout masks' key. */
+  step: number;
+  /** Tokens counted in the whole batch: shard `s`'s loss gradient is scaled by `count_s / total`. */
+  total: number;
+}
+
+/** What a shard reports: the mean loss over its counted tokens, and their number. */
+export interface ShardResult {
+  /** Mean cross-entropy over the shard's counted tokens (0 when it has none). */
+  loss: number;
+  /** Tokens the shard counted (labels not ignored). */
+  count: number;
+}
+
+/** The recurrent state of one shard's rows: per recurrent layer, `h` and `c` (or null). */
+export interface ShardState {
+  /** Hidden states, `(rows, H)` each, row-major; null before a forward or after a reset. */
+  h: (Float32Array | null)[];
+  /** Cell states (LSTM), like `h`; null for cells without one. */
+  c: (Float32Array | null)[];
+}
+
+/**
+ * A replica of a model: parameters viewing `params` (nothing is copied), gradients in `grads`
+ * (laid out as the model's `gradBuffer`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replica } from "./shards.ts";
+ * import { Rnnlm } from "../models/rnnlm.ts";
+ * import { engineTensor } from "../tensor.ts";
+ * const model = new Rnnlm(20, 4, 4);
+ * const copy = replica(model.config, model.paramBuffer, engineTensor([model.gradBuffer.size]));
+ * assert(copy.params[1].data.buffer === model.params[1].data.buffer);
+ * assert(copy.params[1].data[3] === model.params[1].data[3]);
+ * ```
+ */
+export function replica(
+  config: LanguageModelConfig,
+  params: Tensor,
+  grads: Tensor,
+  maskSeed = 0,
+): LanguageModel {
+  return new LanguageModel(config, { paramBuffer: params, gradBuffer: grads, maskSeed });
+}
+
+/**
+ * Runs some shards of a batch, in this thread, each on its replica: the same code in the
+ * main thread (one thread, or without `SharedArrayBuffer`) and in every worker.
+ */
+export class ShardRunner {
+  /** The replicas, by shard index (only the shards this runner computes are present). */
+  readonly replicas: Map<number, LanguageModel>;
+
+  /** A runner of `replicas`: shard index → the model computing it. */
+  constructor(replicas: Map<number, LanguageModel>) {
+    this.replicas = replicas;
+  }
+
+  /**
+   * Runs `task` on this runner's shards of the batch `xs`/`ts` `(N, T)`, cut into `shards`
+   * shards; returns each shard's result, in shard order.
+   */
+  run(
+    task: ShardTask,
+    xs: IntTensor,
+    ts: IntTensor,
+    shards: number,
+  ): { shard: number; result: ShardResult }[] {
+    const rows = shardRows(xs.shape[0], shards);
+    const out: { shard: number; result: ShardResult }[] = [];
+    for (const [s, model] of [...this.replicas].sort((a, b) => a[0] - b[0])) {
+      if (s >= shards) continue;
+      const [r0, r1] = rows[s];
+      model.maskKey.step = task.step;
+      model.maskKey.rowOffset = r0;
+      const loss = model.forward(xs.rows(r0, r1), ts.rows(r0, r1), task.train);
+      const count = model.lossLayer.count;
+      if (task.train) {
+        model.backward(task.total > 0 ? count / task.total : 0);
+        model.mergeTiedGrads();
+      }
+      out.push({ shard: s, result: { loss, count } });
+    }
+    return out;
+  }
+
+  /** Copies of every shard's recurrent state. */
+  getState(): Map<number, ShardState> {
+    const out = new Map<number, ShardState>();
+    for (const [s, model] of this.replicas) {
+      out.set(s, {
+        h: model.rnnLayers.map((l) => l.h?.data.slice() ?? null),
+        c: model.rnnLayers.map((l) => l.c?.data.slice() ?? null),
+      });
+    }
+    return out;
+  }
+
+  /** Sets shards' recurrent states (a shard absent from `states` is left as it is). */
+  setState(states: Map<number, ShardState>): void {
+    for (const [s, state] of states) {
+      const model = this.replicas.get(s);
+      if (model === undefined) throw new SaikiError(`ShardRunner.setState: no shard ${s} here`);
+      model.rnnLayers.forEach((layer, i) => {
+        const h = state.h[i], c = state.c[i];
+        if (h === null) return layer.resetState();
+        const H = model.config.hiddenSize, rows = h.length / H;
+        const t = (data: Float32Array) => new Tensor(data, [rows, H]);
+        layer.setState(t(h), layer.hasCellState && c !== null ? t(c) : null);
+      });
+    }
+  }
+
+  /** Forgets every shard's recurrent state. */
+  resetState(): void {
+    for (const model of this.replicas.values()) model.resetState();
+  }
+}
+
+/**
+ * Runs every shard of a task somewhere and reports the results in shard order: in this
+ * thread ({@linkcode LocalExecutor}) or in Web Workers (`WorkerExecutor` in `pool.ts`).
+ */
+export interface ShardExecutor {
+  /** Threads computing shards. */
+  readonly threads: number;
+  /** Runs `task` on the batch `xs`/`ts` `(N, T)` cut into `shards` shards. */
+  run(task: ShardTask, xs: IntTensor, ts: IntTensor, shards: number): Promise<ShardResult[]>;
+  /** Every shard's recurrent state, by shard index. */
+  getState(): Promise<Map<number, ShardState>>;
+  /** Sets shards' recurrent states. */
+  setState(states: Map<number, ShardState>): Promise<void>;
+  /** Forgets every shard's recurrent state. */
+  resetState(): Promise<void>;
+  /** Releases the threads (idempotent). */
+  close(): void;
+}
+
+/**
+ * Runs every shard in this thread, one after the other: what one thread does, and the
+ * fallback where `SharedArrayBuffer` (and so a memory workers can share) is missing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalExecutor, ShardRunner } from "./shards.ts";
+ * import { Rnnlm } from "../models/rnnlm.ts";
+ * import { IntTensor } from "../tensor.ts";
+ * const model = new Rnnlm(10, 4, 4);
+ * const local = new LocalExecutor(new ShardRunner(new Map([[0, model]])));
+ * const xs = IntTensor.from([[1, 2], [3, 4]]), ts = IntTensor.from([[2, 3], [4, 5]]);
+ * const [r] = await local.run({ train: false, step: 0, total: 4 }, xs, ts, 1);
+ * assert(r.count === 4 && Math.abs(r.loss - Math.log(10)) < 0.1);
+ * ```
+ */
+export class LocalExecutor implements ShardExecutor {
+  /** One thread: this one. */
+  readonly threads = 1;
+  /** The runner holding every shard's replica. */
+  readonly runner: ShardRunner;
+
+  /** An executor of `runner`'s shards. */
+  constructor(runner: ShardRunner) {
+    this.runner = runner;
+  }
+
+  /** Runs every shard in turn. */
+  run(task: ShardTask, xs: IntTensor, ts: IntTensor, shards: number): Promise<ShardResult[]> {
+    return Promise.resolve(this.runner.run(task, xs, ts, shards).map((r) => r.result));
+  }
+
+  /** The replicas' states. */
+  getState(): Promise<Map<number, ShardState>> {
+    return Promise.resolve(this.runner.getState());
+  }
+
+  /** Sets the replicas' states. */
+  setState(states: Map<number, ShardState>): Promise<void> {
+    this.runner.setState(states);
+    return Promise.resolve();
+  }
+
+  /** Resets the replicas' states. */
+  resetState(): Promise<void> {
+    this.runner.resetState();
+    return Promise.resolve();
+  }
+
+  /** Nothing to release. */
+  close(): void {}
+}

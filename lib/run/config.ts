@@ -1,0 +1,201 @@
+/**
+ * What a training run is configured by, the reference's three runs as presets, and how many
+ * worker threads a run gets by default. Pure: no I/O.
+ *
+ * @module
+ */
+
+import type { LanguageModelConfig } from "../models/rnnlm.ts";
+import { defaultShards } from "../parallel/shards.ts";
+
+/** Everything a run is configured by; saved as `config.json` in the run folder. */
+export interface TrainConfig {
+  /** The preset the run started from. */
+  preset: string;
+  /** Recurrent cell. */
+  model: "rnn" | "lstm" | "gru";
+  /** Stacked recurrent layers. */
+  layers: number;
+  /** Embedding size D. */
+  wordvec: number;
+  /** Hidden size H. */
+  hidden: number;
+  /** Dropout ratio. */
+  dropout: number;
+  /** Tie the embedding and output weights. */
+  tie: boolean;
+  /** Batch rows N. */
+  batch: number;
+  /** Truncated BPTT length T. */
+  time: number;
+  /** Learning rate. */
+  lr: number;
+  /** Optimizer name. */
+  optimizer: string;
+  /** Epochs. */
+  epochs: number;
+  /** Clip the gradients' global norm to this (0: off). */
+  clip: number;
+  /** Divide lr by 4 when validation perplexity worsens. */
+  decay: boolean;
+  /** Report every this many iterations. */
+  evalInterval: number;
+  /** Train on the first N words only (0: all). */
+  corpusSize: number;
+  /** Seed of the initial parameters and the dropout masks. */
+  seed: number;
+  /** A training text instead of PTB. */
+  corpus?: string;
+  /** With `corpus`: validation text. */
+  validCorpus?: string;
+  /** With `corpus`: test text. */
+  testCorpus?: string;
+  /** With `corpus`: keep the most frequent N words. */
+  vocabSize?: number;
+  /** Folder holding PTB. */
+  dataDir?: string;
+  /** Also checkpoint every N iterations (0: epoch ends only). */
+  saveEvery: number;
+}
+
+/** A preset: the configuration fields a reference run fixes. */
+export type Preset = Omit<
+  TrainConfig,
+  | "preset"
+  | "seed"
+  | "corpus"
+  | "validCorpus"
+  | "testCorpus"
+  | "vocabSize"
+  | "dataDir"
+  | "saveEvery"
+>;
+
+/** The reference's three runs. */
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  // chapter 5, train_custom_loop.py: the first 1,000 words of PTB, SimpleRnnlm, SGD 0.1
+  simple: {
+    model: "rnn",
+    layers: 1,
+    wordvec: 100,
+    hidden: 100,
+    dropout: 0,
+    tie: false,
+    batch: 10,
+    time: 5,
+    lr: 0.1,
+    optimizer: "sgd",
+    epochs: 100,
+    clip: 0,
+    decay: false,
+    evalInterval: 19,
+    corpusSize: 1000,
+  },
+  // chapter 6, train_rnnlm.py: Rnnlm on all of PTB
+  lstm: {
+    model: "lstm",
+    layers: 1,
+    wordvec: 100,
+    hidden: 100,
+    dropout: 0,
+    tie: false,
+    batch: 20,
+    time: 35,
+    lr: 20,
+    optimizer: "sgd",
+    epochs: 4,
+    clip: 0.25,
+    decay: false,
+    evalInterval: 20,
+    corpusSize: 0,
+  },
+  // chapter 6, train_better_rnnlm.py: BetterRnnlm, validation every epoch, lr ÷ 4 when worse
+  better: {
+    model: "lstm",
+    layers: 2,
+    wordvec: 650,
+    hidden: 650,
+    dropout: 0.5,
+    tie: true,
+    batch: 20,
+    time: 35,
+    lr: 20,
+    optimizer: "sgd",
+    epochs: 40,
+    clip: 0.25,
+    decay: true,
+    evalInterval: 20,
+    corpusSize: 0,
+  },
+};
+
+/**
+ * The model configuration of a run over a vocabulary of `vocabSize` words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelConfig, PRESETS } from "./config.ts";
+ * const m = modelConfig({ ...PRESETS.lstm, preset: "lstm", seed: 1, saveEvery: 0 }, 10000);
+ * assert(m.cell === "lstm" && m.hiddenSize === 100 && m.vocabSize === 10000);
+ * ```
+ */
+export function modelConfig(config: TrainConfig, vocabSize: number): LanguageModelConfig {
+  return {
+    vocabSize,
+    wordvecSize: config.wordvec,
+    hiddenSize: config.hidden,
+    cell: config.model,
+    layers: config.layers,
+    dropout: config.dropout,
+    tieWeights: config.tie,
+  };
+}
+
+/** Floating-point operations of one training iteration (forward and backward) of a model. */
+export function stepFlops(model: LanguageModelConfig, rows: number, time: number): number {
+  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers } = model;
+  const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
+  let perToken = 2 * H * V; // the output layer
+  for (let l = 0; l < layers; l++) perToken += 2 * ((l === 0 ? D : H) + H) * G;
+  return 3 * perToken * rows * time; // backward: about twice the forward
+}
+
+/**
+ * Below this many floating-point operations per iteration, workers cost more than they save.
+ * Measured (2-core machine, wasm kernels): a model of 2.6 GFLOP per iteration (`lstm` preset:
+ * V 10000, H 100, batch 20×35) trains 1.8× faster on two workers; one of 20 MFLOP (V 1000,
+ * H 32, batch 20×35) gains nothing, as messages and the main thread's reduction outweigh its
+ * few milliseconds of work.
+ */
+export const MIN_PARALLEL_FLOPS = 1e8;
+
+/**
+ * The worker count `--workers auto` picks: one per shard, at most one per core, and 1 when the
+ * batch has a single shard or a model's iteration is under {@linkcode MIN_PARALLEL_FLOPS}.
+ * Returns the count and why.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { autoWorkers, modelConfig, PRESETS } from "./config.ts";
+ * const lstm = { ...PRESETS.lstm, preset: "lstm", seed: 1, saveEvery: 0 };
+ * assert(autoWorkers(lstm, modelConfig(lstm, 10000), 2).workers === 2);
+ * const simple = { ...PRESETS.simple, preset: "simple", seed: 1, saveEvery: 0 };
+ * assert(autoWorkers(simple, modelConfig(simple, 418), 2).workers === 1);
+ * ```
+ */
+export function autoWorkers(
+  config: TrainConfig,
+  model: LanguageModelConfig,
+  cores: number,
+): { workers: number; why: string } {
+  const shards = defaultShards(config.batch);
+  if (shards === 1) return { workers: 1, why: `a batch of ${config.batch} rows is one shard` };
+  const flops = stepFlops(model, config.batch, config.time);
+  if (flops < MIN_PARALLEL_FLOPS) {
+    return { workers: 1, why: `the model is too small for workers to pay` };
+  }
+  const workers = Math.max(1, Math.min(cores, shards));
+  return { workers, why: `${cores} cores, ${shards} shards` };
+}

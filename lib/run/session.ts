@@ -1,0 +1,445 @@
+/**
+ * A training run's policy, as the reference's scripts run it: epochs of truncated BPTT,
+ * validation after each epoch with the best parameters kept and the learning rate divided by 4
+ * when validation gets worse, periodic checkpoints, a test perplexity at the end, metrics and
+ * progress with an ETA. Also the checkpoint schema: what a run saves and how it resumes.
+ *
+ * Pure (no I/O): files, terminals and signals are the caller's, through
+ * {@linkcode SessionHooks}; `lib/io/run_folder.ts` writes a run folder, `scripts/train.ts`
+ * wires both to the command line.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import {
+  checkpointConfig,
+  type CheckpointData,
+  modelCheckpoint,
+  modelFromCheckpoint,
+} from "../models/checkpoint.ts";
+import { LanguageModel } from "../models/rnnlm.ts";
+import { createOptimizer, type Optimizer } from "../optimizers.ts";
+import { Rng } from "../random.ts";
+import type { IntTensor, Tensor } from "../tensor.ts";
+import { RnnlmTrainer, type TrainerOptions, type TrainerState } from "../trainer.ts";
+import { modelConfig, type TrainConfig } from "./config.ts";
+
+/** One line of a run's `metrics.jsonl`. */
+export interface Metric {
+  /** What was measured. */
+  kind: "train" | "epoch" | "valid" | "test";
+  /** Iterations done when it was measured. */
+  step: number;
+  /** The measurement's fields (perplexity, lr, tokens/s, …). */
+  [key: string]: number | string;
+}
+
+/** Run state kept in checkpoints beside the trainer's. */
+export interface RunProgress {
+  /** Best validation perplexity so far. */
+  bestValid: number;
+  /** Learning rate in use (after decays). */
+  lr: number;
+  /** Loss sum of the current epoch. */
+  epochLoss: number;
+  /** Iterations of the current epoch. */
+  epochCount: number;
+}
+
+/** The data of a run: training ids and, where the run has them, validation and test ids. */
+export interface RunData {
+  /** Training corpus. */
+  train: Int32Array;
+  /** Validation corpus. */
+  valid?: Int32Array;
+  /** Test corpus. */
+  test?: Int32Array;
+  /** The vocabulary, by id. */
+  words: string[];
+  /** What the user should know about how the data was prepared. */
+  notes: string[];
+}
+
+/** Where a session's output goes. */
+export interface SessionHooks {
+  /** A line about the run's course (epoch summaries, validation, learning-rate decay). */
+  log(line: string): void;
+  /** A result line (iterations done, best parameters restored, test perplexity); default `log`. */
+  result?(line: string): void;
+  /**
+   * A live progress line (a terminal redraws it in place) after every iteration and evaluation
+   * batch; without it, each report is logged as a line instead.
+   */
+  progress?(line: string): void;
+  /** A metric to record. */
+  metric(m: Metric): void;
+  /** Saves checkpoint contents as the run's last (`"checkpoint"`) or best (`"best"`) state. */
+  save(which: "checkpoint" | "best", data: CheckpointData): void | Promise<void>;
+  /** The best state saved (to test it at the end), when validation kept one. */
+  loadBest?(): CheckpointData | Promise<CheckpointData>;
+}
+
+/** How a {@linkcode TrainingSession.run} ended. */
+export type RunOutcome =
+  | { kind: "done"; seconds: number; iterations: number; testPpl?: number }
+  | { kind: "stopped"; step: number }
+  | { kind: "failed"; message: string };
+
+/** `929589` → `"929,589"`. */
+export const thousands = (n: number): string => n.toLocaleString("en-US");
+
+/**
+ * Seconds as `"1h05m"`, `"3m07s"` or `"42s"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDuration } from "./session.ts";
+ * assert(formatDuration(3725) === "1h02m" && formatDuration(65) === "1m05s");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h > 0
+    ? `${h}h${String(m).padStart(2, "0")}m`
+    : m > 0
+    ? `${m}m${String(s % 60).padStart(2, "0")}s`
+    : `${s}s`;
+}
+
+/** Options of a session. */
+export interface SessionOptions extends TrainerOptions {
+  /** Stop (with a checkpoint) after this many iterations in all. */
+  stopAfter?: number;
+  /** How messages name the last checkpoint (default "the checkpoint"), e.g. its path. */
+  checkpointName?: string;
+}
+
+/**
+ * A training run: model, optimizer and trainer, the run's progress, and the policy that
+ * drives them (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TrainingSession } from "./session.ts";
+ * import { PRESETS } from "./config.ts";
+ * const ids = Int32Array.from({ length: 400 }, (_, i) => (i * 3) % 11);
+ * const config = { ...PRESETS.simple, preset: "simple", seed: 1, saveEvery: 0, epochs: 2,
+ *   wordvec: 8, hidden: 8, corpusSize: 0 };
+ * const words = Array.from({ length: 11 }, (_, i) => `w${i}`);
+ * const session = TrainingSession.create(config, { train: ids, words, notes: [] });
+ * const metrics: string[] = [];
+ * const outcome = await session.run({
+ *   log: () => {}, metric: (m) => void metrics.push(m.kind), save: () => {},
+ * });
+ * await session.close();
+ * assert(outcome.kind === "done" && metrics.filter((k) => k === "epoch").length === 2);
+ * ```
+ */
+export class TrainingSession {
+  /** The run's configuration. */
+  readonly config: TrainConfig;
+  /** The run's data. */
+  readonly data: RunData;
+  /** The model. */
+  readonly model: LanguageModel;
+  /** Its optimizer. */
+  readonly optimizer: Optimizer;
+  /** The trainer (shards, workers, position in the corpus). */
+  readonly trainer: RnnlmTrainer;
+  /** Generator of the run (saved and restored with it). */
+  readonly rng: Rng;
+  /** Progress beside the trainer's state. */
+  progress: RunProgress;
+  readonly #options: SessionOptions;
+
+  private constructor(
+    config: TrainConfig,
+    data: RunData,
+    model: LanguageModel,
+    optimizer: Optimizer,
+    rng: Rng,
+    options: SessionOptions,
+  ) {
+    this.config = config;
+    this.data = data;
+    this.model = model;
+    this.optimizer = optimizer;
+    this.rng = rng;
+    this.#options = options;
+    this.trainer = new RnnlmTrainer(model, optimizer, options);
+    this.progress = { bestValid: Infinity, lr: config.lr, epochLoss: 0, epochCount: 0 };
+  }
+
+  /** A new run of `config` on `data`. */
+  static create(config: TrainConfig, data: RunData, options: SessionOptions = {}): TrainingSession {
+    const rng = new Rng(config.seed);
+    const model = new LanguageModel(modelConfig(config, data.words.length), {
+      rng,
+      maskSeed: config.seed,
+    });
+    const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    return new TrainingSession(config, data, model, optimizer, rng, options);
+  }
+
+  /**
+   * The run a checkpoint saved, ready to continue exactly where it stopped (with any number of
+   * workers). `where` names the checkpoint in errors.
+   */
+  static async resume(
+    ckpt: CheckpointData,
+    config: TrainConfig,
+    data: RunData,
+    options: SessionOptions & { where?: string } = {},
+  ): Promise<TrainingSession> {
+    const where = options.where ?? "checkpoint";
+    const saved = checkpointConfig(ckpt, where);
+    const words: string[] = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
+    if (saved.vocabSize !== data.words.length || words.some((w, i) => w !== data.words[i])) {
+      throw new SaikiError(`${where}: the checkpoint's vocabulary differs from the data's`);
+    }
+    const rng = new Rng(config.seed);
+    const model = modelFromCheckpoint(ckpt, { rng, maskSeed: config.seed, where });
+    const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    const slots: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(ckpt.tensors)) {
+      if (k.startsWith("optimizer.")) slots[k.slice("optimizer.".length)] = t as Tensor;
+    }
+    optimizer.loadState(
+      slots,
+      parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state"),
+    );
+    const session = new TrainingSession(config, data, model, optimizer, rng, options);
+    const progress: RunProgress = parseJson(ckpt.metadata.progress, where, "progress");
+    progress.bestValid ??= Infinity; // JSON has no Infinity: saved before any validation, null
+    session.progress = progress;
+    optimizer.lr = progress.lr;
+    session.trainer.state = parseJson(ckpt.metadata.trainer, where, "trainer") as TrainerState;
+    rng.setState(parseJson(ckpt.metadata.rng, where, "rng"));
+    const layers = model.rnnLayers.map((layer, i) => ({
+      h: ckpt.tensors[`state.h${i + 1}`] as Tensor | undefined,
+      c: layer.hasCellState
+        ? (ckpt.tensors[`state.c${i + 1}`] as Tensor | undefined) ?? null
+        : null,
+    }));
+    const all = layers.every((l) => l.h !== undefined);
+    await session.trainer.setRecurrentState(
+      all ? layers as { h: Tensor; c: Tensor | null }[] : [],
+      config.batch,
+    );
+    return session;
+  }
+
+  /**
+   * Everything a resumed run needs, as checkpoint contents: the parameters, the optimizer's
+   * slots, the recurrent state of the whole batch (gathered from the shards), the trainer's
+   * position, the generator, the progress, the vocabulary and the configuration.
+   */
+  async checkpointData(): Promise<CheckpointData> {
+    const { model, optimizer, trainer, config } = this;
+    const tensors: Record<string, Tensor | IntTensor> = {};
+    for (const [k, v] of Object.entries(optimizer.stateTensors())) tensors[`optimizer.${k}`] = v;
+    (await trainer.recurrentState()).forEach(({ h, c }, i) => {
+      tensors[`state.h${i + 1}`] = h;
+      if (c) tensors[`state.c${i + 1}`] = c;
+    });
+    return modelCheckpoint(model, {
+      tensors,
+      metadata: {
+        vocab: JSON.stringify(this.data.words),
+        step: String(trainer.state.step),
+        epoch: String(trainer.state.epoch),
+        seed: String(config.seed),
+        optimizer: optimizer.name,
+        optimizer_state: JSON.stringify(optimizer.stateMeta()),
+        trainer: JSON.stringify(trainer.state),
+        rng: JSON.stringify(this.rng.getState()),
+        progress: JSON.stringify(this.progress),
+        train_config: JSON.stringify(config),
+      },
+    });
+  }
+
+  /** Whether each epoch is validated: validation data and `decay`, or a `validCorpus`. */
+  get validates(): boolean {
+    const { config, data } = this;
+    return data.valid !== undefined && (config.decay || config.validCorpus !== undefined);
+  }
+
+  /** Iterations per epoch. */
+  get itersPerEpoch(): number {
+    return Math.floor((this.data.train.length - 1) / (this.config.batch * this.config.time));
+  }
+
+  /** Stops the trainer's workers (idempotent). */
+  close(): Promise<void> {
+    return this.trainer.close();
+  }
+
+  /**
+   * Trains until the configured epochs are done (then evaluates the test data, with the best
+   * parameters when validation kept them), until `stopAfter`, or until the loss or the
+   * parameters turn non-finite; the last checkpoint saved is then the last good state.
+   */
+  async run(hooks: SessionHooks): Promise<RunOutcome> {
+    const { config, data, model, optimizer, trainer, progress } = this;
+    const validate = this.validates;
+    const xs = data.train.subarray(0, -1), ts = data.train.subarray(1);
+    const maxIters = this.itersPerEpoch;
+    const totalSteps = maxIters * config.epochs;
+    const stopAfter = this.#options.stopAfter;
+    const sessionStart = performance.now();
+    const sessionStartStep = trainer.state.step;
+    const sinceStart = () => (performance.now() - sessionStart) / 1000;
+    /** Seconds left, at this session's mean time per iteration. */
+    const eta = (step: number) =>
+      sinceStart() / Math.max(step - sessionStartStep, 1) * (totalSteps - step);
+    const kept = `${this.#options.checkpointName ?? "the checkpoint"} keeps the last good state`;
+    let failed: string | undefined;
+    let stopped = false;
+    let lastTokS = 0, lastPpl = NaN;
+    const live = hooks.progress;
+
+    // Saves unless an update has made a parameter non-finite (then the loss of the next
+    // iteration would be too): the file on disk always holds a usable state.
+    const checkpoint = async () => {
+      if (!model.paramBuffer.data.every(Number.isFinite)) {
+        failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
+          `stopped, and ${kept} (lower --lr or set --clip)`;
+        return;
+      }
+      await hooks.save("checkpoint", await this.checkpointData());
+    };
+
+    const evaluate = (split: string, ids: Int32Array) => {
+      if (!live) hooks.log(`evaluating ${split} perplexity …`);
+      return trainer.evaluate(ids, 10, 35, (done, total) => {
+        if (live && (done % 10 === 0 || done === total)) {
+          live(`evaluating ${split} perplexity: batch ${done}/${total}`);
+        }
+      });
+    };
+
+    // One epoch per call. The validating flow follows train_better_rnnlm.py, which calls fit
+    // once per epoch, so each epoch reads the corpus from its start again; otherwise
+    // (train_rnnlm.py's single fit call) the read position runs on across epochs. A stopped
+    // epoch resumes as it was.
+    const fitEpoch = () =>
+      trainer.fit(xs, ts, {
+        maxEpoch: 1,
+        resume: !validate || trainer.state.iter > 0,
+        batchSize: config.batch,
+        timeSize: config.time,
+        maxGrad: config.clip > 0 ? config.clip : undefined,
+        evalInterval: config.evalInterval,
+        onReport(r) {
+          lastTokS = r.tokensPerSec;
+          lastPpl = r.ppl;
+          hooks.metric({
+            kind: "train",
+            step: r.step,
+            epoch: r.epoch,
+            iter: r.iter,
+            ppl: r.ppl,
+            lr: r.lr,
+            grad_norm: r.gradNorm,
+            tokens_per_sec: Math.round(r.tokensPerSec),
+            elapsed: Math.round(sinceStart() * 10) / 10,
+          });
+          if (!live) {
+            hooks.log(
+              `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
+                Math.floor(sinceStart())
+              }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
+                formatDuration(eta(r.step))
+              }`,
+            );
+          }
+        },
+        onIteration: async ({ epoch, iter, step, loss }) => {
+          if (!Number.isFinite(loss)) {
+            failed = `the loss is ${loss} at iteration ${step} (epoch ${epoch}, iter ${iter}); ` +
+              `stopped, and ${kept} (lower --lr or set --clip)`;
+            return false;
+          }
+          progress.epochLoss += loss;
+          progress.epochCount++;
+          live?.(
+            `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
+              lastPpl.toFixed(2)
+            } | ${thousands(Math.round(lastTokS))} tok/s | ETA ${formatDuration(eta(step))}`,
+          );
+          if (stopAfter !== undefined && step >= stopAfter) {
+            stopped = true;
+            await checkpoint();
+            return false;
+          }
+          if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < maxIters) {
+            await checkpoint();
+            if (failed !== undefined) return false;
+          }
+        },
+      });
+
+    while (trainer.state.epoch < config.epochs && failed === undefined && !stopped) {
+      await fitEpoch();
+      if (failed !== undefined || stopped) break;
+      const epoch = trainer.state.epoch;
+      const epochPpl = Math.exp(progress.epochLoss / Math.max(progress.epochCount, 1));
+      progress.epochLoss = 0;
+      progress.epochCount = 0;
+      hooks.metric({ kind: "epoch", step: trainer.state.step, epoch, ppl: epochPpl });
+      hooks.log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
+      if (validate) {
+        await trainer.resetState(); // as the reference: validate from zeros, train on from zeros
+        const ppl = await evaluate("valid", data.valid!);
+        hooks.metric({ kind: "valid", step: trainer.state.step, epoch, ppl });
+        hooks.log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
+        if (ppl < progress.bestValid) {
+          progress.bestValid = ppl;
+          await hooks.save("best", await this.checkpointData());
+        } else if (config.decay) {
+          optimizer.lr /= 4;
+          progress.lr = optimizer.lr;
+          hooks.log(`| valid perplexity got worse: lr ÷ 4 → ${optimizer.lr}`);
+        }
+        await trainer.resetState();
+      }
+      await checkpoint();
+    }
+    if (failed !== undefined) return { kind: "failed", message: failed };
+    if (stopped) return { kind: "stopped", step: trainer.state.step };
+    const seconds = sinceStart();
+    const iterations = trainer.state.step - sessionStartStep;
+    const result = hooks.result ?? hooks.log;
+    result(`trained ${iterations} iterations in ${formatDuration(seconds)}`);
+    let testPpl: number | undefined;
+    if (data.test) {
+      if (validate && Number.isFinite(progress.bestValid) && hooks.loadBest) {
+        const best = modelFromCheckpoint(await hooks.loadBest());
+        best.params.forEach((p, i) => model.params[i].data.set(p.data));
+        result(
+          `restored the best parameters (valid perplexity ${progress.bestValid.toFixed(2)})`,
+        );
+      }
+      await trainer.resetState();
+      testPpl = await evaluate("test", data.test);
+      hooks.metric({ kind: "test", step: trainer.state.step, ppl: testPpl });
+      result(`test perplexity: ${testPpl.toFixed(2)}`);
+      await trainer.resetState();
+    }
+    return { kind: "done", seconds, iterations, testPpl };
+  }
+}
+
+function parseJson<T = unknown>(text: string | undefined, where: string, field: string): T {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    throw new SaikiError(`${where}: metadata "${field}" is not valid JSON`);
+  }
+}

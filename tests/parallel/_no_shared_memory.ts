@@ -1,0 +1,42 @@
+/**
+ * Trains 5 steps with `workers: 2` where `SharedArrayBuffer` does not exist (as in a browser
+ * page that is not cross-origin isolated); prints the threads used, the notice and the first
+ * parameters as JSON. Run by parallel_test.ts in a process of its own.
+ */
+
+// deno-lint-ignore no-explicit-any
+delete (globalThis as any).SharedArrayBuffer;
+
+const { selectBackend, setKernels } = await import("../../lib/engine/kernels.ts");
+setKernels(selectBackend(Deno.args[0] === "js" ? "js" : "wasm"));
+const { LanguageModel } = await import("../../lib/models/rnnlm.ts");
+const { Momentum } = await import("../../lib/optimizers.ts");
+const { Rng } = await import("../../lib/random.ts");
+const { RnnlmTrainer } = await import("../../lib/trainer.ts");
+
+const V = 40;
+const rng = new Rng(3);
+const ids = new Int32Array(600);
+for (let i = 1; i < ids.length; i++) {
+  ids[i] = rng.uniform() < 0.7 ? (ids[i - 1] * 5 + 3) % V : rng.int(V);
+}
+const model = new LanguageModel({
+  vocabSize: V,
+  wordvecSize: 16,
+  hiddenSize: 16,
+  cell: "lstm",
+  layers: 2,
+  dropout: 0.5,
+  tieWeights: true,
+}, { rng: new Rng(7), maskSeed: 11 });
+const trainer = new RnnlmTrainer(model, new Momentum(0.1), { workers: 2, shards: 2 });
+for (let i = 0; i < 5; i++) {
+  await trainer.step(...trainer.getBatch(ids.subarray(0, -1), ids.subarray(1), 4, 5));
+  trainer.state.step++;
+}
+console.log(JSON.stringify({
+  threads: await trainer.threads(),
+  notice: trainer.notice,
+  params: Array.from(model.paramBuffer.data.subarray(0, 50)),
+}));
+await trainer.close();
