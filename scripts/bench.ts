@@ -2,8 +2,9 @@
  * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--numpy]`.
  *
  * Per backend: GEMM GFLOP/s at the shapes of the reference's PTB runs (operands in the
- * engine's memory), and training tokens/s of the `lstm` and `better` presets — each preset in
- * a fresh `deno` process, so its peak resident memory is its own. With `--numpy` (the
+ * engine's memory), and training tokens/s of the `lstm` and `better` presets with 1 and 2
+ * worker threads (`--workers`; the trainer's own `step()`, shards as `deno task train` cuts
+ * them) — each in a fresh `deno` process, so its peak resident memory is its own. With `--numpy` (the
  * default when `python3` has NumPy) the same iterations written the NumPy way
  * (`scripts/bench_numpy.py`) run in the same session as the baseline. Prints a table, or JSON
  * with `--json`. Figures are medians over repeated runs, not pass/fail.
@@ -311,7 +312,8 @@ async function main(args: string[]): Promise<number> {
   const line = (first: string, width: number, cells: string[], cw: number) =>
     console.log(`  ${first.padEnd(width)}${cells.map((c) => c.padStart(cw)).join("")}`);
   console.log(
-    `saiki bench — deno ${report.deno} (V8 ${report.v8}), ${report.os}, one thread` +
+    `saiki bench — deno ${report.deno} (V8 ${report.v8}), ${report.os}, ` +
+      `${navigator.hardwareConcurrency} cores; GEMM on one thread` +
       (numpyVersion ? `; NumPy ${numpyVersion} in the same session` : ""),
   );
   console.log("\nGEMM, GFLOP/s");

@@ -99,7 +99,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   workers: {
     type: "string",
     help: "threads computing each batch's shards: a count, or auto = one per shard and core " +
-      "(2 on a 2-core machine for batches of 16+ rows), 1 for models under 0.1 GFLOP per " +
+      "(2 on a 2-core machine for batches of 16+ rows), 1 for models under 0.03 GFLOP per " +
       "iteration, where workers cost more than they save; any count trains the same numbers",
     default: "auto",
   },
@@ -317,7 +317,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     io.log(`interrupted; ${run.checkpointPath} keeps the last checkpoint (--resume ${run.dir})`);
     Deno.exit(130);
   };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  // (One thread never yields to the event loop mid-epoch: there Ctrl-C keeps its default.)
+  if (workers > 1) Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     run.writeConfig(config);
     const { model } = session;
@@ -366,7 +367,7 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     );
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    if (workers > 1) Deno.removeSignalListener("SIGINT", onInterrupt);
     await session.close();
   }
 }

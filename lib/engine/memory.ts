@@ -11,13 +11,19 @@
  *   (`tensor([[1, 2]])`, `zeros`, `Rng.randn`) stays an ordinary `Float32Array` on the JS
  *   heap; the WebAssembly kernels copy such operands in and out of a scratch area (correct,
  *   slower), and the plain-TypeScript kernels do not care where an array lives.
- * - **Allocation.** {@linkcode EngineHeap} hands out 64-byte-aligned blocks from the memory:
- *   first fit from a free list kept sorted and coalesced, else from the top, growing the
- *   memory by at least half its size when the top passes its end. A layer owns its buffers
- *   and frees one when a call of another shape replaces it ({@linkcode reuse} in the layers);
- *   a model packs its parameters and gradients into one block each (llm.c's
+ * - **Allocation.** {@linkcode EngineHeap} hands out 64-byte-aligned blocks from the regions
+ *   of the memory it owns: first fit from a free list kept sorted and coalesced, else it
+ *   grows the memory by at least half its size and owns the new pages. A layer owns its
+ *   buffers and frees one when a call of another shape replaces it ({@linkcode reuse} in the
+ *   layers); a model packs its parameters and gradients into one block each (llm.c's
  *   `malloc_and_point_parameters`); the kernels' packing and scratch areas are blocks of the
  *   backend's own.
+ * - **Threads.** A worker joins the main thread's shared memory with
+ *   {@linkcode adoptEngineMemory}: its heap starts owning nothing and takes pages by growing
+ *   the memory itself. `memory.grow` on a shared memory is atomic and returns where the new
+ *   pages start, so two threads' heaps never hand out the same bytes and need no lock. A
+ *   thread reads another's block (the parameters, a shard's gradients) through
+ *   {@linkcode EngineHeap.foreign}, a view that frees nothing.
  * - **Release.** A block is freed explicitly ({@linkcode Block.free}) or, as a safety net, when
  *   nothing references it any more: every tensor holds its block, and a
  *   `FinalizationRegistry` frees a block once its last tensor is collected. A `Float32Array`

@@ -162,13 +162,14 @@ export function stepFlops(model: LanguageModelConfig, rows: number, time: number
 }
 
 /**
- * Below this many floating-point operations per iteration, workers cost more than they save.
- * Measured (2-core machine, wasm kernels): a model of 2.6 GFLOP per iteration (`lstm` preset:
- * V 10000, H 100, batch 20×35) trains 1.8× faster on two workers; one of 20 MFLOP (V 1000,
- * H 32, batch 20×35) gains nothing, as messages and the main thread's reduction outweigh its
- * few milliseconds of work.
+ * Below this many floating-point operations per iteration, two workers cost more than they
+ * save. Measured on the 2-core machine (wasm kernels, one LSTM layer, batch 20×35, 2 shards;
+ * time per iteration on one thread → on two workers): V 100 H 8 (6 MFLOP) 0.99 → 1.29 ms;
+ * V 200 H 16 (22 MFLOP) 1.51 → 1.58 ms; V 300 H 16 (29 MFLOP) 1.89 → 1.71 ms; V 1000 H 32
+ * (169 MFLOP) 1.55× faster; V 5000 H 64 (1.5 GFLOP) 1.86×. Messages and the main thread's
+ * gradient sum cost about 0.3 ms per iteration.
  */
-export const MIN_PARALLEL_FLOPS = 1e8;
+export const MIN_PARALLEL_FLOPS = 3e7;
 
 /**
  * The worker count `--workers auto` picks: one per shard, at most one per core, and 1 when the

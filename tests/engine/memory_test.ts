@@ -1,6 +1,7 @@
 /**
  * The engine's allocator (`lib/engine/memory.ts`): alignment, zero-filling, first fit,
- * coalescing, the top, accounting, errors, and growth of shared and unshared memories.
+ * coalescing, the free end, accounting, errors, growth of shared and unshared memories, and two
+ * heaps (two threads) over one memory.
  *
  * Every test uses a heap of its own (`new EngineHeap`), never the library's, so offsets are
  * predictable; blocks are kept referenced until the test ends, so the finalization safety net
@@ -97,7 +98,7 @@ Deno.test("EngineHeap coalesces a freed block with both neighbours", () => {
   assertOk(!d.freed);
 });
 
-Deno.test("EngineHeap lowers its top when the last block is freed, also through a coalesced run", () => {
+Deno.test("EngineHeap reuses a freed run at the end of its memory, also one coalesced from two blocks", () => {
   const heap = new EngineHeap();
   const a = heap.alloc(256), b = heap.alloc(256), c = heap.alloc(256);
   c.free(); // the last block: the top comes back to c
@@ -191,4 +192,36 @@ Deno.test("an unshared EngineHeap detaches old views when it grows; Tensor.data 
   assertEquals(a.f32()[8], 42, "the rebuilt view aliases the block");
   assertEquals(t.reshape([15]).data[0], 42, "so do views derived after the growth");
   assertOk(!big.freed);
+});
+
+Deno.test("two heaps over one shared memory (two threads') hand out disjoint blocks; a foreign view frees nothing", () => {
+  const a = new EngineHeap({ shared: true });
+  if (!a.shared) return; // no SharedArrayBuffer here: nothing to share
+  const b = new EngineHeap({ memory: a.memory });
+  assertEquals(b.owned, 0, "an adopting heap owns nothing until it grows the memory");
+  const blocks = [];
+  for (let i = 0; i < 40; i++) {
+    // alternate heaps, with sizes that force both to grow several times
+    const heap = i % 2 === 0 ? a : b;
+    blocks.push(heap.alloc((i % 7 + 1) * 300_000));
+    if (i % 5 === 4) blocks.splice(i % 3, 1)[0].free(); // and free some, to reuse holes
+  }
+  const spans = blocks.map((x) => [x.offset, x.offset + x.bytes]).sort((p, q) => p[0] - q[0]);
+  for (let i = 1; i < spans.length; i++) {
+    assertOk(spans[i][0] >= spans[i - 1][1], `blocks overlap: ${spans[i - 1]} and ${spans[i]}`);
+  }
+  assertOk(b.owned > 0 && a.owned + b.owned <= a.size, `owned ${a.owned} + ${b.owned}`);
+  // b views one of a's blocks: writes are shared, and freeing the view does not free the block
+  const mine = a.alloc(256);
+  const view = b.foreign(mine.offset, mine.bytes);
+  view.f32()[3] = 42;
+  assertEquals(mine.f32()[3], 42);
+  const used = a.used;
+  view.free();
+  assertEquals(a.used, used);
+  assertThrows(() => b.foreign(mine.offset + 4, 64), "are not a block of this memory");
+  assertThrows(
+    () => new EngineHeap({ memory: new WebAssembly.Memory({ initial: 1 }) }),
+    "must be shared",
+  );
 });

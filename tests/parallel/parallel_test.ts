@@ -13,7 +13,7 @@ import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
 import { TrainingSession } from "../../lib/run/session.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../lib/safetensors.ts";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../../lib/std/assert.ts";
-import { IntTensor } from "../../lib/tensor.ts";
+import { IntTensor, type Tensor } from "../../lib/tensor.ts";
 import { RnnlmTrainer, type TrainerOptions } from "../../lib/trainer.ts";
 
 /** A corpus with some structure, so losses move. */
@@ -213,6 +213,41 @@ for (const [kind, message] of FAULTS) {
     }
   });
 }
+
+Deno.test("a worker that fails mid-run stops the run with its message; the last checkpoint saved resumes", async () => {
+  const ids = corpus(1400, 30);
+  const data = { train: ids, words: Array.from({ length: 30 }, (_, i) => `w${i}`), notes: [] };
+  const config = { ...tinyConfig(), saveEvery: 10, decay: false };
+  let saved: Uint8Array | undefined;
+  const hooks = {
+    log() {},
+    metric() {},
+    save(
+      _: string,
+      d: { tensors: Record<string, Tensor | IntTensor>; metadata: Record<string, string> },
+    ) {
+      saved = encodeSafetensors(d.tensors, d.metadata); // as a file on disk would hold it
+    },
+  };
+  const session = TrainingSession.create(config, data, {
+    workers: 2,
+    shards: 2,
+    pool: { fault: { worker: 0, kind: "throw", at: 25 } },
+  });
+  try {
+    await assertRejects(() => session.run(hooks), "worker 0 failed (run): injected fault");
+  } finally {
+    await session.close();
+  }
+  const ckpt = decodeSafetensors(saved!);
+  assertEquals(ckpt.metadata.step, "20", "the checkpoint of iteration 20 is the last one");
+  const resumed = await TrainingSession.resume(ckpt, config, data, { workers: 2, stopAfter: 30 });
+  try {
+    assertEquals((await resumed.run(hooks)).kind, "stopped");
+  } finally {
+    await resumed.close();
+  }
+});
 
 Deno.test("shardRows cuts rows evenly and refuses more shards than rows", () => {
   assertEquals(shardRows(20, 2), [[0, 10], [10, 20]]);

@@ -135,6 +135,81 @@ Deno.test("train: --resume continues a stopped run with exactly the losses of an
   }
 });
 
+Deno.test("train: a run stopped with --workers 2 resumes with --workers 1 or 3 exactly as the uninterrupted run", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(1500, 4));
+    // 16 rows: two shards; dropout and two layers, so the masks' keys must carry over too
+    const common = [
+      "--corpus",
+      corpus,
+      "--runs-dir",
+      dir,
+      ...("--model lstm --layers 2 --dropout 0.3 --wordvec 8 --hidden 8 --batch 16 --time 3" +
+        " --lr 1 --epochs 2 --eval-interval 1 --save-every 0 --quiet").split(" "),
+    ];
+    assertEquals(await main([...common, "--name", "whole", "--workers", "2"], capture().io), 0);
+    const whole = await readTrainPpl(join(dir, "whole"));
+    for (const workers of ["1", "3"]) {
+      const name = `parts${workers}`;
+      const first = [...common, "--name", name, "--workers", "2", "--stop-after", "20"];
+      assertEquals(await main(first, capture().io), 0);
+      const { lines, io } = capture();
+      const code = await main(["--resume", join(dir, name), "--workers", workers], io);
+      assertEquals(code, 0, lines.join("\n"));
+      assertEquals(await readTrainPpl(join(dir, name)), whole, `resumed with ${workers} workers`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: Ctrl-C stops the workers and the process with code 130; the checkpoint resumes", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(3000, 5));
+    const script = new URL("../../scripts/train.ts", import.meta.url).pathname;
+    const child = new Deno.Command("deno", {
+      args: [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        script,
+        ...["--corpus", corpus, "--runs-dir", dir, "--name", "c", "--workers", "2"],
+        ...("--model lstm --wordvec 16 --hidden 16 --batch 16 --time 5 --epochs 50" +
+          " --eval-interval 5 --save-every 10").split(" "),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    // wait until it has trained past a checkpoint, then interrupt it
+    while (!/iter 21 \//.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assertEquals(status.code, 130, out);
+    assertOk(/interrupted; .*checkpoint\.safetensors keeps the last checkpoint/.test(out), out);
+    const { lines, io } = capture();
+    const code = await main(["--resume", join(dir, "c"), "--epochs", "1", "--quiet"], io);
+    assertEquals(code, 0, lines.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: a corrupt checkpoint is refused with a message naming the file", async () => {
   const dir = await makeTestDir();
   try {
