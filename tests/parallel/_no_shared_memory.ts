@@ -14,21 +14,9 @@ const { Momentum } = await import("../../lib/optimizers.ts");
 const { Rng } = await import("../../lib/random.ts");
 const { RnnlmTrainer } = await import("../../lib/trainer.ts");
 
-const V = 40;
-const rng = new Rng(3);
-const ids = new Int32Array(600);
-for (let i = 1; i < ids.length; i++) {
-  ids[i] = rng.uniform() < 0.7 ? (ids[i - 1] * 5 + 3) % V : rng.int(V);
-}
-const model = new LanguageModel({
-  vocabSize: V,
-  wordvecSize: 16,
-  hiddenSize: 16,
-  cell: "lstm",
-  layers: 2,
-  dropout: 0.5,
-  tieWeights: true,
-}, { rng: new Rng(7), maskSeed: 11 });
+const { corpus, SHAPES } = await import("./_shapes.ts");
+const ids = corpus(600, 40);
+const model = new LanguageModel(SHAPES.lstm, { rng: new Rng(7), maskSeed: 11 });
 const trainer = new RnnlmTrainer(model, new Momentum(0.1), { workers: 2, shards: 2 });
 for (let i = 0; i < 5; i++) {
   await trainer.step(...trainer.getBatch(ids.subarray(0, -1), ids.subarray(1), 4, 5));

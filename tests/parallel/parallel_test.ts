@@ -5,7 +5,7 @@
  */
 
 import { getKernels } from "../../lib/engine/kernels.ts";
-import { LanguageModel, type LanguageModelConfig } from "../../lib/models/rnnlm.ts";
+import { LanguageModel } from "../../lib/models/rnnlm.ts";
 import { Momentum, SGD } from "../../lib/optimizers.ts";
 import { shardRows } from "../../lib/parallel/shards.ts";
 import { Rng } from "../../lib/random.ts";
@@ -14,38 +14,8 @@ import { TrainingSession } from "../../lib/run/session.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../lib/safetensors.ts";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, type Tensor } from "../../lib/tensor.ts";
+import { corpus, SHAPES } from "./_shapes.ts";
 import { RnnlmTrainer, type TrainerOptions } from "../../lib/trainer.ts";
-
-/** A corpus with some structure, so losses move. */
-function corpus(n: number, V: number, seed = 3): Int32Array {
-  const rng = new Rng(seed);
-  const out = new Int32Array(n);
-  for (let i = 1; i < n; i++) out[i] = rng.uniform() < 0.7 ? (out[i - 1] * 5 + 3) % V : rng.int(V);
-  return out;
-}
-
-const SHAPES: Record<string, LanguageModelConfig> = {
-  // the chapter-5 model's shape, with dropout
-  simple: {
-    vocabSize: 40,
-    wordvecSize: 12,
-    hiddenSize: 12,
-    cell: "rnn",
-    layers: 1,
-    dropout: 0.3,
-    tieWeights: false,
-  },
-  // the better preset's shape: two LSTM layers, dropout, tied weights
-  lstm: {
-    vocabSize: 40,
-    wordvecSize: 16,
-    hiddenSize: 16,
-    cell: "lstm",
-    layers: 2,
-    dropout: 0.5,
-    tieWeights: true,
-  },
-};
 
 function trainerFor(shape: string, options: TrainerOptions): RnnlmTrainer {
   const model = new LanguageModel(SHAPES[shape], { rng: new Rng(7), maskSeed: 11 });
