@@ -17,6 +17,7 @@ import { SaikiError } from "../lib/errors.ts";
 import { checkSizes, loadRunData } from "../lib/io/run_data.ts";
 import { RunFolder } from "../lib/io/run_folder.ts";
 import { createOptimizer } from "../lib/optimizers.ts";
+import { workersUnavailable } from "../lib/parallel/pool.ts";
 import {
   autoWorkers,
   modelConfig,
@@ -335,6 +336,8 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
         `kernels ${kernels} | ${threads} (${why}) | run ${run.dir}`,
     );
     for (const note of data.notes) io.log(`note: ${note}`);
+    const noWorkers = workers > 1 ? workersUnavailable() : undefined;
+    if (noWorkers !== undefined) io.log(`note: training runs on one thread: ${noWorkers}`);
 
     const outcome = await session.run({
       log,
@@ -350,7 +353,6 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       },
       loadBest: () => run.load("best"),
     });
-    if (session.trainer.notice !== "") io.log(`note: ${session.trainer.notice}`);
     if (outcome.kind === "failed") {
       run.writeChart(metrics, config.preset);
       io.log(`error: ${outcome.message}`);
