@@ -6,7 +6,8 @@
  */
 
 import { corpusFromText, UNK } from "../data/corpus.ts";
-import { loadPtbAll } from "../data/ptb.ts";
+import { loadPtbAll, type PtbOptions } from "../data/ptb.ts";
+import { PTB_HEAD_WORDS, ptbHead } from "../data/ptb_head.ts";
 import { SaikiError } from "../errors.ts";
 import type { TrainConfig } from "../run/config.ts";
 import { type RunData, thousands } from "../run/session.ts";
@@ -15,9 +16,15 @@ import { UsageError } from "../std/cli.ts";
 /**
  * Reads a run's data: the `--corpus` texts (with `--valid`/`--test`, held-out words missing
  * from the training text become `<unk>`), or PTB from `dataDir` or the cache (downloading it
- * where allowed); then the `corpusSize` cut.
+ * where allowed); then the `corpusSize` cut. A run of at most {@linkcode PTB_HEAD_WORDS} words
+ * (the `simple` preset) falls back to the head of PTB shipped in `lib/data/ptb_head.ts` when PTB
+ * cannot be found or downloaded and no folder was named, and says so in a note. `options`
+ * reach `loadPtbAll` (tests turn the cache and the download off) and replace the environment.
  */
-export async function loadRunData(config: TrainConfig): Promise<RunData> {
+export async function loadRunData(
+  config: TrainConfig,
+  options: { ptb?: PtbOptions; env?: (name: string) => string | undefined } = {},
+): Promise<RunData> {
   if (config.corpus !== undefined) {
     const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
       maxSize: config.vocabSize,
@@ -46,7 +53,27 @@ export async function loadRunData(config: TrainConfig): Promise<RunData> {
       notes,
     }, config.corpusSize);
   }
-  const ptb = await loadPtbAll({ dataDir: config.dataDir }); // download progress on stderr
+  let ptb;
+  try {
+    ptb = await loadPtbAll({ dataDir: config.dataDir, ...options.ptb }); // progress on stderr
+  } catch (e) {
+    // A run that needs only the first words (the simple preset) trains on the shipped head
+    // when PTB is neither found nor downloadable, unless a folder was named explicitly.
+    const explicit = config.dataDir !== undefined || options.ptb?.dataDir !== undefined ||
+      (options.env ?? envValue)("SAIKI_DATA_DIR") !== undefined;
+    const fits = config.corpusSize > 0 && config.corpusSize <= PTB_HEAD_WORDS;
+    if (!(e instanceof SaikiError) || explicit || !fits) throw e;
+    const head = ptbHead();
+    return cut({
+      train: head.ids,
+      words: head.vocab.idToWord,
+      notes: [
+        `PTB is not available here (${e.message.split(". ")[0]}); ` +
+        `training on its first ${thousands(config.corpusSize)} words, shipped with saiki ` +
+        `(for the other presets: --data-dir DIR or SAIKI_DATA_DIR=DIR with ptb.{train,valid,test}.txt)`,
+      ],
+    }, config.corpusSize);
+  }
   return cut({
     train: ptb.train.ids,
     valid: ptb.valid.ids,
@@ -106,4 +133,13 @@ function cut(data: RunData, size: number): RunData {
     );
   }
   return { train, words: data.words.slice(0, V), notes };
+}
+
+/** An environment variable, or undefined where it is unset or not readable. */
+function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
 }

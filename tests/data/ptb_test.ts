@@ -6,6 +6,7 @@ import {
   PTB_URL,
   type PtbOptions,
 } from "../../lib/data/ptb.ts";
+import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
 import { SaikiError } from "../../lib/errors.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
@@ -297,4 +298,16 @@ Deno.test("the cache folder follows XDG_CACHE_HOME, then HOME, then LOCALAPPDATA
   else if (home) assertEquals(dir, join(home, ".cache", "saiki", "ptb"));
   else if (local) assertEquals(dir, join(local, "saiki", "ptb"));
   else assertEquals(dir, undefined);
+});
+
+Deno.test({
+  name: "the shipped head of PTB gives the same ids and words as the first 1,007 words of the file",
+  ignore: PTB === undefined,
+  async fn() {
+    const ptb = await loadPtbAll({ dataDir: PTB });
+    const head = ptbHead();
+    assertEquals(head.ids.length, PTB_HEAD_WORDS);
+    assertEquals(Array.from(head.ids), Array.from(ptb.train.ids.subarray(0, PTB_HEAD_WORDS)));
+    assertEquals(head.vocab.idToWord, ptb.vocab.idToWord.slice(0, head.vocab.size));
+  },
 });

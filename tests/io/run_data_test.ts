@@ -1,0 +1,63 @@
+/**
+ * A run's data: the offline fallback of the simple preset to the shipped head of PTB.
+ */
+
+import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
+import { loadRunData } from "../../lib/io/run_data.ts";
+import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
+import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
+import { makeTestDir } from "../_helpers.ts";
+
+const config = (preset: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...PRESETS[preset],
+  preset,
+  seed: 1,
+  saveEvery: 0,
+  ...extra,
+});
+
+/** No cache, no download, no SAIKI_DATA_DIR: a machine offline on its first run. */
+async function offline() {
+  const cacheDir = await makeTestDir();
+  return { cacheDir, options: { ptb: { cacheDir, download: false }, env: () => undefined } };
+}
+
+Deno.test("offline, without PTB, the simple preset trains on the shipped first 1,000 words and says so", async () => {
+  const { cacheDir, options } = await offline();
+  try {
+    const data = await loadRunData(config("simple"), options);
+    assertEquals(data.train.length, 1000);
+    assertEquals(Array.from(data.train), Array.from(ptbHead().ids.subarray(0, 1000)));
+    assertOk(PTB_HEAD_WORDS >= 1000);
+    assertEquals(data.valid, undefined);
+    assertEquals(data.notes.length, 1);
+    assertOk(
+      /^PTB is not available here \(PTB: ptb\.train\.txt was not found\); training on its first 1,000 words, shipped with saiki/
+        .test(data.notes[0]),
+      data.notes[0],
+    );
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("offline, the presets that need all of PTB, and a named folder without it, still explain where to get it", async () => {
+  const { cacheDir, options } = await offline();
+  try {
+    await assertRejects(
+      () => loadRunData(config("lstm"), options),
+      /ptb\.train\.txt was not found.*--data-dir DIR or set SAIKI_DATA_DIR=DIR/,
+    );
+    await assertRejects(
+      () => loadRunData(config("simple", { dataDir: cacheDir }), options),
+      /--data-dir .* must hold ptb\.train\.txt/,
+    );
+    await assertRejects(
+      // SAIKI_DATA_DIR set: a folder was named, so no fallback
+      () => loadRunData(config("simple"), { ...options, env: () => cacheDir }),
+      /ptb\.train\.txt/,
+    );
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
