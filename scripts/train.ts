@@ -295,7 +295,9 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
   };
   let session: TrainingSession;
   let metrics: Metric[] = [];
-  if (resumeDir !== undefined) {
+  // a folder whose run stopped before its first checkpoint resumes from scratch
+  const fromScratch = resumeDir !== undefined && !(await run.hasCheckpoint());
+  if (resumeDir !== undefined && !fromScratch) {
     const ckpt = await run.load("checkpoint");
     session = await TrainingSession.resume(ckpt, config, data, {
       ...options,
@@ -310,7 +312,10 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     );
   } else {
     session = TrainingSession.create(config, data, options);
-    run = await RunFolder.create(run.dir);
+    const created = await RunFolder.create(run.dir);
+    run = created.run;
+    if (fromScratch) log(`${run.dir} holds no checkpoint: its run starts from the beginning`);
+    else if (created.reused) log(`reusing ${run.dir}: it holds no checkpoint`);
   }
   // Ctrl-C stops the workers before the process ends; the last checkpoint stays as it was.
   const onInterrupt = () => {
@@ -336,6 +341,9 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
         `kernels ${kernels} | ${threads} (${why}) | run ${run.dir}`,
     );
     for (const note of data.notes) io.log(`note: ${note}`);
+    if (session.optimizer.lr === 0) {
+      io.log("warning: the learning rate is 0: the parameters will not change (nothing trains)");
+    }
     const noWorkers = workers > 1 ? workersUnavailable() : undefined;
     if (noWorkers !== undefined) io.log(`note: training runs on one thread: ${noWorkers}`);
 

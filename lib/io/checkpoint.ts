@@ -11,7 +11,8 @@
 import { SaikiError } from "../errors.ts";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "../safetensors.ts";
 import type { IntTensor, Tensor } from "../tensor.ts";
-import { dirname } from "../std/path.ts";
+import { sha256Hex } from "../std/hash.ts";
+import { basename, dirname } from "../std/path.ts";
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -60,7 +61,10 @@ export function saveCheckpoint(
   };
   let bytes: Uint8Array;
   try {
-    bytes = encodeSafetensors(tensors, metadata);
+    // the data section's SHA-256 goes into the header: loading verifies it
+    const plain = encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: "" });
+    const hash = sha256Hex(dataSection(plain));
+    bytes = encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: hash });
   } catch (e) {
     return fail(e);
   }
@@ -85,9 +89,53 @@ export function saveCheckpoint(
         Deno.removeSync(temp);
       } catch { /* nothing more to do */ }
     }
-    return fail(e);
+    return fail(`${messageOf(e)} (the checkpoint needs ${formatBytes(bytes.length)})`);
   }
   syncFolder(dirname(path));
+  removeOrphans(path);
+}
+
+/** The metadata key of the data section's SHA-256 (hex). */
+export const CHECKSUM_KEY = "data_sha256";
+
+/** The bytes after a safetensors file's header. */
+function dataSection(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 8) return new Uint8Array();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const headerLength = Number(view.getBigUint64(0, true));
+  return bytes.subarray(Math.min(bytes.length, 8 + headerLength));
+}
+
+/** Refuses a file whose data section does not match the SHA-256 its header records. */
+function verify(path: string, bytes: Uint8Array, contents: SafetensorsContents) {
+  const expected = contents.metadata[CHECKSUM_KEY];
+  if (expected === undefined) return contents; // written by another tool
+  if (sha256Hex(dataSection(bytes)) !== expected) {
+    throw new SaikiError(
+      `${path}: the file is damaged: its data does not match the SHA-256 recorded when it was ` +
+        `saved`,
+    );
+  }
+  delete contents.metadata[CHECKSUM_KEY];
+  return contents;
+}
+
+/** Removes `path.tmp-*` files a killed save left behind (best effort). */
+function removeOrphans(path: string): void {
+  const folder = dirname(path), prefix = `${basename(path)}.tmp-`;
+  try {
+    for (const entry of Deno.readDirSync(folder)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) {
+        try {
+          Deno.removeSync(`${folder}/${entry.name}`);
+        } catch { /* another process may have just removed it */ }
+      }
+    }
+  } catch { /* an unreadable folder: nothing to tidy */ }
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
 }
 
 /** Flushes a folder's entries (the rename) to disk; best effort, not possible everywhere. */
@@ -136,7 +184,7 @@ export async function loadCheckpoint(path: string): Promise<SafetensorsContents>
     if (e instanceof Deno.errors.NotFound) notFound(path);
     cannotRead(path, e);
   }
-  return decodeSafetensors(bytes, path);
+  return verify(path, bytes, decodeSafetensors(bytes, path));
 }
 
 /**
@@ -164,5 +212,5 @@ export function loadCheckpointSync(path: string): SafetensorsContents {
     if (e instanceof Deno.errors.NotFound) notFound(path);
     cannotRead(path, e);
   }
-  return decodeSafetensors(bytes, path);
+  return verify(path, bytes, decodeSafetensors(bytes, path));
 }

@@ -40,7 +40,7 @@ export function writeTextAtomic(path: string, text: string): void {
  * import { RunFolder } from "./run_folder.ts";
  * await Deno.mkdir("tests/.tmp", { recursive: true });
  * const dir = await Deno.makeTempDir({ dir: "tests/.tmp" });
- * const run = await RunFolder.create(`${dir}/run`);
+ * const { run } = await RunFolder.create(`${dir}/run`);
  * run.appendMetric({ kind: "train", step: 20, ppl: 300 });
  * run.appendMetric({ kind: "train", step: 40, ppl: 250 });
  * assert(run.readMetrics(20).length === 1);
@@ -72,20 +72,33 @@ export class RunFolder {
   }
 
   /**
-   * A new run folder: refuses one that already holds files (naming what to do instead),
-   * creates it and an empty `metrics.jsonl`.
+   * A new run folder: creates it, or reuses one that holds no checkpoint (a run that stopped
+   * before its first save, e.g. on a full disk), clearing what that run left; refuses one
+   * that holds a checkpoint, naming what to do instead. Starts an empty `metrics.jsonl`.
+   * Returns the folder and whether an earlier attempt's folder was reused.
    */
-  static async create(dir: string): Promise<RunFolder> {
-    if (await holdsFiles(dir)) {
-      throw new SaikiError(
-        `${dir} already holds a run; continue it with --resume ${dir}, ` +
-          `choose another --name, or delete the folder`,
-      );
+  static async create(dir: string): Promise<{ run: RunFolder; reused: boolean }> {
+    const run = new RunFolder(dir);
+    const reused = await holdsFiles(dir);
+    if (reused) {
+      if (await exists(run.checkpointPath)) {
+        throw new SaikiError(
+          `${dir} already holds a run; continue it with --resume ${dir}, ` +
+            `choose another --name, or delete the folder`,
+        );
+      }
+      for (const name of ["best.safetensors", "perplexity.svg", "config.json"]) {
+        await Deno.remove(join(dir, name)).catch(() => {});
+      }
     }
     await Deno.mkdir(dir, { recursive: true });
-    const run = new RunFolder(dir);
     writeTextAtomic(run.metricsPath, "");
-    return run;
+    return { run, reused };
+  }
+
+  /** Whether the folder holds a last checkpoint. */
+  hasCheckpoint(): Promise<boolean> {
+    return exists(this.checkpointPath);
   }
 
   /** Writes `config.json`. */
@@ -99,7 +112,8 @@ export class RunFolder {
       return JSON.parse(await Deno.readTextFile(join(this.dir, "config.json")));
     } catch (e) {
       throw new SaikiError(
-        `--resume ${this.dir}: cannot read config.json (${(e as Error).message})`,
+        `--resume ${this.dir}: cannot read config.json (${(e as Error).message}); the folder ` +
+          `holds no run to continue: start a new one (it may reuse the folder with --name)`,
       );
     }
   }
@@ -152,6 +166,17 @@ export class RunFolder {
   /** Loads `checkpoint.safetensors` or `best.safetensors`. */
   load(which: "checkpoint" | "best"): Promise<SafetensorsContents> {
     return loadCheckpoint(which === "best" ? this.bestPath : this.checkpointPath);
+  }
+}
+
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 

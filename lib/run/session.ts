@@ -298,7 +298,10 @@ export class TrainingSession {
     /** Seconds left, at this session's mean time per iteration. */
     const eta = (step: number) =>
       sinceStart() / Math.max(step - sessionStartStep, 1) * (totalSteps - step);
-    const kept = `${this.#options.checkpointName ?? "the checkpoint"} keeps the last good state`;
+    const name = this.#options.checkpointName ?? "the checkpoint";
+    // a resumed run has a checkpoint; a new one has none until its first save
+    let saved = trainer.state.step > 0;
+    const kept = () => saved ? `${name} keeps the last good state` : `no checkpoint was saved yet`;
     let failed: string | undefined;
     let stopped = false;
     let lastTokS = 0, lastPpl = NaN;
@@ -309,10 +312,11 @@ export class TrainingSession {
     const checkpoint = async () => {
       if (!model.paramBuffer.data.every(Number.isFinite)) {
         failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
-          `stopped, and ${kept} (lower --lr or set --clip)`;
+          `stopped, and ${kept()} (lower --lr or set --clip)`;
         return;
       }
       await hooks.save("checkpoint", await this.checkpointData());
+      saved = true;
     };
 
     const evaluate = (split: string, ids: Int32Array) => {
@@ -337,6 +341,7 @@ export class TrainingSession {
         maxGrad: config.clip > 0 ? config.clip : undefined,
         evalInterval: config.evalInterval,
         onReport(r) {
+          if (!Number.isFinite(r.ppl)) return; // diverged: onIteration stops the run next
           lastTokS = r.tokensPerSec;
           lastPpl = r.ppl;
           hooks.metric({
@@ -361,9 +366,11 @@ export class TrainingSession {
           }
         },
         onIteration: async ({ epoch, iter, step, loss }) => {
-          if (!Number.isFinite(loss)) {
-            failed = `the loss is ${loss} at iteration ${step} (epoch ${epoch}, iter ${iter}); ` +
-              `stopped, and ${kept} (lower --lr or set --clip)`;
+          // diverged: the loss, or its perplexity, is beyond float range
+          if (!Number.isFinite(Math.exp(loss))) {
+            failed = `training diverged: the loss is ${loss} (perplexity ${Math.exp(loss)}) at ` +
+              `iteration ${step} (epoch ${epoch}, iter ${iter}); stopped, and ${kept()} ` +
+              `(lower --lr or set --clip)`;
             return false;
           }
           progress.epochLoss += loss;

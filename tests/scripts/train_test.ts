@@ -234,33 +234,112 @@ Deno.test("train: a corrupt checkpoint is refused with a message naming the file
   }
 });
 
-Deno.test("train: a non-finite loss stops the run, names the iteration and keeps the last checkpoint", async () => {
+Deno.test("train: a diverging loss stops the run with code 1, names the iteration, and keeps the last good checkpoint", async () => {
   const dir = await makeTestDir();
   try {
     const corpus = join(dir, "corpus.txt");
     await Deno.writeTextFile(corpus, corpusText(800, 4));
-    // a learning rate of 1e38 without clipping overflows float32 weights to ±Infinity
-    const flags = "--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 5 --lr 1e38 --clip 0" +
-      " --save-every 2 --quiet --name nan";
+    // lr 1e9 without clipping: iteration 1 is finite (and saved), iteration 2's loss explodes
+    const flags = "--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 3 --lr 1e9 --clip 0" +
+      " --quiet";
+    const run = (name: string, extra: string) =>
+      main([
+        "--corpus",
+        corpus,
+        "--runs-dir",
+        dir,
+        ...`${flags} ${extra} --name ${name}`.split(" "),
+      ], io);
     const { lines, io } = capture();
-    const code = await main(["--corpus", corpus, "--runs-dir", dir, ...flags.split(" ")], io);
+    assertEquals(await run("kept", "--save-every 1"), 1, lines.join("\n"));
     const text = lines.join("\n");
-    assertEquals(code, 1, text);
     assertOk(
-      /error: the (loss is (NaN|Infinity) at|parameters became non-finite by) iteration \d+/.test(
-        text,
-      ),
+      /error: training diverged: the loss is [\d.e+]+ \(perplexity Infinity\) at iteration 2 \(epoch 1, iter 2\); stopped, and .*checkpoint\.safetensors keeps the last good state \(lower --lr or set --clip\)/
+        .test(text),
       text,
     );
-    assertOk(text.includes("keeps the last good state"), text);
-    const kept = await loadCheckpoint(join(dir, "nan", "checkpoint.safetensors"));
+    const kept = await loadCheckpoint(join(dir, "kept", "checkpoint.safetensors"));
+    assertEquals(kept.metadata.step, "1");
     for (const [name, t] of Object.entries(kept.tensors)) {
       assertOk(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`);
     }
+    // no metric with an infinite perplexity was written
+    const metrics = await Deno.readTextFile(join(dir, "kept", "metrics.jsonl"));
+    assertOk(!metrics.includes("Infinity") && !metrics.includes("null"), metrics);
+    lines.length = 0;
+    assertEquals(await run("none", "--save-every 0"), 1);
+    assertOk(
+      lines.join("\n").includes("stopped, and no checkpoint was saved yet"),
+      lines.join("\n"),
+    );
+    // --lr 0 trains, and warns that nothing changes
+    lines.length = 0;
+    assertEquals(await run("zero", "--save-every 0 --lr 0 --epochs 1"), 0);
+    assertOk(
+      lines.includes(
+        "warning: the learning rate is 0: the parameters will not change (nothing trains)",
+      ),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train: a folder a run left without a checkpoint is reused by a new run and resumed from scratch", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(600, 6));
+    const flags = [
+      "--corpus",
+      corpus,
+      "--runs-dir",
+      dir,
+      ..."--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 1 --save-every 0".split(" "),
+    ];
+    // what a full disk at the start used to leave: an empty config.json, an orphaned temp file
+    const stranded = join(dir, "s");
+    await Deno.mkdir(stranded);
+    await Deno.writeTextFile(join(stranded, "config.json"), "");
+    await Deno.writeTextFile(join(stranded, "checkpoint.safetensors.tmp-1-abc"), "partial");
+    let { lines, io } = capture();
+    assertEquals(await main(["--resume", stranded], io), 1);
+    assertOk(
+      /cannot read config\.json .*holds no run to continue/.test(lines.join("\n")),
+      lines.join("\n"),
+    );
+    ({ lines, io } = capture());
+    assertEquals(await main([...flags, "--name", "s"], io), 0, lines.join("\n"));
+    assertOk(lines.includes(`reusing ${stranded}: it holds no checkpoint`), lines.join("\n"));
+    const names = [...Deno.readDirSync(stranded)].map((e) => e.name).sort();
+    assertEquals(names, [
+      "checkpoint.safetensors",
+      "config.json",
+      "metrics.jsonl",
+      "perplexity.svg",
+    ]);
+    // a run that diverged before its first save: --resume starts it again from its config
+    const diverged = [...flags, "--lr", "1e9", "--clip", "0", "--name", "d"];
+    assertEquals(await main(diverged, capture().io), 1);
+    assertOk(!(await exists(join(dir, "d", "checkpoint.safetensors"))), "nothing was saved");
+    ({ lines, io } = capture());
+    assertEquals(await main(["--resume", join(dir, "d")], io), 1, lines.join("\n"));
+    assertOk(
+      lines.includes(`${join(dir, "d")} holds no checkpoint: its run starts from the beginning`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it worsens and tests the best parameters", async () => {
   const dir = await makeTestDir();
