@@ -15,13 +15,17 @@ import { join } from "../lib/std/path.ts";
 
 /** The command line. */
 export const FLAGS: Record<string, FlagSpec> = {
-  start: { type: "string", help: "first word", default: "you" },
+  start: {
+    type: "string",
+    help: `first word (default: "you", or a new sentence where the model does not know "you")`,
+  },
   length: {
     type: "number",
     help: "words to generate, start word included",
     default: 100,
     integer: true,
     min: 1,
+    max: 100_000,
   },
   temperature: {
     type: "number",
@@ -37,7 +41,14 @@ export const FLAGS: Record<string, FlagSpec> = {
     min: 0,
   },
   skip: { type: "string", help: "comma-separated words never emitted", default: "N,<unk>,$" },
-  seed: { type: "number", help: "random seed", default: 1, integer: true },
+  seed: {
+    type: "number",
+    help: "random seed (a 32-bit integer)",
+    default: 1,
+    integer: true,
+    min: -(2 ** 31),
+    max: 2 ** 31 - 1,
+  },
   best: {
     type: "boolean",
     help: "use best.safetensors of a run folder when there is one",
@@ -88,10 +99,19 @@ export async function main(
       );
     }
     const ids = new Map(words.map((w, i) => [w, i]));
-    const start = flags.start as string;
+    // a model trained on another --corpus may not know "you": start a new sentence instead
+    const given = flags.start as string | undefined;
+    const start = given ?? (ids.has("you") ? "you" : ids.has("<eos>") ? "<eos>" : words[0]);
     const startId = ids.get(start);
     if (startId === undefined) {
       throw new SaikiError(`--start "${start}" is not in the model's vocabulary`);
+    }
+    if (given === undefined && start !== "you") {
+      console.error(
+        `note: "you" is not in this model's vocabulary; starting from ${
+          start === "<eos>" ? "a new sentence" : `"${start}"`
+        } (choose with --start WORD)`,
+      );
     }
     const skipIds = (flags.skip as string).split(",").map((w) => ids.get(w.trim())).filter((i) =>
       i !== undefined
@@ -104,7 +124,8 @@ export async function main(
       skipIds,
     });
     out(
-      sampled.map((i) => words[i]).join(" ").replaceAll(" <eos> ", "\n").replaceAll("<eos>", "\n"),
+      sampled.map((i) => words[i]).join(" ").replaceAll(" <eos> ", "\n").replaceAll("<eos>", "\n")
+        .replace(/^\n/, ""),
     );
     return 0;
   } catch (e) {

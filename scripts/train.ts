@@ -20,6 +20,8 @@ import { createOptimizer } from "../lib/optimizers.ts";
 import { workersUnavailable } from "../lib/parallel/pool.ts";
 import {
   autoWorkers,
+  estimateRunBytes,
+  MAX_RUN_BYTES,
   modelConfig,
   type Preset,
   PRESETS,
@@ -45,13 +47,13 @@ export const FLAGS: Record<string, FlagSpec> = {
     choices: Object.keys(PRESETS),
   },
   model: { type: "string", help: "recurrent cell [preset]", choices: ["rnn", "lstm", "gru"] },
-  layers: num("stacked recurrent layers [preset]", { integer: true, min: 1 }),
-  wordvec: num("embedding size D [preset]", { integer: true, min: 1 }),
-  hidden: num("hidden size H [preset]", { integer: true, min: 1 }),
+  layers: num("stacked recurrent layers [preset]", { integer: true, min: 1, max: 64 }),
+  wordvec: num("embedding size D [preset]", { integer: true, min: 1, max: 65536 }),
+  hidden: num("hidden size H [preset]", { integer: true, min: 1, max: 65536 }),
   dropout: num("dropout ratio [preset]", { min: 0 }),
   tie: { type: "boolean", help: "tie embedding and output weights [preset]" },
-  batch: num("batch size N [preset]", { integer: true, min: 1 }),
-  time: num("truncated BPTT length T [preset]", { integer: true, min: 1 }),
+  batch: num("batch size N [preset]", { integer: true, min: 1, max: 65536 }),
+  time: num("truncated BPTT length T [preset]", { integer: true, min: 1, max: 65536 }),
   lr: num("learning rate [preset; with another --optimizer, that optimizer's default]", {
     min: 0,
   }),
@@ -60,7 +62,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: "optimizer [preset: sgd]",
     choices: ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
   },
-  epochs: num("epochs [preset]", { integer: true, min: 1 }),
+  epochs: num("epochs [preset]", { integer: true, min: 1, max: 1_000_000 }),
   clip: num("clip gradients to this global L2 norm, 0 = off [preset]", { min: 0 }),
   decay: { type: "boolean", help: "divide lr by 4 when validation perplexity worsens [preset]" },
   "eval-interval": num("report every N iterations [preset]", { integer: true, min: 1 }),
@@ -68,7 +70,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     integer: true,
     min: 0,
   }),
-  seed: num("random seed", { integer: true, default: 1 }),
+  seed: num("random seed (a 32-bit integer: each gives another run)", {
+    integer: true,
+    default: 1,
+    min: -(2 ** 31),
+    max: 2 ** 31 - 1,
+  }),
   corpus: { type: "string", help: "train on this UTF-8 text file instead of PTB" },
   valid: {
     type: "string",
@@ -85,10 +92,13 @@ export const FLAGS: Record<string, FlagSpec> = {
     min: 0,
     default: 500,
   }),
-  "stop-after": num("stop (with a checkpoint) after N iterations in all; --resume continues", {
-    integer: true,
-    min: 1,
-  }),
+  "stop-after": num(
+    "stop (with a checkpoint) after iteration N, counted from the run's start (also after --resume)",
+    {
+      integer: true,
+      min: 1,
+    },
+  ),
   name: { type: "string", help: "run name (default: <preset>-<date>-<time>)" },
   "runs-dir": { type: "string", help: "folder of run folders", default: "runs" },
   resume: {
@@ -287,6 +297,14 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
 
   const data = await loadRunData(config);
   checkSizes(config, data);
+  const need = estimateRunBytes(config, modelConfig(config, data.words.length));
+  if (need > MAX_RUN_BYTES) {
+    throw new SaikiError(
+      `this run needs about ${(need / 2 ** 30).toFixed(1)} GiB of memory, more than the ` +
+        `${MAX_RUN_BYTES / 2 ** 30} GiB saiki's engine can address: lower --hidden, --wordvec, ` +
+        `--layers, --batch or --time (or --vocab-size)`,
+    );
+  }
   const { workers, why } = resolveWorkers(flags.workers, config, data.words.length);
   const options = {
     workers,

@@ -24,6 +24,7 @@ Exit codes: 0 and "ok N tensors" on success; 1 with a message on any mismatch; 2
 3 with "numpy missing" when NumPy cannot be imported.
 """
 
+import hashlib
 import json
 import struct
 import sys
@@ -63,6 +64,10 @@ def parse(raw):
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         fail("__metadata__ is not a str -> str map")
+    # saiki records the data section's SHA-256; check it independently, then set it aside
+    recorded = metadata.pop("data_sha256", None)
+    if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+        fail(f"data SHA-256 {hashlib.sha256(data).hexdigest()}, header records {recorded}")
     tensors = {}
     spans = []
     for name, info in header.items():

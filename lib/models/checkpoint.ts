@@ -113,6 +113,13 @@ export function modelFromCheckpoint(
         `${where}: tensor "${name}" has shape [${t.shape}], expected [${shape}] for this model`,
       );
     }
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new SaikiError(
+        `${where}: tensor "${name}" holds ${t.data[bad]} at index ${bad}: a model with ` +
+          `non-finite parameters cannot be used`,
+      );
+    }
     return t;
   });
   return new LanguageModel(config, { params, rng: options.rng, maskSeed: options.maskSeed });

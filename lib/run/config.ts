@@ -200,3 +200,31 @@ export function autoWorkers(
   const workers = Math.max(1, Math.min(cores, shards));
   return { workers, why: `${cores} cores, ${shards} shards` };
 }
+
+/** The most memory a run may need: what one WebAssembly memory can address (4 GiB). */
+export const MAX_RUN_BYTES = 4 * 2 ** 30;
+
+/**
+ * About how many bytes a run of `model` needs: parameters, the shards' gradients and two
+ * optimizer slots, plus one batch's activations (scores, probabilities and their gradient
+ * dominate for a large vocabulary). A floor, checked before anything is allocated, so that
+ * sizes that cannot fit fail at once with their size named.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimateRunBytes, modelConfig, PRESETS } from "./config.ts";
+ * const lstm = { ...PRESETS.lstm, preset: "lstm", seed: 1, saveEvery: 0 };
+ * const mb = estimateRunBytes(lstm, modelConfig(lstm, 10000)) / 2 ** 20;
+ * assert(mb > 50 && mb < 400);
+ * ```
+ */
+export function estimateRunBytes(config: TrainConfig, model: LanguageModelConfig): number {
+  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers, tieWeights } = model;
+  const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
+  let params = V * D + V + (tieWeights ? 0 : H * V);
+  for (let l = 0; l < layers; l++) params += ((l === 0 ? D : H) + H + 1) * G;
+  const shards = defaultShards(config.batch);
+  const perToken = 2 * D + layers * (2 * G + 4 * H) + 3 * V;
+  return 4 * ((4 + shards) * params + config.batch * config.time * perToken);
+}

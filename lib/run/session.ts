@@ -21,7 +21,7 @@ import {
 import { LanguageModel } from "../models/rnnlm.ts";
 import { createOptimizer, type Optimizer } from "../optimizers.ts";
 import { Rng } from "../random.ts";
-import type { IntTensor, Tensor } from "../tensor.ts";
+import { type IntTensor, Tensor } from "../tensor.ts";
 import { RnnlmTrainer, type TrainerOptions, type TrainerState } from "../trainer.ts";
 import { modelConfig, type TrainConfig } from "./config.ts";
 
@@ -198,7 +198,8 @@ export class TrainingSession {
   ): Promise<TrainingSession> {
     const where = options.where ?? "checkpoint";
     const saved = checkpointConfig(ckpt, where);
-    const words: string[] = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
+    const words = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
+    if (!Array.isArray(words)) throw new SaikiError(`${where}: metadata "vocab" is not a list`);
     if (saved.vocabSize !== data.words.length || words.some((w, i) => w !== data.words[i])) {
       throw new SaikiError(`${where}: the checkpoint's vocabulary differs from the data's`);
     }
@@ -207,26 +208,71 @@ export class TrainingSession {
     const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
     const slots: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(ckpt.tensors)) {
-      if (k.startsWith("optimizer.")) slots[k.slice("optimizer.".length)] = t as Tensor;
+      if (!k.startsWith("optimizer.")) continue;
+      if (!(t instanceof Tensor)) {
+        throw new SaikiError(`${where}: tensor "${k}" is I32, expected F32`);
+      }
+      slots[k.slice("optimizer.".length)] = t;
     }
-    optimizer.loadState(
-      slots,
-      parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state"),
-    );
+    const meta = parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state");
+    if (!isRecord(meta) || !Object.values(meta).every((v) => typeof v === "number")) {
+      throw new SaikiError(`${where}: metadata "optimizer_state" is not a map of numbers`);
+    }
+    try {
+      optimizer.loadState(slots, meta as Record<string, number>);
+    } catch (e) {
+      throw new SaikiError(`${where}: the optimizer state does not fit: ${(e as Error).message}`);
+    }
     const session = new TrainingSession(config, data, model, optimizer, rng, options);
-    const progress: RunProgress = parseJson(ckpt.metadata.progress, where, "progress");
-    progress.bestValid ??= Infinity; // JSON has no Infinity: saved before any validation, null
-    session.progress = progress;
-    optimizer.lr = progress.lr;
-    session.trainer.state = parseJson(ckpt.metadata.trainer, where, "trainer") as TrainerState;
-    rng.setState(parseJson(ckpt.metadata.rng, where, "rng"));
-    const layers = model.rnnLayers.map((layer, i) => ({
-      h: ckpt.tensors[`state.h${i + 1}`] as Tensor | undefined,
-      c: layer.hasCellState
-        ? (ckpt.tensors[`state.c${i + 1}`] as Tensor | undefined) ?? null
-        : null,
-    }));
+    session.progress = checkProgress(
+      parseJson(ckpt.metadata.progress, where, "progress"),
+      `${where}: metadata "progress"`,
+    );
+    optimizer.lr = session.progress.lr;
+    session.trainer.state = checkTrainerState(
+      parseJson(ckpt.metadata.trainer, where, "trainer"),
+      `${where}: metadata "trainer"`,
+      session.itersPerEpoch,
+    );
+    const rngState = parseJson(ckpt.metadata.rng, where, "rng");
+    if (
+      !Array.isArray(rngState) || rngState.length !== 5 ||
+      !rngState.slice(0, 4).every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) ||
+      !(rngState[4] === null || typeof rngState[4] === "number")
+    ) {
+      throw new SaikiError(`${where}: metadata "rng" is not a generator state (4 words, 1 number)`);
+    }
+    rng.setState(rngState.map((v) => v ?? NaN));
+    const H = model.config.hiddenSize;
+    const layers = model.rnnLayers.map((layer, i) => {
+      const get = (name: string) => {
+        const t = ckpt.tensors[name];
+        if (t === undefined) return undefined;
+        if (!(t instanceof Tensor)) {
+          throw new SaikiError(`${where}: tensor "${name}" is I32, expected F32`);
+        }
+        if (t.shape.join() !== `${config.batch},${H}`) {
+          throw new SaikiError(
+            `${where}: tensor "${name}" has shape [${t.shape}], expected [${config.batch},${H}]`,
+          );
+        }
+        if (!t.data.every(Number.isFinite)) {
+          throw new SaikiError(`${where}: tensor "${name}" holds non-finite values`);
+        }
+        return t;
+      };
+      const h = get(`state.h${i + 1}`), c = get(`state.c${i + 1}`);
+      if (layer.hasCellState && h !== undefined && c === undefined) {
+        throw new SaikiError(
+          `${where}: tensor "state.c${i + 1}" is missing beside state.h${i + 1}`,
+        );
+      }
+      return { h, c: layer.hasCellState ? c ?? null : null };
+    });
     const all = layers.every((l) => l.h !== undefined);
+    if (!all && layers.some((l) => l.h !== undefined)) {
+      throw new SaikiError(`${where}: the recurrent state is there for some layers, not all`);
+    }
     await session.trainer.setRecurrentState(
       all ? layers as { h: Tensor; c: Tensor | null }[] : [],
       config.batch,
@@ -441,6 +487,65 @@ export class TrainingSession {
     }
     return { kind: "done", seconds, iterations, testPpl };
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Throws unless every `fields` entry of `value` passes its check; names the first that fails. */
+function checkFields(
+  where: string,
+  value: unknown,
+  fields: Record<string, [string, (v: unknown) => boolean]>,
+): Record<string, unknown> {
+  if (!isRecord(value)) throw new SaikiError(`${where} is not an object`);
+  for (const [key, [expected, ok]] of Object.entries(fields)) {
+    if (!ok(value[key])) {
+      throw new SaikiError(
+        `${where}: "${key}" is ${JSON.stringify(value[key])}, expected ${expected}`,
+      );
+    }
+  }
+  return value;
+}
+
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+
+function checkTrainerState(value: unknown, where: string, itersPerEpoch: number): TrainerState {
+  const s = checkFields(where, value, {
+    timeIdx: ["an integer >= 0", count],
+    epoch: ["an integer >= 0", count],
+    iter: [
+      `an integer from 0 to ${itersPerEpoch - 1}`,
+      (v) => count(v) && (v as number) < itersPerEpoch,
+    ],
+    step: ["an integer >= 0", count],
+    totalLoss: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
+    lossCount: ["an integer >= 0", count],
+  });
+  const st = s as unknown as TrainerState;
+  if (st.step < st.epoch * itersPerEpoch + st.iter) {
+    throw new SaikiError(
+      `${where}: "step" is ${st.step}, fewer than epoch ${st.epoch} × ${itersPerEpoch} + iter ${st.iter}`,
+    );
+  }
+  return { ...st };
+}
+
+function checkProgress(value: unknown, where: string): RunProgress {
+  const p = checkFields(where, value, {
+    bestValid: ["a number > 0 or null", (v) => v === null || (typeof v === "number" && v > 0)],
+    lr: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
+    epochLoss: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
+    epochCount: ["an integer >= 0", count],
+  });
+  // JSON has no Infinity: a run saved before any validation stores null
+  return {
+    ...(p as unknown as RunProgress),
+    bestValid: (p.bestValid as number | null) ?? Infinity,
+  };
 }
 
 function parseJson<T = unknown>(text: string | undefined, where: string, field: string): T {

@@ -21,6 +21,8 @@ export interface FlagSpec {
   integer?: boolean;
   /** For `number` flags: the smallest value allowed. */
   min?: number;
+  /** For `number` flags: the largest value allowed. */
+  max?: number;
 }
 
 /** Thrown for a bad command line; the script prints its message and a usage line, exit 2. */
@@ -40,7 +42,8 @@ export type Flags = Record<string, string | number | boolean | undefined> & { _:
 
 /**
  * Parses `args` against `specs`: unknown flags, missing values, non-numbers, values outside
- * `choices` or below `min` throw a {@linkcode UsageError} naming the flag and what it expected.
+ * `choices` or outside `min`..`max` throw a {@linkcode UsageError} naming the flag and what it
+ * expected. A value that reads as a negative number (`--seed -1`) is the flag's value.
  *
  * @example
  * ```ts
@@ -59,9 +62,22 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
     options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
     if (spec.type === "boolean") options[`no-${name}`] = { type: "boolean" };
   }
+  // `--seed -1`: a value that looks like a negative number belongs to the flag before it
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    const spec = name !== undefined ? specs[name] : undefined;
+    const next = args[i + 1];
+    if (
+      spec !== undefined && spec.type !== "boolean" && next !== undefined && /^-[\d.]/.test(next)
+    ) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else joined.push(args[i]);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (e) {
     const m = (e as Error).message;
     const unknown = m.match(/Unknown option '([^']+)'/);
@@ -87,6 +103,9 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
       }
       if (spec.min !== undefined && n < spec.min) {
         throw new UsageError(`--${name} must be at least ${spec.min}, got ${n}`);
+      }
+      if (spec.max !== undefined && n > spec.max) {
+        throw new UsageError(`--${name} must be at most ${spec.max}, got ${n}`);
       }
       v = n;
     } else if (spec.type === "string" && spec.choices && !spec.choices.includes(v as string)) {

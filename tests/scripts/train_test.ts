@@ -1,6 +1,6 @@
 import { main } from "../../scripts/train.ts";
 import { main as generateMain } from "../../scripts/generate.ts";
-import { loadCheckpoint } from "../../lib/io/checkpoint.ts";
+import { loadCheckpoint, saveCheckpoint } from "../../lib/io/checkpoint.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
 import { Rng } from "../../lib/random.ts";
@@ -102,6 +102,16 @@ Deno.test("train: a run on a text corpus learns, writes its folder, and generate
     );
     const words = out.join(" ").split(/\s+/).filter((w) => w !== "");
     assertOk(words.length >= 15 && words[0] === "the", out.join(" "));
+    // by default: "you" is not in this corpus, so a new sentence starts the text
+    out.length = 0;
+    assertEquals(await generateMain([run, "--length", "12"], (t) => void out.push(t)), 0);
+    assertOk(out.join(" ").split(/\s+/).filter((w) => w !== "").length >= 8, out.join(" "));
+    assertEquals(await generateMain([run, "--length", "1e9"], (t) => void out.push(t)), 2);
+    // a checkpoint with a NaN parameter is refused, by generate as by --resume
+    const ckpt = await loadCheckpoint(join(run, "checkpoint.safetensors"));
+    ckpt.tensors.affine_b.data[3] = NaN;
+    saveCheckpoint(join(dir, "nan.safetensors"), ckpt.tensors, ckpt.metadata);
+    assertEquals(await generateMain([join(dir, "nan.safetensors")], (t) => void out.push(t)), 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -340,6 +350,44 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("train: numbers out of range are refused before anything is allocated or written; negative values parse", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(600, 7));
+    const base = ["--corpus", corpus, "--runs-dir", dir, "--quiet"];
+    const cases: [string, number, string][] = [
+      ["--hidden 1e9", 2, "--hidden must be at most 65536, got 1000000000"],
+      ["--wordvec 1e9", 2, "--wordvec must be at most 65536, got 1000000000"],
+      ["--layers 1e9", 2, "--layers must be at most 64, got 1000000000"],
+      ["--seed 4294967296", 2, "--seed must be at most 2147483647, got 4294967296"],
+      ["--seed 1e300", 2, "--seed must be at most 2147483647"],
+      ["--lr -1", 2, "--lr must be at least 0, got -1"],
+      [
+        "--layers 60 --hidden 20000",
+        1,
+        "this run needs about 888.0 GiB of memory, more than the 4 GiB saiki's engine can address",
+      ],
+    ];
+    for (const [flags, code, message] of cases) {
+      const { lines, io } = capture();
+      assertEquals(await main([...base, ...flags.split(" "), "--name", "x"], io), code, flags);
+      assertOk(lines.join("\n").includes(message), `${flags}: ${lines.join("\n")}`);
+    }
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["corpus.txt"], "nothing written");
+    // a negative seed is a seed, and another one than its absolute value
+    const small = "--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 1 --eval-interval 1";
+    for (const seed of ["-1", "1"]) {
+      const args = [...base, ...small.split(" "), "--seed", seed, "--name", `s${seed}`];
+      assertEquals(await main(args, capture().io), 0, seed);
+    }
+    const ppl = await Promise.all(["s-1", "s1"].map((n) => readTrainPpl(join(dir, n))));
+    assertOk(ppl[0][0] !== ppl[1][0], `seeds -1 and 1 trained the same: ${ppl}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it worsens and tests the best parameters", async () => {
   const dir = await makeTestDir();

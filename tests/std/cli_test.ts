@@ -36,3 +36,15 @@ Deno.test("helpText lists every flag with its default", () => {
     assertOk(text.includes(part), `${part} in ${text}`);
   }
 });
+
+Deno.test("parseFlags takes a negative number as a flag's value and checks max", () => {
+  const specs = {
+    seed: { type: "number", help: "seed", min: -10, max: 10 },
+    name: { type: "string", help: "name" },
+  } as const;
+  assertEquals(parseFlags(["--seed", "-1"], specs).seed, -1);
+  assertEquals(parseFlags(["--seed", "-.5", "--name", "-2x"], specs).name, "-2x");
+  assertThrows(() => parseFlags(["--seed", "11"], specs), "--seed must be at most 10, got 11");
+  assertThrows(() => parseFlags(["--seed", "-11"], specs), "--seed must be at least -10, got -11");
+  assertThrows(() => parseFlags(["--name", "-x"], specs), "--name");
+});

@@ -1,0 +1,137 @@
+/**
+ * Damaged checkpoints: a few hundred seeded mutations of a real training checkpoint, each read
+ * back through the file loader, the model loader and a resume. Every case must end as a clean
+ * `SaikiError` or as a model identical to the saved one — never another exception, a hang or
+ * an unbounded allocation.
+ */
+
+import { SaikiError } from "../../lib/errors.ts";
+import { loadCheckpoint, saveCheckpoint } from "../../lib/io/checkpoint.ts";
+import { modelFromCheckpoint } from "../../lib/models/checkpoint.ts";
+import { Rng } from "../../lib/random.ts";
+import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
+import { TrainingSession } from "../../lib/run/session.ts";
+import { encodeSafetensors } from "../../lib/safetensors.ts";
+import { assertEquals, assertOk } from "../../lib/std/assert.ts";
+import { join } from "../../lib/std/path.ts";
+import { makeTestDir } from "../_helpers.ts";
+
+const CONFIG: TrainConfig = {
+  ...PRESETS.better,
+  preset: "better",
+  wordvec: 6,
+  hidden: 6,
+  batch: 4,
+  time: 4,
+  epochs: 3,
+  optimizer: "momentum",
+  lr: 0.5,
+  seed: 2,
+  saveEvery: 0,
+  corpusSize: 0,
+  evalInterval: 3,
+};
+
+Deno.test("300 mutations of a checkpoint: each is a clean SaikiError or the identical model", async () => {
+  const rng = new Rng(5);
+  const ids = Int32Array.from({ length: 600 }, () => rng.int(12));
+  const data = { train: ids, words: Array.from({ length: 12 }, (_, i) => `w${i}`), notes: [] };
+  const dir = await makeTestDir();
+  try {
+    const session = TrainingSession.create(CONFIG, data, { stopAfter: 7 });
+    await session.run({ log() {}, metric() {}, save() {} });
+    const saved = await session.checkpointData();
+    const original = session.model.paramBuffer.data.slice();
+    await session.close();
+    const path = join(dir, "checkpoint.safetensors");
+    saveCheckpoint(path, saved.tensors, saved.metadata);
+    const bytes = Deno.readFileSync(path);
+    const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = new TextDecoder().decode(bytes.subarray(8, headerEnd));
+
+    const counts = { error: 0, identical: 0 };
+    for (let i = 0; i < 300; i++) {
+      const m = bytes.slice();
+      let file: Uint8Array = m;
+      const kind = i % 6;
+      if (kind === 0 || kind === 1) {
+        // a character of the header: JSON syntax, names, dtypes, shapes, metadata values
+        const at = 8 + rng.int(headerEnd - 8);
+        m[at] = ' 0123456789-.,:[]{}"eFI'.charCodeAt(rng.int(23));
+      } else if (kind === 2) {
+        // a digit of a number inside the metadata (valid JSON, another value)
+        const digits = [...header.matchAll(/\d/g)].map((d) => d.index!);
+        const at = 8 + digits[rng.int(digits.length)];
+        m[at] = 48 + rng.int(10);
+      } else if (kind === 3) {
+        // a bit of the data section
+        const at = headerEnd + rng.int(m.length - headerEnd);
+        m[at] ^= 1 << rng.int(8);
+      } else if (kind === 4) {
+        file = m.subarray(0, rng.int(m.length)); // truncated
+      } else {
+        // the header length field
+        new DataView(m.buffer).setBigUint64(0, BigInt(rng.int(2 ** 31)), true);
+      }
+      const at = join(dir, `m${i}.safetensors`);
+      Deno.writeFileSync(at, file);
+      try {
+        const ckpt = await loadCheckpoint(at);
+        const model = modelFromCheckpoint(ckpt, { where: at });
+        const resumed = await TrainingSession.resume(ckpt, CONFIG, data, { where: at });
+        await resumed.close();
+        const p = resumed.model.paramBuffer.data;
+        assertEquals(p.length, original.length, `mutation ${i}: parameter count`);
+        assertOk(p.every((v, j) => Object.is(v, original[j])), `mutation ${i}: other parameters`);
+        assertOk(model.paramBuffer.data.every((v, j) => Object.is(v, original[j])));
+        counts.identical++;
+      } catch (e) {
+        if (!(e instanceof SaikiError)) {
+          throw new Error(`mutation ${i} (kind ${kind}) threw ${(e as Error).stack}`);
+        }
+        counts.error++;
+      } finally {
+        Deno.removeSync(at);
+      }
+    }
+    // the data section is guarded by its SHA-256: every bit flip there is caught
+    assertOk(counts.error > 150, JSON.stringify(counts));
+    assertEquals(counts.error + counts.identical, 300);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a flipped bit in a checkpoint's data is caught by its SHA-256; files without one still load", async () => {
+  const dir = await makeTestDir();
+  try {
+    const rng = new Rng(1);
+    const ids = Int32Array.from({ length: 300 }, () => rng.int(12));
+    const data = { train: ids, words: Array.from({ length: 12 }, (_, i) => `w${i}`), notes: [] };
+    const session = TrainingSession.create(CONFIG, data);
+    const saved = await session.checkpointData();
+    await session.close();
+    const path = join(dir, "c.safetensors");
+    saveCheckpoint(path, saved.tensors, saved.metadata);
+    const bytes = Deno.readFileSync(path);
+    bytes[bytes.length - 5] ^= 4;
+    Deno.writeFileSync(path, bytes);
+    let message = "";
+    try {
+      await loadCheckpoint(path);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assertEquals(
+      message,
+      `${path}: the file is damaged: its data does not match the SHA-256 recorded when it was saved`,
+    );
+    // a file another tool wrote, with no SHA-256 in its metadata, loads
+    const plain = join(dir, "plain.safetensors");
+    Deno.writeFileSync(plain, encodeSafetensors(saved.tensors, saved.metadata));
+    const model = modelFromCheckpoint(await loadCheckpoint(plain));
+    assertEquals(Array.from(model.paramBuffer.data), Array.from(session.model.paramBuffer.data));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
