@@ -321,8 +321,21 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       ...options,
       where: run.checkpointPath,
     });
+    const done = session.trainer.state.epoch;
+    if (done >= config.epochs) {
+      await session.close();
+      io.log(
+        `${run.dir} has trained ${done} epochs${
+          flags.epochs !== undefined
+            ? `, --epochs ${config.epochs} asks no more`
+            : ", all of its run"
+        }: nothing to do; to train on, give --epochs with more than ${done}`,
+      );
+      return 0;
+    }
     metrics = run.readMetrics(session.trainer.state.step);
     run.writeMetrics(metrics);
+    session.elapsedBefore = Number(metrics.findLast((m) => m.elapsed !== undefined)?.elapsed ?? 0);
     log(
       `resuming ${run.dir} at epoch ${
         session.trainer.state.epoch + 1

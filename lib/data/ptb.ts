@@ -140,7 +140,8 @@ async function readLocal(path: string): Promise<{ bytes?: Uint8Array; why?: stri
     if (e instanceof Deno.errors.NotCapable) return { why: "not readable: no --allow-read" };
     if (e instanceof Deno.errors.PermissionDenied) return { why: "not readable: access denied" };
     if (e instanceof Deno.errors.IsADirectory) return { why: "a folder, not a file" };
-    throw e;
+    if (e instanceof Deno.errors.NotADirectory) return { why: "not there (its folder is a file)" };
+    return { why: `not readable (${firstLine(e)})` };
   }
 }
 

@@ -53,6 +53,15 @@ export async function loadRunData(
       notes,
     }, config.corpusSize);
   }
+  if (config.dataDir !== undefined) {
+    const info = await Deno.stat(config.dataDir).catch(() => undefined);
+    if (info !== undefined && !info.isDirectory) {
+      throw new SaikiError(
+        `--data-dir ${config.dataDir} is a file; it names the folder that holds ptb.train.txt, ` +
+          `ptb.valid.txt and ptb.test.txt`,
+      );
+    }
+  }
   let ptb;
   try {
     ptb = await loadPtbAll({ dataDir: config.dataDir, ...options.ptb }); // progress on stderr
@@ -109,12 +118,84 @@ export function checkSizes(config: TrainConfig, data: RunData): void {
   }
 }
 
-async function readText(flag: string, path: string): Promise<string> {
+/** The largest text file a run reads: 512 MiB (PTB's training text is 5 MB). */
+export const MAX_TEXT_BYTES = 512 * 2 ** 20;
+
+/**
+ * Reads a text file as UTF-8, strictly: a regular file of at most {@linkcode MAX_TEXT_BYTES},
+ * a BOM dropped, and errors naming the byte offset for invalid UTF-8 (Latin-1, UTF-16) or a
+ * NUL byte (binary data).
+ */
+export async function readText(flag: string, path: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await Deno.readTextFile(path);
+    const info = await Deno.stat(path);
+    if (!info.isFile) {
+      throw new SaikiError(`${flag} ${path}: not a regular file (a folder or a device?)`);
+    }
+    if (info.size > MAX_TEXT_BYTES) {
+      throw new SaikiError(
+        `${flag} ${path}: ${(info.size / 2 ** 20).toFixed(0)} MiB, more than the ` +
+          `${MAX_TEXT_BYTES / 2 ** 20} MiB a corpus may have`,
+      );
+    }
+    bytes = await Deno.readFile(path);
   } catch (e) {
+    if (e instanceof SaikiError) throw e;
     throw new SaikiError(`${flag} ${path}: cannot read the file (${(e as Error).message})`);
   }
+  return decodeText(`${flag} ${path}`, bytes);
+}
+
+/** `bytes` as UTF-8 text, or a SaikiError naming `where` and the first offending byte. */
+export function decodeText(where: string, bytes: Uint8Array): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new SaikiError(
+      `${where}: UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8`,
+    );
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    throw new SaikiError(`${where}: a NUL byte at offset ${nul}: binary data, not text`);
+  }
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(bom));
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new SaikiError(
+      `${where}: not UTF-8: byte 0x${bytes[at].toString(16).padStart(2, "0")} at offset ${at} ` +
+        `does not begin a valid character (Latin-1 or another encoding?); save it as UTF-8`,
+    );
+  }
+}
+
+/** The offset of the first byte that breaks UTF-8 (the decoder has already said one does). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80
+      ? 0
+      : c >= 0xc2 && c < 0xe0
+      ? 1
+      : c >= 0xe0 && c < 0xf0
+      ? 2
+      : c >= 0xf0 && c < 0xf5
+      ? 3
+      : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+    }
+    // overlong three-byte forms, surrogates, and code points above U+10FFFF
+    if (
+      (c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] >= 0xa0) ||
+      (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] >= 0x90)
+    ) return i;
+    i += n + 1;
+  }
+  return Math.max(0, b.length - 1);
 }
 
 /**

@@ -155,6 +155,8 @@ export class TrainingSession {
   readonly rng: Rng;
   /** Progress beside the trainer's state. */
   progress: RunProgress;
+  /** Seconds the run trained before this session (a resumed run's), added to `elapsed`. */
+  elapsedBefore = 0;
   readonly #options: SessionOptions;
 
   private constructor(
@@ -340,6 +342,7 @@ export class TrainingSession {
     const stopAfter = this.#options.stopAfter;
     const sessionStart = performance.now();
     const sessionStartStep = trainer.state.step;
+    const elapsedBefore = this.elapsedBefore;
     const sinceStart = () => (performance.now() - sessionStart) / 1000;
     /** Seconds left, at this session's mean time per iteration. */
     const eta = (step: number) =>
@@ -399,7 +402,7 @@ export class TrainingSession {
             lr: r.lr,
             grad_norm: r.gradNorm,
             tokens_per_sec: Math.round(r.tokensPerSec),
-            elapsed: Math.round(sinceStart() * 10) / 10,
+            elapsed: Math.round((elapsedBefore + sinceStart()) * 10) / 10,
           });
           if (!live) {
             hooks.log(
@@ -423,8 +426,10 @@ export class TrainingSession {
           progress.epochCount++;
           live?.(
             `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
-              lastPpl.toFixed(2)
-            } | ${thousands(Math.round(lastTokS))} tok/s | ETA ${formatDuration(eta(step))}`,
+              Number.isNaN(lastPpl) ? "—" : lastPpl.toFixed(2)
+            } | ${lastTokS === 0 ? "—" : thousands(Math.round(lastTokS))} tok/s | ETA ${
+              formatDuration(eta(step))
+            }`,
           );
           if (stopAfter !== undefined && step >= stopAfter) {
             stopped = true;

@@ -6,6 +6,7 @@ import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
 import { loadRunData } from "../../lib/io/run_data.ts";
 import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
+import { join } from "../../lib/std/path.ts";
 import { makeTestDir } from "../_helpers.ts";
 
 const config = (preset: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
@@ -59,5 +60,43 @@ Deno.test("offline, the presets that need all of PTB, and a named folder without
     );
   } finally {
     await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("a corpus that is not UTF-8 text is refused, naming the byte; a BOM is dropped", async () => {
+  const dir = await makeTestDir();
+  try {
+    const file = async (name: string, bytes: number[] | string) => {
+      const path = join(dir, name);
+      if (typeof bytes === "string") await Deno.writeTextFile(path, bytes);
+      else await Deno.writeFile(path, Uint8Array.from(bytes));
+      return path;
+    };
+    const text = (s: string) => [...new TextEncoder().encode(s)];
+    const cases: [string, string | RegExp][] = [
+      [
+        await file("latin1.txt", [...text("caf"), 0xe9, ...text(" au lait\n")]),
+        "not UTF-8: byte 0xe9 at offset 3 does not begin a valid character (Latin-1 or another encoding?)",
+      ],
+      [await file("utf16.txt", [0xff, 0xfe, 0x68, 0, 0x69, 0]), "UTF-16 text"],
+      [await file("binary.bin", [...text("ab"), 0, 1, 2]), "a NUL byte at offset 2: binary data"],
+      [dir, "not a regular file"],
+      [join(dir, "missing.txt"), "cannot read the file"],
+    ];
+    if ((await Deno.stat("/dev/zero").catch(() => undefined)) !== undefined) {
+      cases.push(["/dev/zero", "not a regular file"]);
+    }
+    for (const [path, message] of cases) {
+      await assertRejects(() => loadRunData(config("simple", { corpus: path })), message);
+    }
+    const bom = await file("bom.txt", [0xef, 0xbb, 0xbf, ...text("hello world\nhello\n")]);
+    const data = await loadRunData(config("simple", { corpus: bom, corpusSize: 0 }));
+    assertEquals(data.words.slice(0, 3), ["hello", "world", "<eos>"]);
+    await assertRejects(
+      () => loadRunData(config("simple", { dataDir: bom })),
+      `--data-dir ${bom} is a file; it names the folder`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -389,6 +389,38 @@ Deno.test("train: numbers out of range are refused before anything is allocated 
   }
 });
 
+Deno.test("train: --resume of a finished run says so and changes nothing; elapsed runs on across a resume", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(800, 8));
+    const args = ["--corpus", corpus, "--runs-dir", dir, "--name", "f", "--quiet"];
+    const small = "--wordvec 8 --hidden 8 --batch 4 --time 5 --epochs 2 --eval-interval 2";
+    assertEquals(await main([...args, ...small.split(" "), "--stop-after", "30"], capture().io), 0);
+    const run = join(dir, "f");
+    assertEquals(await main(["--resume", run, "--quiet"], capture().io), 0);
+    const config = await Deno.readTextFile(join(run, "config.json"));
+    const ckpt = await Deno.readFile(join(run, "checkpoint.safetensors"));
+    const metrics = (await Deno.readTextFile(join(run, "metrics.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l)).filter((m) => m.elapsed !== undefined).map((m) => m.elapsed);
+    assertOk(metrics.every((e, i) => i === 0 || e >= metrics[i - 1]), `elapsed: ${metrics}`);
+    for (const extra of [[], ["--epochs", "1"]]) {
+      const { lines, io } = capture();
+      assertEquals(await main(["--resume", run, ...extra], io), 0);
+      assertOk(
+        /has trained 2 epochs.*: nothing to do; to train on, give --epochs with more than 2/.test(
+          lines.join("\n"),
+        ),
+        lines.join("\n"),
+      );
+    }
+    assertEquals(await Deno.readTextFile(join(run, "config.json")), config);
+    assertEquals(await Deno.readFile(join(run, "checkpoint.safetensors")), ckpt);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: --valid validates each epoch; --decay divides lr by 4 when it worsens and tests the best parameters", async () => {
   const dir = await makeTestDir();
   try {
