@@ -28,15 +28,21 @@ export class Rng {
 
   /**
    * A generator whose sequence is fixed by `seed`.
-   * @param seed any integer; equal seeds give equal sequences
+   * @param seed an integer (53 bits at most); equal seeds give equal sequences, different
+   *   ones different sequences
    */
   constructor(seed = 0) {
-    if (!Number.isFinite(seed)) {
-      throw new SaikiError(`Rng: seed must be a finite number, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) {
+      throw new SaikiError(`Rng: seed must be an integer of at most 53 bits, got ${seed}`);
     }
     const s = this.#s;
-    // splitmix32 spreads the seed over the four words.
-    let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+    // splitmix32 spreads the seed over the four words; bits above 32 change the start, so
+    // 0 and 2³² are different seeds.
+    const high = Math.floor(seed / 2 ** 32); // with seed | 0: the 64-bit two's complement
+    let h = high | 0; // murmur3's finaliser: 0 stays 0, so 32-bit seeds keep their sequences
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    let x = ((seed | 0) ^ 0x9e3779b9 ^ h ^ (h >>> 16)) >>> 0;
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) >>> 0;
       let z = x;

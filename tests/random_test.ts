@@ -8,7 +8,14 @@ Deno.test("the generator is deterministic per seed and differs across seeds", ()
   const xs = Array.from({ length: 10 }, () => a.uniform());
   assertEquals(xs, Array.from({ length: 10 }, () => b.uniform()));
   assertOk(xs.join() !== Array.from({ length: 10 }, () => c.uniform()).join());
-  assertThrows(() => new Rng(NaN), "Rng: seed must be a finite number, got NaN");
+  assertThrows(() => new Rng(NaN), "Rng: seed must be an integer of at most 53 bits, got NaN");
+  assertThrows(() => new Rng(1e300), "got 1e+300");
+  assertThrows(() => new Rng(0.5), "got 0.5");
+  // seeds that differ only above bit 32 (or in sign) are different seeds
+  const first = (seed: number) => new Rng(seed).nextUint32();
+  const seeds = [0, 2 ** 32, -(2 ** 32), 2 ** 33, 1, 2 ** 32 + 1, -1, 2 ** 32 - 1];
+  const values = seeds.map(first);
+  assertEquals(new Set(values).size, seeds.length, `${values}`);
 });
 
 Deno.test("uniform, normal and int have the right moments (5 standard errors)", () => {

@@ -126,8 +126,17 @@ export class RunFolder {
     } catch {
       return [];
     }
-    return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Metric)
-      .filter((m) => m.step <= upToStep);
+    // a line cut short by a kill (appends are not atomic) is left out
+    const metrics: Metric[] = [];
+    for (const line of text.split("\n")) {
+      try {
+        const m = JSON.parse(line);
+        if (typeof m?.step === "number" && m.step <= upToStep) metrics.push(m);
+      } catch {
+        // not a whole line
+      }
+    }
+    return metrics;
   }
 
   /** Replaces the metrics with `metrics` (a resumed run drops what came after its checkpoint). */
