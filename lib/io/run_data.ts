@@ -97,6 +97,12 @@ export const EVAL_MIN_TOKENS = 10 * 35 + 1;
 
 /** Fails before anything is written when a split is too small for the run's batches. */
 export function checkSizes(config: TrainConfig, data: RunData): void {
+  if (data.train.length < 2) {
+    throw new SaikiError(
+      `the training text (${config.corpus ?? "ptb.train.txt"}) has ${data.train.length} words; ` +
+        `a language model needs at least two`,
+    );
+  }
   const perBatch = config.batch * config.time;
   if (data.train.length - 1 < perBatch) {
     throw new UsageError(

@@ -75,6 +75,16 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
       i++;
     } else joined.push(args[i]);
   }
+  // a flag that takes a value, given none (last, or followed by another flag)
+  joined.forEach((arg, i) => {
+    const spec = arg.startsWith("--") && !arg.includes("=") ? specs[arg.slice(2)] : undefined;
+    if (spec !== undefined && spec.type !== "boolean") {
+      const next = joined[i + 1];
+      if (next === undefined || next.startsWith("--")) {
+        throw new UsageError(`${arg} needs a value`);
+      }
+    }
+  });
   let parsed;
   try {
     parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });

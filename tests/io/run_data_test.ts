@@ -3,7 +3,7 @@
  */
 
 import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
-import { loadRunData } from "../../lib/io/run_data.ts";
+import { checkSizes, loadRunData } from "../../lib/io/run_data.ts";
 import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
@@ -82,12 +82,14 @@ Deno.test("a corpus that is not UTF-8 text is refused, naming the byte; a BOM is
       [await file("binary.bin", [...text("ab"), 0, 1, 2]), "a NUL byte at offset 2: binary data"],
       [dir, "not a regular file"],
       [join(dir, "missing.txt"), "cannot read the file"],
+      [await file("empty.txt", ""), "has 0 words; a language model needs at least two"],
     ];
     if ((await Deno.stat("/dev/zero").catch(() => undefined)) !== undefined) {
       cases.push(["/dev/zero", "not a regular file"]);
     }
     for (const [path, message] of cases) {
-      await assertRejects(() => loadRunData(config("simple", { corpus: path })), message);
+      const c = config("simple", { corpus: path, corpusSize: 0 });
+      await assertRejects(() => loadRunData(c).then((data) => checkSizes(c, data)), message);
     }
     const bom = await file("bom.txt", [0xef, 0xbb, 0xbf, ...text("hello world\nhello\n")]);
     const data = await loadRunData(config("simple", { corpus: bom, corpusSize: 0 }));

@@ -47,4 +47,6 @@ Deno.test("parseFlags takes a negative number as a flag's value and checks max",
   assertThrows(() => parseFlags(["--seed", "11"], specs), "--seed must be at most 10, got 11");
   assertThrows(() => parseFlags(["--seed", "-11"], specs), "--seed must be at least -10, got -11");
   assertThrows(() => parseFlags(["--name", "-x"], specs), "--name");
+  assertThrows(() => parseFlags(["--seed"], specs), "--seed needs a value");
+  assertThrows(() => parseFlags(["--name", "--seed", "1"], specs), "--name needs a value");
 });
