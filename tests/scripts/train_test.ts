@@ -220,6 +220,48 @@ Deno.test("train: Ctrl-C stops the workers and the process with code 130; the ch
   }
 });
 
+Deno.test("train: kill -9 while saving every iteration leaves a checkpoint that loads and resumes", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(3000, 9));
+    const script = new URL("../../scripts/train.ts", import.meta.url).pathname;
+    for (const [i, waitFor] of [/iter 6 \//, /iter 16 \//, /iter 31 \//].entries()) {
+      const name = `k${i}`;
+      const child = new Deno.Command("deno", {
+        args: [
+          "run",
+          "--allow-read",
+          `--allow-write=${dir}`,
+          script,
+          ...["--corpus", corpus, "--runs-dir", dir, "--name", name, "--workers", "1"],
+          ...("--model lstm --wordvec 16 --hidden 16 --batch 4 --time 5 --epochs 50" +
+            " --eval-interval 5 --save-every 1").split(" "),
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = "";
+      while (!waitFor.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += value;
+      }
+      child.kill("SIGKILL");
+      await reader.cancel();
+      assertEquals((await child.status).signal, "SIGKILL");
+      const { lines, io } = capture();
+      const code = await main(["--resume", join(dir, name), "--epochs", "1", "--quiet"], io);
+      assertEquals(code, 0, lines.join("\n"));
+      const left = [...Deno.readDirSync(join(dir, name))].map((e) => e.name);
+      assertOk(!left.some((f) => f.includes(".tmp-")), `temp files left: ${left}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: a corrupt checkpoint is refused with a message naming the file", async () => {
   const dir = await makeTestDir();
   try {
