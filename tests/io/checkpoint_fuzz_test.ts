@@ -12,6 +12,7 @@ import { Rng } from "../../lib/random.ts";
 import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
 import { TrainingSession } from "../../lib/run/session.ts";
 import { encodeSafetensors } from "../../lib/safetensors.ts";
+import { IntTensor, type Tensor, zeros } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
 import { makeTestDir } from "../_helpers.ts";
@@ -133,5 +134,59 @@ Deno.test("a flipped bit in a checkpoint's data is caught by its SHA-256; files 
     assertEquals(Array.from(model.paramBuffer.data), Array.from(session.model.paramBuffer.data));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("resume names the bad field of a damaged checkpoint: dtype, JSON, values that cannot be right", async () => {
+  const rng = new Rng(3);
+  const ids = Int32Array.from({ length: 600 }, () => rng.int(12));
+  const data = { train: ids, words: Array.from({ length: 12 }, (_, i) => `w${i}`), notes: [] };
+  const session = TrainingSession.create(CONFIG, data, { stopAfter: 5 });
+  await session.run({ log() {}, metric() {}, save() {} });
+  const saved = await session.checkpointData();
+  await session.close();
+  const h1 = saved.tensors["state.h1"];
+  const cases: [(d: typeof saved) => void, string][] = [
+    [
+      (d) => d.tensors["state.h1"] = new IntTensor(new Int32Array(h1.size), h1.shape),
+      'tensor "state.h1" is I32, expected F32',
+    ],
+    [
+      (d) => d.metadata.trainer = d.metadata.trainer.replace("{", "["),
+      'metadata "trainer" is not valid JSON',
+    ],
+    [
+      (d) => d.metadata.progress = d.metadata.progress.replace(/"lr":[\d.]+/, '"lr":-1'),
+      '"lr" is -1, expected a finite number >= 0',
+    ],
+    [
+      (d) => d.metadata.trainer = d.metadata.trainer.replace(/"step":\d+/, '"step":2.5'),
+      '"step" is 2.5, expected an integer >= 0',
+    ],
+    [
+      (d) => d.metadata.trainer = d.metadata.trainer.replace(/"iter":\d+/, '"iter":99999'),
+      '"iter" is 99999, expected an integer from 0 to',
+    ],
+    [(d) => d.metadata.rng = "[1,2]", 'metadata "rng" is not a generator state'],
+    [
+      (d) => d.tensors["state.h1"] = zeros([h1.shape[0] + 1, h1.shape[1]]),
+      `tensor "state.h1" has shape [${h1.shape[0] + 1},${h1.shape[1]}]`,
+    ],
+    [(d) => delete d.tensors["state.c1"], 'tensor "state.c1" is missing beside state.h1'],
+    [(d) => d.tensors.lstm_b1.data[0] = Infinity, 'tensor "lstm_b1" holds Infinity at index 0'],
+  ];
+  for (const [damage, message] of cases) {
+    const copy = { tensors: { ...saved.tensors }, metadata: { ...saved.metadata } };
+    copy.tensors.lstm_b1 = (saved.tensors.lstm_b1 as Tensor).clone();
+    damage(copy);
+    let error: unknown;
+    try {
+      await (await TrainingSession.resume(copy, CONFIG, data, { where: "ckpt" })).close();
+    } catch (e) {
+      error = e;
+    }
+    assertOk(error instanceof SaikiError, `${message}: ${error}`);
+    assertOk((error as Error).message.startsWith("ckpt: "), (error as Error).message);
+    assertOk((error as Error).message.includes(message), (error as Error).message);
   }
 });
