@@ -127,7 +127,11 @@ export class WorkerExecutor implements ShardExecutor {
     }
     const heap = engineHeap();
     const sync = heap.alloc(4 * (1 + workers));
-    const url = new URL("./worker.ts", import.meta.url);
+    // the sources start worker.ts beside this file; the bundle (deno task build) worker.js
+    const url = new URL(
+      import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js",
+      import.meta.url,
+    );
     const list = Array.from({ length: workers }, () => new Worker(url, { type: "module" }));
     const pool = new WorkerExecutor(list, sync, options.timeout ?? 300_000);
     try {

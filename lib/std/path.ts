@@ -77,3 +77,31 @@ export function basename(p: string): string {
 export function fromFileUrl(url: string | URL): string {
   return fileURLToPath(url);
 }
+
+/**
+ * The extension of a path, dot included (`""` when none).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extname } from "./path.ts";
+ * assert(extname("web/index.html") === ".html");
+ * ```
+ */
+export function extname(p: string): string {
+  return path.extname(p);
+}
+
+/**
+ * A path with `.` and `..` segments resolved and separators made uniform.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { normalize } from "./path.ts";
+ * assert(normalize("a/./b/../c") === "a/c" || normalize("a/./b/../c") === "a\\c");
+ * ```
+ */
+export function normalize(p: string): string {
+  return path.normalize(p);
+}

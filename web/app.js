@@ -1,0 +1,242 @@
+// The playground: builds a model from the form, trains it with saiki's RnnlmTrainer (workers
+// where the page is cross-origin isolated), draws the perplexity, samples text as it learns.
+// `window.saikiStatus` mirrors what the page shows, for the browser test.
+import * as saiki from "../dist/saiki.js";
+
+const $ = (id) => document.getElementById(id);
+const status = {
+  state: "loading",
+  step: 0,
+  ppl: NaN,
+  tokensPerSec: 0,
+  sample: "",
+  threads: 1,
+  kernels: saiki.getKernels().name,
+  notice: "",
+  error: "",
+};
+globalThis.saikiStatus = status;
+
+/** The current run: model, trainer, vocabulary, data, history. */
+let run = null;
+let running = false;
+
+const num = (id) => Number($(id).value);
+
+function showError(e) {
+  status.error = e instanceof Error ? e.message : String(e);
+  $("notice").textContent = `error: ${status.error}`;
+}
+
+/** The text as ids: with a vocabulary (a loaded model), unknown words become <unk>. */
+function corpus(vocab) {
+  const text = $("text").value;
+  if (vocab === undefined) return saiki.corpusFromText(text);
+  if (!vocab.wordToId.has("<unk>")) vocab.add("<unk>"); // never a target the model knows
+  return saiki.corpusFromText(text, { vocab });
+}
+
+function newRun(model, vocab) {
+  const { ids } = corpus(vocab);
+  const batch = num("batch"), time = num("time");
+  if (ids.length < batch * time + 1) {
+    throw new Error(`the text has ${ids.length} words; batch × time needs ${batch * time + 1}`);
+  }
+  // two workers where the page can share memory; else the trainer runs on one thread, says why
+  const workers = Math.min(2, navigator.hardwareConcurrency || 1);
+  const trainer = new saiki.RnnlmTrainer(model, new saiki.SGD(num("lr")), { workers });
+  // sampling uses a replica viewing the same parameters, so the training state is left alone
+  const sampler = saiki.replica(
+    model.config,
+    model.paramBuffer,
+    saiki.engineTensor([model.gradBuffer.size]),
+  );
+  return {
+    model,
+    vocab,
+    trainer,
+    sampler,
+    xs: ids.subarray(0, -1),
+    ts: ids.subarray(1),
+    batch,
+    time,
+    history: [],
+    lossSum: 0,
+    count: 0,
+    tokens: 0,
+    since: performance.now(),
+  };
+}
+
+function freshModel() {
+  const { vocab } = corpus();
+  const model = new saiki.LanguageModel({
+    vocabSize: vocab.size,
+    wordvecSize: num("wordvec"),
+    hiddenSize: num("hidden"),
+    cell: $("cell").value,
+    layers: 1,
+    dropout: 0,
+    tieWeights: false,
+  }, { rng: new saiki.Rng(1), maskSeed: 1 });
+  return newRun(model, vocab);
+}
+
+function sample() {
+  const { sampler, vocab } = run;
+  const start = vocab.wordToId.get("<eos>") ?? 0;
+  sampler.resetState();
+  const skip = ["<unk>"].map((w) => vocab.wordToId.get(w)).filter((i) => i !== undefined);
+  const ids = saiki.generate(sampler, start, {
+    rng: new saiki.Rng(run.trainer.state.step),
+    sampleSize: 40,
+    skipIds: skip,
+  });
+  return ids.slice(1).map((i) => vocab.idToWord[i]).join(" ").replaceAll(" <eos> ", "\n")
+    .replaceAll("<eos>", "\n").trim();
+}
+
+function draw() {
+  const canvas = $("chart"), g = canvas.getContext("2d");
+  const { width: W, height: H } = canvas;
+  g.clearRect(0, 0, W, H);
+  const pts = run?.history ?? [];
+  g.fillStyle = "#666";
+  g.font = "22px system-ui";
+  g.fillText("training perplexity (log scale) by iteration", 16, 30);
+  if (pts.length < 2) return;
+  const maxStep = pts.at(-1).step, minStep = pts[0].step;
+  const ys = pts.map((p) => Math.log(p.ppl));
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  const x = (s) => 60 + (W - 80) * (s - minStep) / Math.max(maxStep - minStep, 1);
+  const y = (v) => H - 40 - (H - 90) * (v - lo) / Math.max(hi - lo, 1e-9);
+  g.strokeStyle = "#2a6fdb";
+  g.lineWidth = 3;
+  g.beginPath();
+  pts.forEach((p, i) => (i ? g.lineTo : g.moveTo).call(g, x(p.step), y(ys[i])));
+  g.stroke();
+  g.fillStyle = "#444";
+  g.fillText(Math.exp(hi).toFixed(1), 4, y(hi) + 8);
+  g.fillText(Math.exp(lo).toFixed(1), 4, y(lo));
+  g.fillText(`${maxStep}`, W - 70, H - 10);
+}
+
+function report() {
+  const now = performance.now();
+  status.ppl = Math.exp(run.lossSum / run.count);
+  status.tokensPerSec = run.tokens / ((now - run.since) / 1000);
+  status.step = run.trainer.state.step;
+  run.history.push({ step: status.step, ppl: status.ppl });
+  run.lossSum = run.count = run.tokens = 0;
+  run.since = now;
+  status.sample = sample();
+  $("sample").textContent = status.sample;
+  $("stats").textContent = `iteration ${status.step} | perplexity ${status.ppl.toFixed(2)} | ` +
+    `${Math.round(status.tokensPerSec).toLocaleString("en-US")} tokens/s | ` +
+    `${
+      status.threads === 1 ? "1 thread" : `${status.threads} workers`
+    } | kernels ${status.kernels}`;
+  draw();
+}
+
+async function train() {
+  if (running) return;
+  try {
+    run ??= freshModel();
+    running = true;
+    status.state = "training";
+    $("train").disabled = true;
+    $("stop").disabled = false;
+    $("download").disabled = false;
+    const { trainer, xs, ts, batch, time } = run;
+    run.since = performance.now();
+    const clip = num("clip") > 0 ? num("clip") : undefined;
+    while (running) {
+      const [bx, bt] = trainer.getBatch(xs, ts, batch, time);
+      const { loss } = await trainer.step(bx, bt, clip);
+      trainer.state.step++;
+      if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}: lower lr or set a clip`);
+      run.lossSum += loss;
+      run.count++;
+      run.tokens += batch * time;
+      if (trainer.state.step === 1) {
+        status.threads = await trainer.threads();
+        status.notice = trainer.notice;
+        $("notice").textContent = trainer.notice;
+      }
+      if (trainer.state.step % 10 === 0) report();
+      await new Promise((r) => setTimeout(r, 0)); // let the page draw and answer
+    }
+  } catch (e) {
+    showError(e);
+  } finally {
+    running = false;
+    status.state = "stopped";
+    $("train").disabled = false;
+    $("stop").disabled = true;
+  }
+}
+
+function download() {
+  const data = saiki.modelCheckpoint(run.model, {
+    metadata: { vocab: JSON.stringify(run.vocab.idToWord) },
+  });
+  const bytes = saiki.encodeSafetensors(data.tensors, data.metadata);
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = "saiki-playground.safetensors";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+async function load(file) {
+  try {
+    running = false;
+    const data = saiki.decodeSafetensors(new Uint8Array(await file.arrayBuffer()), file.name);
+    const model = saiki.modelFromCheckpoint(data, { where: file.name });
+    const words = JSON.parse(data.metadata.vocab ?? "null");
+    if (!Array.isArray(words) || words.length !== model.config.vocabSize) {
+      throw new Error(`${file.name}: its "vocab" metadata does not match the model`);
+    }
+    await run?.trainer.close();
+    run = newRun(model, saiki.Vocabulary.fromWords(words));
+    status.sample = sample();
+    $("sample").textContent = status.sample;
+    $("notice").textContent = `loaded ${file.name}: ${model.config.cell}, V ${words.length}`;
+    $("download").disabled = false;
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function reset() {
+  running = false;
+  await run?.trainer.close();
+  run = null;
+  status.step = 0;
+  status.ppl = NaN;
+  $("stats").textContent = "—";
+  $("sample").textContent = "";
+  draw();
+}
+
+async function sampleText() {
+  $("text").value = await (await fetch("./sample.txt")).text();
+  $("textInfo").textContent = `${saiki.corpusFromText($("text").value).ids.length} words`;
+}
+
+$("train").onclick = train;
+$("stop").onclick = () => running = false;
+$("reset").onclick = reset;
+$("download").onclick = download;
+$("load").onchange = (e) => e.target.files[0] && load(e.target.files[0]);
+$("sampleText").onclick = sampleText;
+for (const id of ["cell", "hidden", "wordvec", "batch", "time", "lr", "text"]) {
+  $(id).onchange = reset;
+}
+await sampleText();
+if (!globalThis.crossOriginIsolated) {
+  $("notice").textContent = "this page is not cross-origin isolated: training runs on one thread";
+}
+draw();
+status.state = "ready";
