@@ -28,16 +28,19 @@ function showError(e) {
   $("notice").textContent = `error: ${status.error}`;
 }
 
-/** The text as ids: with a vocabulary (a loaded model), unknown words become <unk>. */
+/**
+ * The text as ids; with a vocabulary (a loaded model's), a word it lacks is `<unk>` where the
+ * vocabulary has it, else an error that says to start a new model.
+ */
 function corpus(vocab) {
-  const text = $("text").value;
-  if (vocab === undefined) return saiki.corpusFromText(text);
-  if (!vocab.wordToId.has("<unk>")) vocab.add("<unk>"); // never a target the model knows
-  return saiki.corpusFromText(text, { vocab });
+  try {
+    return saiki.corpusFromText($("text").value, vocab === undefined ? {} : { vocab });
+  } catch (e) {
+    throw new Error(`${e.message} (press "New model" to train on this text)`);
+  }
 }
 
-function newRun(model, vocab) {
-  const { ids } = corpus(vocab);
+function newRun(model, vocab, ids) {
   const batch = num("batch"), time = num("time");
   if (ids.length < batch * time + 1) {
     throw new Error(`the text has ${ids.length} words; batch × time needs ${batch * time + 1}`);
@@ -69,7 +72,7 @@ function newRun(model, vocab) {
 }
 
 function freshModel() {
-  const { vocab } = corpus();
+  const { vocab, ids } = corpus();
   const model = new saiki.LanguageModel({
     vocabSize: vocab.size,
     wordvecSize: num("wordvec"),
@@ -79,7 +82,7 @@ function freshModel() {
     dropout: 0,
     tieWeights: false,
   }, { rng: new saiki.Rng(1), maskSeed: 1 });
-  return newRun(model, vocab);
+  return newRun(model, vocab, ids);
 }
 
 function sample() {
@@ -199,7 +202,8 @@ async function load(file) {
       throw new Error(`${file.name}: its "vocab" metadata does not match the model`);
     }
     await run?.trainer.close();
-    run = newRun(model, saiki.Vocabulary.fromWords(words));
+    const vocab = saiki.Vocabulary.fromWords(words);
+    run = newRun(model, vocab, corpus(vocab).ids);
     status.sample = sample();
     $("sample").textContent = status.sample;
     $("notice").textContent = `loaded ${file.name}: ${model.config.cell}, V ${words.length}`;

@@ -8,6 +8,7 @@
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
 import { build } from "../../scripts/build.ts";
+import { main as generateMain } from "../../scripts/generate.ts";
 import { playgroundHandler } from "../../scripts/serve.ts";
 import { makeTestDir } from "../_helpers.ts";
 import { Browser, chromiumVersion } from "../../scripts/_cdp.ts";
@@ -90,7 +91,45 @@ Deno.test({
       const shown = await page.evaluate<string>(`document.getElementById("stats").textContent`);
       assertOk(/perplexity \d+\.\d\d \| [\d,]+ tokens\/s \| 2 workers/.test(shown), shown);
       await page.evaluate(`document.getElementById("stop").click()`);
+      const stopped = await page.waitFor<Status>(STATUS, (s) => s.state === "stopped", 30);
       await Deno.writeFile(join(ROOT, "tests", ".tmp", "playground.png"), await page.screenshot());
+      // go on from where it stopped
+      await page.evaluate(`document.getElementById("train").click()`);
+      const more = await page.waitFor<Status>(STATUS, (s) => s.step >= stopped.step + 20, 60);
+      assertOk(more.step >= stopped.step + 20, `went on: ${stopped.step} → ${more.step}`);
+      await page.evaluate(`document.getElementById("stop").click()`);
+      await page.waitFor<Status>(STATUS, (s) => s.state === "stopped", 30);
+      // download: catch the link the page clicks and read its bytes
+      const b64 = await page.evaluate<string>(`(async () => {
+        let href = "";
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () { href = this.href; };
+        document.getElementById("download").click();
+        HTMLAnchorElement.prototype.click = click;
+        const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+        let s = "";
+        for (const b of bytes) s += String.fromCharCode(b);
+        return btoa(s);
+      })()`);
+      const file = join(dir, "page.safetensors");
+      await Deno.writeFile(file, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      // the downloaded checkpoint is one `deno task generate` reads
+      const out: string[] = [];
+      assertEquals(await generateMain([file, "--length", "12"], (t) => void out.push(t)), 0);
+      assertOk(out.join(" ").trim().split(/\s+/).length >= 6, out.join(" "));
+      // and the page loads it back
+      const { root } = await page.send("DOM.getDocument") as { root: { nodeId: number } };
+      const { nodeId } = await page.send("DOM.querySelector", {
+        nodeId: root.nodeId,
+        selector: "#load",
+      }) as { nodeId: number };
+      await page.send("DOM.setFileInputFiles", { files: [file], nodeId });
+      const loaded = await page.waitFor<string>(
+        `document.getElementById("notice").textContent`,
+        (t) => t.startsWith("loaded") || t.startsWith("error"),
+        30,
+      );
+      assertOk(/^loaded page\.safetensors: lstm, V \d+$/.test(loaded), loaded);
       console.log(
         `playground (${CHROMIUM}): iteration ${s.step}, perplexity ${s.ppl.toFixed(2)}, ` +
           `${Math.round(s.tokensPerSec)} tokens/s on ${s.threads} workers`,
