@@ -14,6 +14,7 @@
 
 import { availableBackends, getKernels, selectBackend, setKernels } from "../lib/engine/kernels.ts";
 import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
+import { presetModel } from "../lib/run/config.ts";
 import { SGD } from "../lib/optimizers.ts";
 import { Rng } from "../lib/random.ts";
 import { helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
@@ -46,31 +47,12 @@ const FLAGS = {
 const USAGE =
   "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] [--no-numpy]";
 
-/** The presets' models and batch shapes (as `scripts/train.ts` configures them). */
+/** The presets' models (as `scripts/train.ts` configures them) and their labels. */
 const PRESETS: Record<string, { config: LanguageModelConfig; label: string }> = {
-  lstm: {
-    label: "lstm preset: Rnnlm V 10000, 100/100, batch 20×35",
-    config: {
-      vocabSize: 10000,
-      wordvecSize: 100,
-      hiddenSize: 100,
-      cell: "lstm",
-      layers: 1,
-      dropout: 0,
-      tieWeights: false,
-    },
-  },
+  lstm: { label: "lstm preset: Rnnlm V 10000, 100/100, batch 20×35", config: presetModel("lstm") },
   better: {
     label: "better preset: 2×LSTM 650/650, dropout 0.5, tied, batch 20×35",
-    config: {
-      vocabSize: 10000,
-      wordvecSize: 650,
-      hiddenSize: 650,
-      cell: "lstm",
-      layers: 2,
-      dropout: 0.5,
-      tieWeights: true,
-    },
+    config: presetModel("better"),
   },
 };
 const N = 20, T = 35;

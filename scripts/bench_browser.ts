@@ -13,19 +13,12 @@ import { Rng } from "../lib/random.ts";
 import { fromFileUrl, join } from "../lib/std/path.ts";
 import { IntTensor } from "../lib/tensor.ts";
 import { RnnlmTrainer } from "../lib/trainer.ts";
+import { presetModel } from "../lib/run/config.ts";
 import { Browser, chromiumVersion } from "./_cdp.ts";
 import { build } from "./build.ts";
 import { playgroundHandler } from "./serve.ts";
 
-const CONFIG = {
-  vocabSize: 10000,
-  wordvecSize: 100,
-  hiddenSize: 100,
-  cell: "lstm",
-  layers: 1,
-  dropout: 0,
-  tieWeights: false,
-} as const;
+const CONFIG = presetModel("lstm");
 
 /** The measurement, as source: runs in the page (with the bundle) and here (with the sources). */
 const MEASURE = `async (s, workers, seconds) => {

@@ -152,6 +152,20 @@ export function modelConfig(config: TrainConfig, vocabSize: number): LanguageMod
   };
 }
 
+/**
+ * The model of preset `name` over PTB's 10,000 words (what the benchmarks train).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { presetModel } from "./config.ts";
+ * assert(presetModel("better").layers === 2 && presetModel("better").tieWeights);
+ * ```
+ */
+export function presetModel(name: string, vocabSize = 10000): LanguageModelConfig {
+  return modelConfig({ ...PRESETS[name], preset: name, seed: 1, saveEvery: 0 }, vocabSize);
+}
+
 /** Floating-point operations of one training iteration (forward and backward) of a model. */
 export function stepFlops(model: LanguageModelConfig, rows: number, time: number): number {
   const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers } = model;
