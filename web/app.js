@@ -1,7 +1,8 @@
 // The playground: builds a model from the form, trains it with saiki's RnnlmTrainer (workers
 // where the page is cross-origin isolated), draws the perplexity, samples text as it learns.
 // `window.saikiStatus` mirrors what the page shows, for the browser test.
-import * as saiki from "../dist/saiki.js";
+// the bundle `deno task build` writes (a computed URL: `deno check` runs before any build)
+const saiki = await import(new URL("../dist/saiki.js", import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
 const status = {
