@@ -100,8 +100,10 @@ export interface TrainerOptions {
    */
   workers?: number;
   /**
-   * Shards each batch's rows are cut into (default: {@linkcode defaultShards} of the batch's
-   * rows). They define the arithmetic: any `workers` gives bit-identical results.
+   * Shards each batch's rows are cut into (default: {@linkcode defaultShards} of the rows of
+   * the first batch the trainer sees — a training batch, or an evaluation batch when
+   * `evaluate` comes first; give it to fix it). They define the arithmetic: any `workers`
+   * gives bit-identical results.
    */
   shards?: number;
   /** Pool options: a worker's answer timeout, and the fault-injection hook of the tests. */

@@ -14,6 +14,10 @@
  * read by the worker on arrival (and the reverse for the answer), orders those writes before
  * the other thread's reads.
  *
+ * Memory: a worker's heap takes pages by growing the shared memory; they are not given back
+ * when the worker stops (a memory never shrinks), so a program that starts many pools in turn
+ * keeps their activations' pages. One pool per run, as `deno task train` has, costs nothing.
+ *
  * Faults: a worker that throws answers with its message and stack; one that dies (an uncaught
  * error), answers something unexpected or does not answer within `timeout` fails the request
  * with a message naming it. Any failure terminates every worker; later calls fail at once.
