@@ -1555,3 +1555,21 @@ for (const [backend, k] of variants) {
     });
   }
 }
+
+Deno.test("in an unshared memory, wasm kernels whose heap operands overflow the copy-in arena fall back to the js kernels' exact results", async () => {
+  const script = new URL("./_fallback.ts", import.meta.url).pathname;
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--allow-read", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(JSON.parse(new TextDecoder().decode(out.stdout)), {
+    shared: false,
+    gemm: true,
+    lstmForward: true,
+    softmaxCrossEntropy: true,
+    axpy: true,
+    sumSquares: true,
+  });
+});

@@ -226,6 +226,10 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
     return result;
   }
 
+  /** The js kernel `name` on a call's own arguments: the fallback of every kernel below. */
+  // deno-lint-ignore no-explicit-any
+  const js = (name: keyof Kernels, args: IArguments) => () => (jsKernels[name] as any)(...args);
+
   /**
    * `C (+)= op(A)·B` for one `KC`-deep slice, B given as `NR`-column strips (`bStride` bytes
    * between rows of a strip, `bPanel` between strips; `rem` the zero-padded last strip).
@@ -351,24 +355,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
             }
           }
         },
-        () =>
-          jsKernels.gemm(
-            transA,
-            transB,
-            mm,
-            n,
-            kk,
-            a,
-            aOff,
-            lda,
-            b,
-            bOff,
-            ldb,
-            c,
-            cOff,
-            ldc,
-            accumulate,
-          ),
+        js("gemm", arguments),
       );
     },
 
@@ -436,7 +423,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(xx, xOff, span(rows, cols, ldx), true),
           ldx,
         );
-      }, () => jsKernels.addBias(rows, cols, bias, biasOff, xx, xOff, ldx));
+      }, js("addBias", arguments));
     },
 
     sumRows(rows, cols, xx, xOff, ldx, out, outOff, accumulate) {
@@ -444,7 +431,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const px = m.ptr(xx, xOff, span(rows, cols, ldx), false);
         const po = m.ptr(out, outOff, cols, true);
         x.sum_rows(rows, cols, px, ldx, po, accumulate ? 1 : 0, m.temp(8 * cols));
-      }, () => jsKernels.sumRows(rows, cols, xx, xOff, ldx, out, outOff, accumulate));
+      }, js("sumRows", arguments));
     },
 
     copyRows(rows, cols, xx, xOff, ldx, y, yOff, ldy, accumulate) {
@@ -459,19 +446,19 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           ldy,
           accumulate ? 1 : 0,
         );
-      }, () => jsKernels.copyRows(rows, cols, xx, xOff, ldx, y, yOff, ldy, accumulate));
+      }, js("copyRows", arguments));
     },
 
     fill(len, value, xx, xOff) {
       call(() => {
         x.fill(len, value, m.ptr(xx, xOff, len, true));
-      }, () => jsKernels.fill(len, value, xx, xOff));
+      }, js("fill", arguments));
     },
 
     scale(len, alpha, xx, xOff, y, yOff) {
       call(() => {
         x.scale(len, alpha, m.ptr(xx, xOff, len, false), m.ptr(y, yOff, len, true));
-      }, () => jsKernels.scale(len, alpha, xx, xOff, y, yOff));
+      }, js("scale", arguments));
     },
 
     mul(len, a, aOff, b, bOff, y, yOff) {
@@ -482,19 +469,19 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(b, bOff, len, false),
           m.ptr(y, yOff, len, true),
         );
-      }, () => jsKernels.mul(len, a, aOff, b, bOff, y, yOff));
+      }, js("mul", arguments));
     },
 
     axpy(len, alpha, xx, xOff, y, yOff) {
       call(() => {
         x.axpy(len, alpha, m.ptr(xx, xOff, len, false), m.ptr(y, yOff, len, true));
-      }, () => jsKernels.axpy(len, alpha, xx, xOff, y, yOff));
+      }, js("axpy", arguments));
     },
 
     sumSquares(len, xx, xOff) {
       return call(
         () => x.sum_squares(len, m.ptr(xx, xOff, len, false)),
-        () => jsKernels.sumSquares(len, xx, xOff),
+        js("sumSquares", arguments),
       );
     },
 
@@ -502,7 +489,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
       call(() => {
         const px = m.ptr(xx, xOff, span(rows, cols, ldx), false);
         x.tanh_fwd(rows, cols, px, ldx, m.ptr(y, yOff, span(rows, cols, ldy), true), ldy);
-      }, () => jsKernels.tanhForward(rows, cols, xx, xOff, ldx, y, yOff, ldy));
+      }, js("tanhForward", arguments));
     },
 
     tanhBackward(rows, cols, y, yOff, ldy, dy, dyOff, lddy, dx, dxOff, lddx) {
@@ -511,7 +498,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const pdy = m.ptr(dy, dyOff, span(rows, cols, lddy), false);
         const pdx = m.ptr(dx, dxOff, span(rows, cols, lddx), true);
         x.tanh_bwd(rows, cols, py, ldy, pdy, lddy, pdx, lddx);
-      }, () => jsKernels.tanhBackward(rows, cols, y, yOff, ldy, dy, dyOff, lddy, dx, dxOff, lddx));
+      }, js("tanhBackward", arguments));
     },
 
     lstmForward(
@@ -537,22 +524,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const phn = m.ptr(hNext, hNextOff, span(n, h, ldOut), true);
           x.lstm_fwd(n, h, pg, ldg, pcp, ldcPrev, pcn, phn, ldOut);
         },
-        () =>
-          jsKernels.lstmForward(
-            n,
-            h,
-            gates,
-            gOff,
-            ldg,
-            cPrev,
-            cPrevOff,
-            ldcPrev,
-            cNext,
-            cNextOff,
-            hNext,
-            hNextOff,
-            ldOut,
-          ),
+        js("lstmForward", arguments),
       );
     },
 
@@ -585,26 +557,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const pdc = m.ptr(dc, dcOff, n * h, true);
           x.lstm_bwd(n, h, pg, pdg, ldg, pcp, ldcPrev, pcn, ldc, pdh, pdc);
         },
-        () =>
-          jsKernels.lstmBackward(
-            n,
-            h,
-            gates,
-            gOff,
-            dGates,
-            dGOff,
-            ldg,
-            cPrev,
-            cPrevOff,
-            ldcPrev,
-            cNext,
-            cNextOff,
-            ldc,
-            dhNext,
-            dhNextOff,
-            dc,
-            dcOff,
-          ),
+        js("lstmBackward", arguments),
       );
     },
 
@@ -616,7 +569,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const prh = m.ptr(rh, rhOff, span(n, h, ldrh), true);
           x.gru_gates(n, h, pg, ldg, php, ldhPrev, prh, ldrh);
         },
-        () => jsKernels.gruGates(n, h, gates, gOff, ldg, hPrev, hPrevOff, ldhPrev, rh, rhOff, ldrh),
+        js("gruGates", arguments),
       );
     },
 
@@ -628,20 +581,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const phn = m.ptr(hNext, hNextOff, span(n, h, ldhNext), true);
           x.gru_out(n, h, pg, ldg, php, ldhPrev, phn, ldhNext);
         },
-        () =>
-          jsKernels.gruOutput(
-            n,
-            h,
-            gates,
-            gOff,
-            ldg,
-            hPrev,
-            hPrevOff,
-            ldhPrev,
-            hNext,
-            hNextOff,
-            ldhNext,
-          ),
+        js("gruOutput", arguments),
       );
     },
 
@@ -670,23 +610,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const pdp = m.ptr(dhPrev, dhPrevOff, n * h, true);
           x.gru_bwd_zh(n, h, pg, pdg, ldg, php, ldhPrev, pdn, pdp);
         },
-        () =>
-          jsKernels.gruBackwardZH(
-            n,
-            h,
-            gates,
-            gOff,
-            dGates,
-            dGOff,
-            ldg,
-            hPrev,
-            hPrevOff,
-            ldhPrev,
-            dhNext,
-            dhNextOff,
-            dhPrev,
-            dhPrevOff,
-          ),
+        js("gruBackwardZH", arguments),
       );
     },
 
@@ -715,23 +639,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const pdp = m.ptr(dhPrev, dhPrevOff, n * h, true);
           x.gru_bwd_r(n, h, pg, pdg, ldg, php, ldhPrev, pdr, pdp);
         },
-        () =>
-          jsKernels.gruBackwardR(
-            n,
-            h,
-            gates,
-            gOff,
-            dGates,
-            dGOff,
-            ldg,
-            hPrev,
-            hPrevOff,
-            ldhPrev,
-            dhr,
-            dhrOff,
-            dhPrev,
-            dhPrevOff,
-          ),
+        js("gruBackwardR", arguments),
       );
     },
 
@@ -761,19 +669,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           }
           return loss;
         },
-        () =>
-          jsKernels.softmaxCrossEntropy(
-            rows,
-            cols,
-            xx,
-            xOff,
-            labels,
-            labelsOff,
-            ignore,
-            eps,
-            y,
-            yOff,
-          ),
+        js("softmaxCrossEntropy", arguments),
       ) +
         (eps > 0 ? epsLoss(rows, cols, labels, labelsOff, ignore, eps, y, yOff) : 0);
     },
@@ -787,19 +683,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           const pd = m.ptr(dx, dxOff, rows * cols, true);
           x.softmax_xent_bwd(rows, cols, py, pl, ignore, scale, pd);
         },
-        () =>
-          jsKernels.softmaxCrossEntropyBackward(
-            rows,
-            cols,
-            y,
-            yOff,
-            labels,
-            labelsOff,
-            ignore,
-            scale,
-            dx,
-            dxOff,
-          ),
+        js("softmaxCrossEntropyBackward", arguments),
       );
     },
 
@@ -808,7 +692,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const py = m.ptr(y, yOff, rows * cols, false);
         const pg = m.ptr(dout, doutOff, rows * cols, false);
         x.softmax_bwd(rows, cols, py, pg, m.ptr(dx, dxOff, rows * cols, true));
-      }, () => jsKernels.softmaxBackward(rows, cols, y, yOff, dout, doutOff, dx, dxOff));
+      }, js("softmaxBackward", arguments));
     },
 
     gather(rows, cols, ids, idsOff, W, WOff, out, outOff) {
@@ -817,7 +701,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const pi = m.ptr(ids, idsOff, rows, false);
         const pw = m.ptr(W, WOff, vocab * cols, false);
         x.gather(rows, cols, pi, pw, m.ptr(out, outOff, rows * cols, true));
-      }, () => jsKernels.gather(rows, cols, ids, idsOff, W, WOff, out, outOff));
+      }, js("gather", arguments));
     },
 
     scatterAdd(rows, cols, ids, idsOff, dout, doutOff, dW, dWOff) {
@@ -826,7 +710,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const pi = m.ptr(ids, idsOff, rows, false);
         const pd = m.ptr(dout, doutOff, rows * cols, false);
         x.scatter_add(rows, cols, pi, pd, m.ptr(dW, dWOff, vocab * cols, true));
-      }, () => jsKernels.scatterAdd(rows, cols, ids, idsOff, dout, doutOff, dW, dWOff));
+      }, js("scatterAdd", arguments));
     },
 
     dropout(len, ratio, keep, state, xx, xOff, mask, maskOff, out, outOff) {
@@ -835,13 +719,13 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
         const px = m.ptr(xx, xOff, len, false);
         const pm = m.ptr(mask, maskOff, len, true);
         x.dropout(len, ratio, keep, ps, px, pm, m.ptr(out, outOff, len, true));
-      }, () => jsKernels.dropout(len, ratio, keep, state, xx, xOff, mask, maskOff, out, outOff));
+      }, js("dropout", arguments));
     },
 
     sgd(len, lr, p, pOff, g, gOff) {
       call(() => {
         x.sgd(len, lr, m.ptr(p, pOff, len, true), m.ptr(g, gOff, len, false));
-      }, () => jsKernels.sgd(len, lr, p, pOff, g, gOff));
+      }, js("sgd", arguments));
     },
 
     momentum(len, lr, mom, p, pOff, g, gOff, v, vOff) {
@@ -854,7 +738,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(g, gOff, len, false),
           m.ptr(v, vOff, len, true),
         );
-      }, () => jsKernels.momentum(len, lr, mom, p, pOff, g, gOff, v, vOff));
+      }, js("momentum", arguments));
     },
 
     nesterov(len, lr, mom, p, pOff, g, gOff, v, vOff) {
@@ -867,7 +751,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(g, gOff, len, false),
           m.ptr(v, vOff, len, true),
         );
-      }, () => jsKernels.nesterov(len, lr, mom, p, pOff, g, gOff, v, vOff));
+      }, js("nesterov", arguments));
     },
 
     adagrad(len, lr, p, pOff, g, gOff, h, hOff) {
@@ -879,7 +763,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(g, gOff, len, false),
           m.ptr(h, hOff, len, true),
         );
-      }, () => jsKernels.adagrad(len, lr, p, pOff, g, gOff, h, hOff));
+      }, js("adagrad", arguments));
     },
 
     rmsprop(len, lr, decay, p, pOff, g, gOff, h, hOff) {
@@ -892,14 +776,14 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
           m.ptr(g, gOff, len, false),
           m.ptr(h, hOff, len, true),
         );
-      }, () => jsKernels.rmsprop(len, lr, decay, p, pOff, g, gOff, h, hOff));
+      }, js("rmsprop", arguments));
     },
 
     adam(len, lrT, b1, b2, p, pOff, g, gOff, mm, mOff, v, vOff) {
       call(() => {
         const pp = m.ptr(p, pOff, len, true), pg = m.ptr(g, gOff, len, false);
         x.adam(len, lrT, b1, b2, pp, pg, m.ptr(mm, mOff, len, true), m.ptr(v, vOff, len, true));
-      }, () => jsKernels.adam(len, lrT, b1, b2, p, pOff, g, gOff, mm, mOff, v, vOff));
+      }, js("adam", arguments));
     },
   };
   return k;
