@@ -11,6 +11,7 @@
  */
 
 import { getKernels } from "./engine/kernels.ts";
+import { type Vec, vecOf } from "./engine/views.ts";
 import { formatShape, SaikiError } from "./errors.ts";
 import { packLayout, packParams } from "./params.ts";
 import { Tensor, zeros } from "./tensor.ts";
@@ -183,35 +184,22 @@ export abstract class SlotOptimizer implements Optimizer {
    * Calls `fn` over the parameters in as few runs as possible: once over the whole flat span
    * when `params` are packed in one block and `grads` in another with the same layout (a
    * model's `paramBuffer` and `gradBuffer`; padding between tensors is zero and stays so),
-   * else once per tensor. `fn` gets the run's length, the parameter and gradient arrays with
-   * offsets, and each slot's array and offset.
+   * else once per tensor. `fn` gets the run's parameters, gradients and each slot's values as
+   * vectors of one length, ready for a kernel: `(p, g, [v]) => k.momentum(p, g, v, options)`.
    */
   protected spans(
     params: readonly Tensor[],
     grads: readonly Tensor[],
-    fn: (
-      len: number,
-      p: Float32Array,
-      pOff: number,
-      g: Float32Array,
-      gOff: number,
-      slots: [Float32Array, number][],
-    ) => void,
+    fn: (p: Vec, g: Vec, slots: Vec[]) => void,
   ): void {
     const slots = this.slots(params, grads);
     if (params.length === 0) return;
-    const flat = flatSpan(params, grads);
-    if (flat !== undefined) {
-      const [p, g, len] = flat;
-      const s = slots.map((slot): [Float32Array, number] => [
-        spanView(slot[0], len),
-        0,
-      ]);
-      return fn(len, p, 0, g, 0, s);
+    const len = flatSpan(params, grads);
+    if (len !== undefined) {
+      const s = slots.map((slot) => spanView(slot[0], len));
+      return fn(spanView(params[0], len), spanView(grads[0], len), s);
     }
-    for (let i = 0; i < params.length; i++) {
-      fn(params[i].size, params[i].data, 0, grads[i].data, 0, slots.map((sl) => [sl[i].data, 0]));
-    }
+    for (let i = 0; i < params.length; i++) fn(params[i], grads[i], slots.map((sl) => sl[i]));
   }
 
   #get(params: readonly Tensor[]): Tensor[][] {
@@ -329,9 +317,9 @@ function slotTensors(shapes: readonly (readonly number[])[]): Tensor[] {
 }
 
 /** `len` floats from the start of `t`'s data (a view of its block). */
-function spanView(t: Tensor, len: number): Float32Array {
+function spanView(t: Tensor, len: number): Vec {
   const d = t.data;
-  return new Float32Array(d.buffer, d.byteOffset, len);
+  return vecOf(new Float32Array(d.buffer, d.byteOffset, len));
 }
 
 /**
@@ -351,15 +339,11 @@ function packedSpan(tensors: readonly Tensor[]): number | undefined {
   return offsets[last] + tensors[last].size;
 }
 
-/** The flat views `[params, grads, length]` when both lists are packed alike, else undefined. */
-function flatSpan(
-  params: readonly Tensor[],
-  grads: readonly Tensor[],
-): [Float32Array, Float32Array, number] | undefined {
+/** The length of the flat span both lists cover when they are packed alike, else undefined. */
+function flatSpan(params: readonly Tensor[], grads: readonly Tensor[]): number | undefined {
   if (params.length === 0 || new Set(params).size !== params.length) return undefined;
   const len = packedSpan(params);
-  if (len === undefined || packedSpan(grads) !== len) return undefined;
-  return [spanView(params[0], len), spanView(grads[0], len), len];
+  return len === undefined || packedSpan(grads) !== len ? undefined : len;
 }
 
 /** Throws unless `meta` holds exactly the keys `keys`. */
@@ -397,7 +381,7 @@ export class SGD extends SlotOptimizer {
   /** `params[i] -= lr * grads[i]`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
     const k = getKernels(), lr = this.lr;
-    this.spans(params, grads, (n, p, po, g, go) => k.sgd(n, lr, p, po, g, go));
+    this.spans(params, grads, (p, g) => k.sgd(p, g, { lr }));
   }
 }
 
@@ -430,12 +414,8 @@ export class Momentum extends SlotOptimizer {
 
   /** `v = momentum * v - lr * g; p += v`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const k = getKernels(), lr = this.lr, mom = this.momentum;
-    this.spans(
-      params,
-      grads,
-      (n, p, po, g, go, [[v, vo]]) => k.momentum(n, lr, mom, p, po, g, go, v, vo),
-    );
+    const k = getKernels(), lr = this.lr, momentum = this.momentum;
+    this.spans(params, grads, (p, g, [v]) => k.momentum(p, g, v, { lr, momentum }));
   }
 }
 
@@ -467,12 +447,8 @@ export class Nesterov extends SlotOptimizer {
 
   /** `v = momentum * v - lr * g; p += momentum² * v - (1 + momentum) * lr * g`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
-    const k = getKernels(), lr = this.lr, mom = this.momentum;
-    this.spans(
-      params,
-      grads,
-      (n, p, po, g, go, [[v, vo]]) => k.nesterov(n, lr, mom, p, po, g, go, v, vo),
-    );
+    const k = getKernels(), lr = this.lr, momentum = this.momentum;
+    this.spans(params, grads, (p, g, [v]) => k.nesterov(p, g, v, { lr, momentum }));
   }
 }
 
@@ -501,11 +477,7 @@ export class AdaGrad extends SlotOptimizer {
   /** `h += g²; p -= lr * g / (sqrt(h) + 1e-7)`, per parameter. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
     const k = getKernels(), lr = this.lr;
-    this.spans(
-      params,
-      grads,
-      (n, p, po, g, go, [[h, ho]]) => k.adagrad(n, lr, p, po, g, go, h, ho),
-    );
+    this.spans(params, grads, (p, g, [h]) => k.adagrad(p, g, h, { lr }));
   }
 }
 
@@ -540,11 +512,7 @@ export class RMSprop extends SlotOptimizer {
   /** `h = decayRate * h + (1 - decayRate) * g²; p -= lr * g / (sqrt(h) + 1e-7)`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
     const k = getKernels(), lr = this.lr, decay = this.decayRate;
-    this.spans(
-      params,
-      grads,
-      (n, p, po, g, go, [[h, ho]]) => k.rmsprop(n, lr, decay, p, po, g, go, h, ho),
-    );
+    this.spans(params, grads, (p, g, [h]) => k.rmsprop(p, g, h, { lr, decay }));
   }
 }
 
@@ -590,13 +558,9 @@ export class Adam extends SlotOptimizer {
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
     this.slots(params, grads); // checks before the step counts
     this.iter++;
-    const k = getKernels(), b1 = this.beta1, b2 = this.beta2;
-    const lrT = this.lr * Math.sqrt(1 - b2 ** this.iter) / (1 - b1 ** this.iter);
-    this.spans(
-      params,
-      grads,
-      (n, p, po, g, go, [[m, mo], [v, vo]]) => k.adam(n, lrT, b1, b2, p, po, g, go, m, mo, v, vo),
-    );
+    const k = getKernels(), beta1 = this.beta1, beta2 = this.beta2;
+    const lrT = this.lr * Math.sqrt(1 - beta2 ** this.iter) / (1 - beta1 ** this.iter);
+    this.spans(params, grads, (p, g, [m, v]) => k.adam(p, g, m, v, { lrT, beta1, beta2 }));
   }
 
   /** `{iter}`. */
@@ -709,13 +673,11 @@ export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {
     ? packedSpan(grads)
     : undefined;
   // one pass over a packed span (a model's gradBuffer), else one per tensor
-  const runs: [Float32Array, number][] = len !== undefined
-    ? [[spanView(grads[0], len), len]]
-    : grads.map((g) => [g.data, g.size]);
+  const runs = (): readonly Vec[] => len !== undefined ? [spanView(grads[0], len)] : grads;
   let sum = 0;
-  for (const [g, n] of runs) sum += k.sumSquares(n, g, 0);
+  for (const g of runs()) sum += k.sumSquares(g);
   const totalNorm = Math.sqrt(sum);
   const rate = maxNorm / (totalNorm + 1e-6);
-  if (rate < 1) { for (const [g, n] of runs) k.scale(n, rate, g, 0, g, 0); }
+  if (rate < 1) { for (const g of runs()) k.scale(g, rate, g); }
   return totalNorm;
 }

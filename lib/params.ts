@@ -122,7 +122,7 @@ export function removeDuplicate(
       outGrads.push(grads[i]);
     } else {
       const into = outGrads[at];
-      getKernels().axpy(into.size, 1, grads[i].data, 0, into.data, 0);
+      getKernels().axpy(1, grads[i], into);
     }
   });
   return { params: outParams, grads: outGrads };

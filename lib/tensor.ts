@@ -11,6 +11,8 @@
 
 import { type Block, engineHeap } from "./engine/memory.ts";
 import { formatShape, SaikiError } from "./errors.ts";
+import { formatArray } from "./_format.ts";
+import type { Ids, Mat, Vec } from "./engine/views.ts";
 
 /** Nested JavaScript arrays of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -112,7 +114,7 @@ function toNested(data: ArrayLike<number>, shape: readonly number[]): NestedArra
  * assert(x.reshape([3, 2]).shape[0] === 3);
  * ```
  */
-export class Tensor {
+export class Tensor implements Mat, Vec {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
   #data: Float32Array;
@@ -183,6 +185,30 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /** As a kernel's matrix or vector view ({@linkcode Mat}, {@linkcode Vec}): the first value is `data[0]`. */
+  get off(): number {
+    return 0;
+  }
+
+  /** As a matrix: every axis but the last folded into the rows (`(N, T, D)` → `N·T` rows). */
+  get rows(): number {
+    const s = this.shape;
+    let n = 1;
+    for (let i = 0; i < s.length - 1; i++) n *= s[i];
+    return n;
+  }
+
+  /** As a matrix: the last axis (1 for a 0-d tensor). */
+  get cols(): number {
+    const s = this.shape;
+    return s.length === 0 ? 1 : s[s.length - 1];
+  }
+
+  /** As a matrix: the distance between rows, `cols` (a tensor is contiguous). */
+  get ld(): number {
+    return this.cols;
+  }
+
   #derive(start: number, shape: readonly number[]): Tensor {
     const n = sizeOf(shape);
     const t = new Tensor(this.data.subarray(start, start + n), shape);
@@ -239,6 +265,32 @@ export class Tensor {
   toJSON(): ArrayJSON {
     return { shape: [...this.shape], data: Array.from(this.data) };
   }
+
+  /**
+   * The values as NumPy prints an array, `tensor(…)` for `array(…)`: float32 shortest digits,
+   * aligned columns, the middles of a tensor of more than 1000 values elided.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { tensor } from "./tensor.ts";
+   * assert.equal(String(tensor([[0.1, 0.2], [0.3, 0.4]])), "tensor([[0.1, 0.2],\n        [0.3, 0.4]])");
+   * assert.equal(`${tensor([1, -2.5])}`, "tensor([ 1. , -2.5])");
+   * ```
+   */
+  toString(): string {
+    return formatArray(this.data, this.shape);
+  }
+
+  /** What `console.log` and `Deno.inspect` print: {@linkcode Tensor.toString}. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** What Node's `console.log` and `util.inspect` print: {@linkcode Tensor.toString}. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 }
 
 /**
@@ -252,7 +304,7 @@ export class Tensor {
  * assert(ids.shape.join() === "2,2" && ids.data[1] === 2);
  * ```
  */
-export class IntTensor {
+export class IntTensor implements Ids {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
   #data: Int32Array;
@@ -318,6 +370,11 @@ export class IntTensor {
     return this.#data = this.#block.i32(this.#start, this.#size);
   }
 
+  /** As a kernel's {@linkcode Ids} view: the first id is `data[0]`. */
+  get off(): number {
+    return 0;
+  }
+
   /** The engine block the ids live in, or `undefined`. */
   get block(): Block | undefined {
     return this.#block;
@@ -349,6 +406,34 @@ export class IntTensor {
   /** The ids as nested arrays. */
   toArray(): NestedArray {
     return toNested(this.data, this.shape);
+  }
+
+  /**
+   * The ids as NumPy prints an int32 array: `IntTensor([0, 2, 1], dtype=int32)`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { IntTensor } from "./tensor.ts";
+   * assert.equal(String(IntTensor.from([0, 12, 3])), "IntTensor([ 0, 12,  3], dtype=int32)");
+   * ```
+   */
+  toString(): string {
+    return formatArray(this.data, this.shape, {
+      name: "IntTensor",
+      dtype: "int32",
+      showDtype: true,
+    });
+  }
+
+  /** What `console.log` and `Deno.inspect` print: {@linkcode IntTensor.toString}. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** What Node's `console.log` and `util.inspect` print: {@linkcode IntTensor.toString}. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { getKernels } from "./engine/kernels.ts";
+import { vecOf } from "./engine/views.ts";
 import { SaikiError } from "./errors.ts";
 import type { LanguageModel } from "./models/rnnlm.ts";
 import { clipGrads, type Optimizer } from "./optimizers.ts";
@@ -245,7 +246,8 @@ export class RnnlmTrainer {
    * One training iteration on a batch, as the reference's loop body: every shard's forward
    * and backward (dropout masks keyed by `state.step`), the tied gradients merged, the
    * shards' gradients summed in shard order, clipping to `maxGrad` (none when undefined), the
-   * optimizer's update. Does not move `state`.
+   * optimizer's update; then advances `state.step` (and nothing else of `state`: `getBatch`
+   * moves `timeIdx`, {@linkcode RnnlmTrainer.fit} the epoch, iteration and loss sums).
    *
    * @returns the batch's mean loss over its counted tokens and the gradients' global norm
    *   before clipping
@@ -266,11 +268,12 @@ export class RnnlmTrainer {
       S,
     );
     // fixed order: g0 += g1, then += g2, …, whichever threads computed them
-    const k = getKernels(), P = model.paramBuffer.size, into = model.gradBuffer.data;
-    for (let s = 1; s < S; s++) k.axpy(P, 1, this.#grads[s].data, 0, into, 0);
+    const k = getKernels(), P = model.paramBuffer.size, into = model.gradBuffer, g = this.#grads;
+    for (let s = 1; s < S; s++) k.axpy(1, vecOf(g[s].data, 0, P), vecOf(into.data, 0, P));
     const { params, grads } = model.uniqueParams();
     const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
     optimizer.update(params, grads);
+    this.state.step++;
     return { loss: meanLoss(results, total), gradNorm };
   }
 
@@ -415,7 +418,6 @@ export class RnnlmTrainer {
         const { loss, gradNorm } = await this.step(bx, bt, maxGrad);
         state.totalLoss += loss;
         state.lossCount++;
-        state.step++;
         tokens += batchSize * timeSize;
         const iters = state.iter++;
         if (iters % evalInterval === 0) {

@@ -105,12 +105,12 @@ async function gemmRate(
   budget: number,
 ): Promise<number> {
   const rng = new Rng(0);
-  const a = engineTensor([m * k]), b = engineTensor([k * n]), c = engineTensor([m * n]);
+  // stored as the products read them: `a` (k, m) for Aᵀ, `b` (n, k) for Bᵀ
+  const a = engineTensor(tA ? [k, m] : [m, k]), b = engineTensor(tB ? [n, k] : [k, n]);
+  const c = engineTensor([m, n]);
   for (const t of [a, b]) t.data.set(rng.randn([t.size]).data);
   const kern = getKernels();
-  const s = await timeCalls(() => {
-    kern.gemm(tA, tB, m, n, k, a.data, 0, tA ? m : k, b.data, 0, tB ? k : n, c.data, 0, n, false);
-  }, budget);
+  const s = await timeCalls(() => kern.gemm(a, b, c, { transA: tA, transB: tB }), budget);
   for (const t of [a, b, c]) t.block!.free();
   return (2 * m * n * k) / s / 1e9;
 }

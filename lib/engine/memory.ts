@@ -99,12 +99,12 @@ export class Block {
   }
 
   /** A float32 view of `length` floats from float index `start` of the block (default: all). */
-  f32(start = 0, length = (this.bytes >> 2) - start): Float32Array {
+  f32(start: number = 0, length: number = (this.bytes >> 2) - start): Float32Array {
     return new Float32Array(this.own ?? this.heap.buffer, this.offset + 4 * start, length);
   }
 
   /** An int32 view, like {@linkcode Block.f32}. */
-  i32(start = 0, length = (this.bytes >> 2) - start): Int32Array {
+  i32(start: number = 0, length: number = (this.bytes >> 2) - start): Int32Array {
     return new Int32Array(this.own ?? this.heap.buffer, this.offset + 4 * start, length);
   }
 

@@ -1,5 +1,9 @@
 /**
- * Fully connected layers: `Affine` for `(N, D)` inputs and `TimeAffine` for `(N, T, D)`.
+ * Fully connected layers, as the reference's `Affine` and `TimeAffine`: `Affine` for `(N, D)`
+ * inputs and `TimeAffine` for `(N, T, D)`.
+ *
+ *     out = x·W + b                                                  (N, M)
+ *     dx = dout·Wᵀ,  dW = xᵀ·dout,  db = Σ_rows dout
  *
  * @module
  */
@@ -10,7 +14,7 @@ import { type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
 /**
- * `out = x·W + b`.
+ * `out = x·W + b`. Its outputs are buffers it reuses: see {@linkcode Affine.forward}.
  *
  * @example
  * ```ts
@@ -45,31 +49,39 @@ export class Affine implements Layer {
     this.grads = [zeros(W.shape), zeros(b.shape)];
   }
 
-  /** x: `(N, D)` → out: `(N, M)`. */
+  /**
+   * x: `(N, D)` → out: `(N, M)`.
+   *
+   * `out` is a buffer the layer reuses: the next `forward` overwrites it, unless that call's
+   * `x` shares its storage (`x = affine.forward(x)` with a square `W`), which gets a fresh
+   * buffer and stays intact. `clone()` it to keep it longer.
+   */
   forward(x: Tensor): Tensor {
     const [W, b] = this.params;
     const [D, M] = W.shape;
     const { N } = expectShape("Affine.forward", "x", x.shape, ["N", D]);
     this.#x = x;
-    const out = this.#out = reuse(this.#out, [N, M]);
+    const out = this.#out = reuse(this.#out, [N, M], x);
     const k = getKernels();
-    k.gemm(false, false, N, M, D, x.data, 0, D, W.data, 0, M, out.data, 0, M, false);
-    k.addBias(N, M, b.data, 0, out.data, 0, M);
+    // out = x·W + b   (N, M)
+    k.gemm(x, W, out);
+    k.addBias(b, out);
     return out;
   }
 
-  /** dout: `(N, M)` → dx: `(N, D)`; sets `grads`. */
+  /** dout: `(N, M)` → dx: `(N, D)`, a reused buffer like `forward`'s; sets `grads`. */
   backward(dout: Tensor): Tensor {
     const x = this.#x ?? noForward("Affine.backward");
     const [W] = this.params;
+    const [dW, db] = this.grads;
     const [D, M] = W.shape;
     const N = x.shape[0];
     expectShape("Affine.backward", "dout", dout.shape, [N, M]);
-    const dx = this.#dx = reuse(this.#dx, [N, D]);
+    const dx = this.#dx = reuse(this.#dx, [N, D], dout, x);
     const k = getKernels();
-    k.gemm(false, true, N, D, M, dout.data, 0, M, W.data, 0, M, dx.data, 0, D, false);
-    k.gemm(true, false, D, M, N, x.data, 0, D, dout.data, 0, M, this.grads[0].data, 0, M, false);
-    k.sumRows(N, M, dout.data, 0, M, this.grads[1].data, 0, false);
+    k.gemm(dout, W, dx, { transB: true }); // dx = dout·Wᵀ       (N, D)
+    k.gemm(x, dout, dW, { transA: true }); // dW = xᵀ·dout       (D, M)
+    k.sumRows(dout, db); //                   db = Σ_rows dout   (M)
     return dx;
   }
 }
@@ -86,7 +98,7 @@ export interface TimeAffineOptions {
 
 /**
  * `Affine` applied at every timestep: `out[:, t] = xs[:, t]·W + b`, computed as one
- * `(N·T, D)·(D, M)` product.
+ * `(N·T, D)·(D, M)` product. Its outputs are buffers it reuses, like {@linkcode Affine}'s.
  *
  * @example
  * ```ts
@@ -131,38 +143,24 @@ export class TimeAffine implements Layer {
     return this.transposed ? [c, r] : [r, c];
   }
 
-  /** xs: `(N, T, D)` → out: `(N, T, M)`. */
+  /**
+   * xs: `(N, T, D)` → out: `(N, T, M)`, a buffer the layer reuses like
+   * {@linkcode Affine.forward}'s (fresh when `xs` shares its storage).
+   */
   forward(xs: Tensor): Tensor {
     const [W, b] = this.params;
     const [D, M] = this.#sizes();
     const { N, T } = expectShape("TimeAffine.forward", "x", xs.shape, ["N", "T", D]);
     this.#x = xs;
-    const out = this.#out = reuse(this.#out, [N, T, M]);
+    const out = this.#out = reuse(this.#out, [N, T, M], xs);
     const k = getKernels();
-    // out (N·T, M) = xs (N·T, D) · W (D, M), or · Wᵀ with W stored (M, D)
-    const ldw = this.transposed ? D : M;
-    k.gemm(
-      false,
-      this.transposed,
-      N * T,
-      M,
-      D,
-      xs.data,
-      0,
-      D,
-      W.data,
-      0,
-      ldw,
-      out.data,
-      0,
-      M,
-      false,
-    );
-    k.addBias(N * T, M, b.data, 0, out.data, 0, M);
+    // out = xs·W + b   (N·T, M), or xs·Wᵀ + b with W stored (M, D)
+    k.gemm(xs, W, out, { transB: this.transposed });
+    k.addBias(b, out);
     return out;
   }
 
-  /** dout: `(N, T, M)` → dxs: `(N, T, D)`; sets `grads`. */
+  /** dout: `(N, T, M)` → dxs: `(N, T, D)`, a reused buffer like `forward`'s; sets `grads`. */
   backward(dout: Tensor): Tensor {
     const xs = this.#x ?? noForward("TimeAffine.backward");
     const [W] = this.params;
@@ -170,19 +168,16 @@ export class TimeAffine implements Layer {
     const [D, M] = this.#sizes();
     const [N, T] = xs.shape;
     expectShape("TimeAffine.backward", "dout", dout.shape, [N, T, M]);
-    const R = N * T;
-    const dx = this.#dx = reuse(this.#dx, [N, T, D]);
+    const dx = this.#dx = reuse(this.#dx, [N, T, D], dout, xs);
     const k = getKernels();
     if (this.transposed) {
-      // dx = dout·W (W stored (M, D)); dW (M, D) = doutᵀ·xs
-      k.gemm(false, false, R, D, M, dout.data, 0, M, W.data, 0, D, dx.data, 0, D, false);
-      k.gemm(true, false, M, D, R, dout.data, 0, M, xs.data, 0, D, dW.data, 0, D, false);
+      k.gemm(dout, W, dx); //                    dx = dout·W        (N·T, D), W stored (M, D)
+      k.gemm(dout, xs, dW, { transA: true }); // dW = doutᵀ·xs      (M, D)
     } else {
-      // dx = dout·Wᵀ; dW (D, M) = xsᵀ·dout
-      k.gemm(false, true, R, D, M, dout.data, 0, M, W.data, 0, M, dx.data, 0, D, false);
-      k.gemm(true, false, D, M, R, xs.data, 0, D, dout.data, 0, M, dW.data, 0, M, false);
+      k.gemm(dout, W, dx, { transB: true }); //  dx = dout·Wᵀ       (N·T, D)
+      k.gemm(xs, dout, dW, { transA: true }); // dW = xsᵀ·dout      (D, M)
     }
-    k.sumRows(R, M, dout.data, 0, M, db.data, 0, false);
+    k.sumRows(dout, db); //                      db = Σ_rows dout   (M)
     return dx;
   }
 }

@@ -2,10 +2,18 @@
  * Dropout: `Dropout` as the reference's `layers.py` (scales at test time) and `TimeDropout` as
  * its `time_layers.py` (inverted: scales at training time).
  *
+ *     Dropout, training       mask = (u > ratio),              out = x⊙mask,   dx = dout⊙mask
+ *     Dropout, test           out = x·(1 − ratio),             dx = dout·(1 − ratio)
+ *     TimeDropout, training   mask = (u > ratio)/(1 − ratio),  out = xs⊙mask,  dxs = dout⊙mask
+ *     TimeDropout, test       out = xs,                        dxs = dout
+ *
+ * with `u` uniform in `[0, 1)`, one draw per value.
+ *
  * @module
  */
 
 import { getKernels } from "../engine/kernels.ts";
+import { type Vec, vecOf } from "../engine/views.ts";
 import { SaikiError } from "../errors.ts";
 import { Rng } from "../random.ts";
 import type { Tensor } from "../tensor.ts";
@@ -24,14 +32,10 @@ function checkRatio(where: string, ratio: number): number {
   return ratio;
 }
 
-/** Draws `mask[i] = keep` with probability `1 − ratio`, else 0; returns `out = x ⊙ mask`. */
-function drop(x: Tensor, mask: Tensor, out: Tensor, ratio: number, keep: number, rng: Rng) {
-  getKernels().dropout(x.size, ratio, keep, rng.words(), x.data, 0, mask.data, 0, out.data, 0);
-}
-
 /**
  * The reference's `Dropout`: in training `out = x ⊙ mask` with `mask ~ (rand > ratio)`; at
- * test time `out = x·(1 − ratio)`.
+ * test time `out = x·(1 − ratio)`. Its outputs are buffers it reuses: see
+ * {@linkcode Dropout.forward}.
  *
  * @example
  * ```ts
@@ -69,20 +73,31 @@ export class Dropout implements Layer {
     this.#rng = options.rng ?? new Rng(0);
   }
 
-  /** x: any shape → out of the same shape; `trainFlg` overrides the layer's mode. */
+  /**
+   * x: any shape → out of the same shape; `trainFlg` overrides the layer's mode.
+   *
+   * `out` is a buffer the layer reuses: the next `forward` overwrites it, unless that call's
+   * `x` shares its storage (`x = dropout.forward(x)`), which gets a fresh buffer and stays
+   * intact. `clone()` it to keep it longer.
+   */
   forward(x: Tensor, trainFlg = this.trainFlg): Tensor {
-    const out = this.#out = reuse(this.#out, x.shape);
+    const out = this.#out = reuse(this.#out, x.shape, x);
+    const ratio = this.dropoutRatio, k = getKernels();
     this.#trained = trainFlg;
     if (trainFlg) {
       const mask = this.#mask = reuse(this.#mask, x.shape);
-      drop(x, mask, out, this.dropoutRatio, 1, this.#rng);
+      // mask = (u > ratio),  out = x⊙mask
+      k.dropout(x, mask, out, { ratio, keep: 1, state: this.#rng.words() });
     } else {
-      getKernels().scale(x.size, 1 - this.dropoutRatio, x.data, 0, out.data, 0);
+      k.scale(x, 1 - ratio, out); // out = x·(1 − ratio)
     }
     return out;
   }
 
-  /** dout → dx `= dout ⊙ mask` (or `dout·(1 − ratio)` after a test-mode forward). */
+  /**
+   * dout → dx `= dout ⊙ mask` (or `dout·(1 − ratio)` after a test-mode forward), a reused
+   * buffer like `forward`'s.
+   */
   backward(dout: Tensor): Tensor {
     const out = this.#out ?? noForward("Dropout.backward");
     if (dout.shape.join() !== out.shape.join()) {
@@ -90,12 +105,17 @@ export class Dropout implements Layer {
         `Dropout.backward: dout has shape [${dout.shape}], expected [${out.shape}]`,
       );
     }
-    const dx = this.#dx = reuse(this.#dx, dout.shape);
+    const dx = this.#dx = reuse(this.#dx, dout.shape, dout);
     const k = getKernels();
-    if (this.#trained) k.mul(dout.size, dout.data, 0, this.#mask!.data, 0, dx.data, 0);
-    else k.scale(dout.size, 1 - this.dropoutRatio, dout.data, 0, dx.data, 0);
+    if (this.#trained) k.mul(dout, this.#mask!, dx); // dx = dout⊙mask
+    else k.scale(dout, 1 - this.dropoutRatio, dx); //   dx = dout·(1 − ratio)
     return dx;
   }
+}
+
+/** Row `r` of a tensor seen as `(rows, n)`: its `n` values from `r·n`. */
+function row(t: Tensor, r: number, n: number): Vec {
+  return vecOf(t.data, r * n, n);
 }
 
 /**
@@ -118,6 +138,7 @@ export interface MaskKey {
  * The reference's `TimeDropout` (inverted dropout): in training
  * `out = xs ⊙ mask / (1 − ratio)`; at test time `out = xs`. Masks are drawn per row from
  * generators keyed by {@linkcode MaskKey} (the reference draws them from one NumPy stream).
+ * Its outputs are buffers it reuses: see {@linkcode TimeDropout.forward}.
  *
  * @example
  * ```ts
@@ -168,36 +189,36 @@ export class TimeDropout implements Layer {
     this.stream = options.stream ?? 0;
   }
 
-  /** xs: `(N, T, D)` (any shape with rows first) → out of the same shape. */
+  /**
+   * xs: `(N, T, D)` (any shape with rows first) → out of the same shape: `xs` itself at test
+   * time; in training a buffer the layer reuses, which the next `forward` overwrites unless
+   * that call's `xs` shares its storage (`xs = layer.forward(xs)`): that gets a fresh buffer
+   * and stays intact. `clone()` it to keep it longer.
+   */
   forward(xs: Tensor): Tensor {
     this.#trained = this.trainFlg;
     this.#shape = xs.shape;
-    if (!this.trainFlg) return xs;
-    const out = this.#out = reuse(this.#out, xs.shape);
+    if (!this.trainFlg) return xs; // out = xs
+    const out = this.#out = reuse(this.#out, xs.shape, xs);
     const mask = this.#mask = reuse(this.#mask, xs.shape);
     const { seed, step, rowOffset } = this.key;
-    const rows = xs.shape[0], n = xs.size / rows, ratio = this.dropoutRatio;
+    const rows = xs.shape[0], n = xs.size / rows; // xs as (rows, n)
+    const ratio = this.dropoutRatio, keep = 1 / (1 - ratio);
     const k = getKernels();
     for (let r = 0; r < rows; r++) {
-      const words = Rng.keyed(seed, this.stream, step, rowOffset + r).words();
-      k.dropout(
-        n,
-        ratio,
-        1 / (1 - ratio),
-        words,
-        xs.data,
-        r * n,
-        mask.data,
-        r * n,
-        out.data,
-        r * n,
-      );
+      // row r of the whole batch draws from a generator of its own (keyed by its place in it):
+      // mask = (u > ratio) / (1 − ratio),  out = xs⊙mask
+      const state = Rng.keyed(seed, this.stream, step, rowOffset + r).words();
+      k.dropout(row(xs, r, n), row(mask, r, n), row(out, r, n), { ratio, keep, state });
     }
     if (this.#ownKey) this.key.step++;
     return out;
   }
 
-  /** dout → dx `= dout ⊙ mask` (or `dout` after a test-mode forward). */
+  /**
+   * dout → dx `= dout ⊙ mask` (or `dout` itself after a test-mode forward), a reused buffer
+   * like `forward`'s.
+   */
   backward(dout: Tensor): Tensor {
     const shape = this.#shape ?? noForward("TimeDropout.backward");
     if (dout.shape.join() !== shape.join()) {
@@ -205,9 +226,9 @@ export class TimeDropout implements Layer {
         `TimeDropout.backward: dout has shape [${dout.shape}], expected [${shape}]`,
       );
     }
-    if (!this.#trained) return dout;
-    const dx = this.#dx = reuse(this.#dx, dout.shape);
-    getKernels().mul(dout.size, dout.data, 0, this.#mask!.data, 0, dx.data, 0);
+    if (!this.#trained) return dout; // dxs = dout
+    const dx = this.#dx = reuse(this.#dx, dout.shape, dout);
+    getKernels().mul(dout, this.#mask!, dx); // dxs = dout⊙mask
     return dx;
   }
 }

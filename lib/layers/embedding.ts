@@ -1,5 +1,9 @@
 /**
- * Word embeddings: `Embedding` picks rows of `W` for `(N)` ids, `TimeEmbedding` for `(N, T)`.
+ * Word embeddings, as the reference's `Embedding` and `TimeEmbedding`: `Embedding` picks rows
+ * of `W` `(V, D)` for `(N)` ids, `TimeEmbedding` for `(N, T)`.
+ *
+ *     out = W[idx]                                                   (N, D)
+ *     dW = 0,  then dW[idx[n]] += dout[n] for every n   (np.add.at: repeated ids add up)
  *
  * @module
  */
@@ -9,23 +13,19 @@ import { getKernels } from "../engine/kernels.ts";
 import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
-/** `out[r] = W[ids[r]]` for every row. */
-function gather(ids: Int32Array, W: Tensor, out: Tensor): void {
-  getKernels().gather(ids.length, W.shape[1], ids, 0, W.data, 0, out.data, 0);
-}
-
 /**
  * `dW = 0`, then `dW[ids[r]] += dout[r]` for every row: repeated ids accumulate (the
  * reference's `np.add.at`).
  */
-function scatterAdd(ids: Int32Array, dout: Tensor, dW: Tensor): void {
+function scatterAdd(ids: IntTensor, dout: Tensor, dW: Tensor): void {
   const k = getKernels();
-  k.fill(dW.size, 0, dW.data, 0);
-  k.scatterAdd(ids.length, dW.shape[1], ids, 0, dout.data, 0, dW.data, 0);
+  k.fill(dW, 0);
+  k.scatterAdd(ids, dout, dW);
 }
 
 /**
- * `out[r] = W[idx[r]]`.
+ * `out[r] = W[idx[r]]`. `out` is a buffer the layer reuses: the next `forward` overwrites it;
+ * `clone()` it to keep it longer.
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ export class Embedding implements Layer {
     expectIds("Embedding.forward", "idx", idx.data, V);
     this.#idx = idx;
     const out = this.#out = reuse(this.#out, [N, D]);
-    gather(idx.data, W, out);
+    getKernels().gather(idx, W, out); // out = W[idx]
     return out;
   }
 
@@ -73,13 +73,14 @@ export class Embedding implements Layer {
   backward(dout: Tensor): null {
     const idx = this.#idx ?? noForward("Embedding.backward");
     expectShape("Embedding.backward", "dout", dout.shape, [idx.shape[0], this.params[0].shape[1]]);
-    scatterAdd(idx.data, dout, this.grads[0]);
+    scatterAdd(idx, dout, this.grads[0]); // dW[idx[n]] += dout[n]
     return null;
   }
 }
 
 /**
- * `Embedding` for a batch of sequences: xs `(N, T)` ids → `(N, T, D)`.
+ * `Embedding` for a batch of sequences: xs `(N, T)` ids → `(N, T, D)`, a buffer the layer
+ * reuses like {@linkcode Embedding}'s.
  *
  * @example
  * ```ts
@@ -117,7 +118,7 @@ export class TimeEmbedding implements Layer {
     expectIds("TimeEmbedding.forward", "xs", xs.data, V);
     this.#xs = xs;
     const out = this.#out = reuse(this.#out, [N, T, D]);
-    gather(xs.data, W, out);
+    getKernels().gather(xs, W, out); // out[n, t] = W[xs[n, t]]
     return out;
   }
 
@@ -126,7 +127,7 @@ export class TimeEmbedding implements Layer {
     const xs = this.#xs ?? noForward("TimeEmbedding.backward");
     const [N, T] = xs.shape;
     expectShape("TimeEmbedding.backward", "dout", dout.shape, [N, T, this.params[0].shape[1]]);
-    scatterAdd(xs.data, dout, this.grads[0]);
+    scatterAdd(xs, dout, this.grads[0]); // dW[xs[n, t]] += dout[n, t]
     return null;
   }
 }

@@ -1,21 +1,39 @@
 /**
- * Gated recurrent unit as the reference writes it: `GRU` for one step, `TimeGRU` for a
- * sequence. Gates packed `z, r, ĥ`:
- * `z = σ(x·Wxz + h·Whz + bz)`, `r = σ(x·Wxr + h·Whr + br)`,
- * `ĥ = tanh(x·Wxh + (r⊙h)·Whh + bh)`, `h_next = (1 − z)⊙h + z⊙ĥ`
- * (the reset gate acts before the `Whh` product, unlike PyTorch's GRU).
+ * Gated recurrent unit as the reference writes it (`GRU`, `TimeGRU` of its `time_layers.py`):
+ * `GRU` for one step, `TimeGRU` for a sequence.
+ *
+ * Forward, `x` `(N, D)`, `h_prev` `(N, H)`, the weights packed `z, r, ĥ`
+ * (`Wx = [Wxz, Wxr, Wxh]`, `Wh = [Whz, Whr, Whh]`, `b = [bz, br, bh]`); the reset gate acts
+ * before the `Whh` product, unlike PyTorch's GRU:
+ *
+ *     z = σ(x·Wxz + h_prev·Whz + bz),  r = σ(x·Wxr + h_prev·Whr + br)          (N, H)
+ *     ĥ = tanh(x·Wxh + (r⊙h_prev)·Whh + bh)
+ *     h_next = (1 − z)⊙h_prev + z⊙ĥ
+ *
+ * Backward, from `dh_next` `(N, H)`, as pre-activation gradients `dA = [dz, dr, dĥ]`:
+ *
+ *     dĥ = dh_next⊙z⊙(1 − ĥ²),  dz = dh_next⊙(ĥ − h_prev)⊙z(1 − z)
+ *     dhr = dĥ·Whhᵀ,  dr = dhr⊙h_prev⊙r(1 − r)
+ *     dh_prev = dh_next⊙(1 − z) + r⊙dhr + [dz, dr]·[Whz, Whr]ᵀ
+ *     dWx = xᵀ·dA,  dWh = [h_prevᵀ·[dz, dr], (r⊙h_prev)ᵀ·dĥ],  db = Σ_rows dA,  dx = dA·Wxᵀ
  *
  * @module
  */
 
 import { expectShape } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
-import { type Tensor, zeros } from "../tensor.ts";
+import { colBlock, timestep } from "../engine/views.ts";
+import { engineTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
  * One GRU step: `forward(x, hPrev) → hNext`, `backward(dhNext) → [dx, dhPrev]`.
+ *
+ * Every `forward` and `backward` returns new tensors, so the cell can be looped by hand the
+ * way the book does it, `h = cell.forward(x, h)`. It keeps the last call's inputs for
+ * `backward`, which goes back through that call only; `TimeGRU` runs (and differentiates) a
+ * whole sequence, faster.
  *
  * @example
  * ```ts
@@ -38,11 +56,8 @@ export class GRU implements Layer {
   #hPrev?: Tensor;
   #gates?: Tensor;
   #rh?: Tensor;
-  #h?: Tensor;
   #dGates?: Tensor;
   #dhr?: Tensor;
-  #dx?: Tensor;
-  #dhPrev?: Tensor;
 
   /**
    * Uses the given tensors as the parameters (no copy: updates to them are seen here).
@@ -55,7 +70,7 @@ export class GRU implements Layer {
     this.grads = this.params.map((p) => zeros(p.shape));
   }
 
-  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`. */
+  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
   forward(x: Tensor, hPrev: Tensor): Tensor {
     const [Wx, Wh, b] = this.params;
     const H = Wh.shape[0], D = Wx.shape[0];
@@ -65,17 +80,24 @@ export class GRU implements Layer {
     this.#x = x, this.#hPrev = hPrev;
     const A = this.#gates = reuse(this.#gates, [N, 3 * H]);
     const rh = this.#rh = reuse(this.#rh, [N, H]);
-    const h = this.#h = reuse(this.#h, [N, H]);
+    const hNext = engineTensor([N, H]);
     const k = getKernels();
-    k.gemm(false, false, N, 3 * H, D, x.data, 0, D, Wx.data, 0, 3 * H, A.data, 0, 3 * H, false);
-    k.addBias(N, 3 * H, b.data, 0, A.data, 0, 3 * H);
-    gruStep(k, N, H, A.data, 3 * H, hPrev.data, Wh, rh.data, h.data);
-    return h;
+    const Whzr = colBlock(Wh, 0, 2 * H), Whh = colBlock(Wh, 2 * H, H);
+    const Azr = colBlock(A, 0, 2 * H), Ah = colBlock(A, 2 * H, H);
+    // A = x·Wx + b   (N, 3H): the input parts of z, r and ĥ
+    k.gemm(x, Wx, A);
+    k.addBias(b, A);
+    k.gemm(hPrev, Whzr, Azr, { accumulate: true }); // [A_z, A_r] += h_prev·[Whz, Whr]
+    k.gruGates(A, hPrev, rh); //                       z = σ(A_z),  r = σ(A_r),  rh = r⊙h_prev
+    k.gemm(rh, Whh, Ah, { accumulate: true }); //      A_ĥ += (r⊙h_prev)·Whh
+    k.gruOutput(A, hPrev, hNext); //                   ĥ = tanh(A_ĥ),  h_next = (1 − z)⊙h_prev + z⊙ĥ
+    return hNext;
   }
 
-  /** dhNext: `(N, H)` → `[dx (N, D), dhPrev (N, H)]`; sets `grads`. */
+  /** dhNext: `(N, H)` → `[dx (N, D), dhPrev (N, H)]`, new tensors; sets `grads`. */
   backward(dhNext: Tensor): [Tensor, Tensor] {
     const x = this.#x ?? noForward("GRU.backward");
+    const hPrev = this.#hPrev!, A = this.#gates!, rh = this.#rh!;
     const [Wx, Wh] = this.params;
     const [dWx, dWh, db] = this.grads;
     const [N, D] = x.shape;
@@ -83,93 +105,33 @@ export class GRU implements Layer {
     expectShape("GRU.backward", "dhNext", dhNext.shape, [N, H]);
     const dA = this.#dGates = reuse(this.#dGates, [N, G]);
     const dhr = this.#dhr = reuse(this.#dhr, [N, H]);
-    const dx = this.#dx = reuse(this.#dx, [N, D]);
-    const dhPrev = this.#dhPrev = reuse(this.#dhPrev, [N, H]);
+    const dx = engineTensor([N, D]), dhPrev = engineTensor([N, H]);
     const k = getKernels();
-    const hPrev = this.#hPrev!;
-    const a = this.#gates!.data;
-    gruStepBackward(k, N, H, a, G, hPrev.data, Wh, dhNext.data, dA.data, dhr.data, dhPrev.data);
-    k.gemm(true, false, D, G, N, x.data, 0, D, dA.data, 0, G, dWx.data, 0, G, false);
-    k.gemm(true, false, H, 2 * H, N, hPrev.data, 0, H, dA.data, 0, G, dWh.data, 0, G, false);
-    k.gemm(
-      true,
-      false,
-      H,
-      H,
-      N,
-      this.#rh!.data,
-      0,
-      H,
-      dA.data,
-      2 * H,
-      G,
-      dWh.data,
-      2 * H,
-      G,
-      false,
-    );
-    k.sumRows(N, G, dA.data, 0, G, db.data, 0, false);
-    k.gemm(false, true, N, D, G, dA.data, 0, G, Wx.data, 0, G, dx.data, 0, D, false);
+    const Whzr = colBlock(Wh, 0, 2 * H), Whh = colBlock(Wh, 2 * H, H);
+    const dAzr = colBlock(dA, 0, 2 * H), dAh = colBlock(dA, 2 * H, H);
+    const dWhzr = colBlock(dWh, 0, 2 * H), dWhh = colBlock(dWh, 2 * H, H);
+    // dĥ = dh_next⊙z⊙(1 − ĥ²),  dz = dh_next⊙(ĥ − h_prev)⊙z(1 − z),  dh_prev = dh_next⊙(1 − z)
+    k.gruBackwardZH(A, hPrev, dhNext, dA, dhPrev);
+    // dhr = dĥ·Whhᵀ   (N, H),  then dh_prev += r⊙dhr,  dr = dhr⊙h_prev⊙r(1 − r)
+    k.gemm(dAh, Whh, dhr, { transB: true });
+    k.gruBackwardR(A, hPrev, dhr, dA, dhPrev);
+    // dh_prev += [dz, dr]·[Whz, Whr]ᵀ
+    k.gemm(dAzr, Whzr, dhPrev, { transB: true, accumulate: true });
+    k.gemm(x, dA, dWx, { transA: true }); //         dWx = xᵀ·dA                        (D, 3H)
+    k.gemm(hPrev, dAzr, dWhzr, { transA: true }); // [dWhz, dWhr] = h_prevᵀ·[dz, dr]   (H, 2H)
+    k.gemm(rh, dAh, dWhh, { transA: true }); //      dWhh = (r⊙h_prev)ᵀ·dĥ             (H, H)
+    k.sumRows(dA, db); //                            db = Σ_rows dA                     (3H)
+    k.gemm(dA, Wx, dx, { transB: true }); //         dx = dA·Wxᵀ                        (N, D)
     return [dx, dhPrev];
   }
-}
-
-/**
- * The recurrent part of one GRU step for `N` rows whose gate rows (`x·Wx + b` on entry, the
- * activated `z, r, ĥ` on return) sit at `aOff` with leading dimension `lda`, and whose
- * `hPrev`, `rh`, `hNext` rows are contiguous `(N, H)`.
- */
-function gruStep(
-  k: Kernels,
-  N: number,
-  H: number,
-  a: Float32Array,
-  lda: number,
-  hPrev: Float32Array,
-  Wh: Tensor,
-  rh: Float32Array,
-  hNext: Float32Array,
-): void {
-  const G = 3 * H;
-  // z, r blocks += h·Wh[:, :2H]
-  k.gemm(false, false, N, 2 * H, H, hPrev, 0, H, Wh.data, 0, G, a, 0, lda, true);
-  k.gruGates(N, H, a, 0, lda, hPrev, 0, H, rh, 0, H);
-  // ĥ block += (r⊙h)·Whh
-  k.gemm(false, false, N, H, H, rh, 0, H, Wh.data, 2 * H, G, a, 2 * H, lda, true);
-  k.gruOutput(N, H, a, 0, lda, hPrev, 0, H, hNext, 0, H);
-}
-
-/**
- * Backward of {@linkcode gruStep}: writes the gate gradients (rows like the gates) and
- * `dhPrev`, all `(N, ·)` contiguous.
- */
-function gruStepBackward(
-  k: Kernels,
-  N: number,
-  H: number,
-  a: Float32Array,
-  lda: number,
-  hPrev: Float32Array,
-  Wh: Tensor,
-  dhNext: Float32Array,
-  dA: Float32Array,
-  dhr: Float32Array,
-  dhPrev: Float32Array,
-): void {
-  const G = 3 * H;
-  k.gruBackwardZH(N, H, a, 0, dA, 0, lda, hPrev, 0, H, dhNext, 0, dhPrev, 0);
-  // dhr = dĥ·Whhᵀ
-  k.gemm(false, true, N, H, H, dA, 2 * H, lda, Wh.data, 2 * H, G, dhr, 0, H, false);
-  k.gruBackwardR(N, H, a, 0, dA, 0, lda, hPrev, 0, H, dhr, 0, dhPrev, 0);
-  // dhPrev += [dz, dr]·[Whz, Whr]ᵀ
-  k.gemm(false, true, N, H, 2 * H, dA, 0, lda, Wh.data, 0, G, dhPrev, 0, H, true);
 }
 
 /**
  * `GRU` over `T` timesteps with the reference's state handling (`stateful`, `h`, `dh`,
  * `setState`, `resetState`) and {@linkcode TimeRecurrent}'s time loop: one input product
  * before the loop, two recurrent products per step (`h·[Whz, Whr]`, then `(r⊙h)·Whh`), one
- * product per weight gradient after it.
+ * product per weight gradient after it. `forward`'s `hs` and `backward`'s `dxs` are buffers
+ * the layer reuses (see {@linkcode TimeRecurrent.forward}).
  *
  * @example
  * ```ts
@@ -225,32 +187,36 @@ export class TimeGRU extends TimeRecurrent {
 
   /** `z, r` from `h_{t−1}·[Whz, Whr]`, then `ĥ` from `(r⊙h_{t−1})·Whh`, then `h_t`. */
   protected stepForward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, G = 3 * H, ldg = T * G, ldh = T * H;
-    const [hp, hpOff, ldhp] = this.hPrev(t);
-    const a = this.A.data, rh = this.#rh!.data;
-    k.gemmPacked(false, N, 2 * H, H, hp, hpOff, ldhp, this.#wzr!.data, 0, a, t * G, ldg, true);
-    k.gruGates(N, H, a, t * G, ldg, hp, hpOff, ldhp, rh, t * H, ldh);
-    k.gemmPacked(false, N, H, H, rh, t * H, ldh, this.#whh!.data, 0, a, t * G + 2 * H, ldg, true);
-    k.gruOutput(N, H, a, t * G, ldg, hp, hpOff, ldhp, this.hs.data, t * H, ldh);
+    const H = this.hiddenSize, hPrev = this.hPrev(t), rh = timestep(this.#rh!, t);
+    const At = timestep(this.A, t), Azr = colBlock(At, 0, 2 * H), Ah = colBlock(At, 2 * H, H);
+    // [A_z, A_r] += h_{t−1}·[Whz, Whr];  z = σ(A_z),  r = σ(A_r),  rh_t = r⊙h_{t−1}
+    k.gemmPacked(hPrev, this.#wzr!, Azr, { accumulate: true });
+    k.gruGates(At, hPrev, rh);
+    // A_ĥ += (r⊙h_{t−1})·Whh;  ĥ = tanh(A_ĥ),  h_t = (1 − z)⊙h_{t−1} + z⊙ĥ
+    k.gemmPacked(rh, this.#whh!, Ah, { accumulate: true });
+    k.gruOutput(At, hPrev, timestep(this.hs, t));
   }
 
   /** The gates' gradients from `dh_t`; carry `dh_t⊙(1 − z) + r⊙dhr + [dz, dr]·[Whz, Whr]ᵀ`. */
   protected stepBackward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, G = 3 * H, ldg = T * G;
-    const [hp, hpOff, ldhp] = this.hPrev(t);
-    const a = this.A.data, da = this.dA.data, carry = this.carry.data, dhr = this.#dhr!.data;
-    k.gruBackwardZH(N, H, a, t * G, da, t * G, ldg, hp, hpOff, ldhp, this.dhCur.data, 0, carry, 0);
-    // dhr = dĥ·Whhᵀ
-    k.gemmPacked(false, N, H, H, da, t * G + 2 * H, ldg, this.#whhT!.data, 0, dhr, 0, H, false);
-    k.gruBackwardR(N, H, a, t * G, da, t * G, ldg, hp, hpOff, ldhp, dhr, 0, carry, 0);
-    k.gemmPacked(false, N, H, 2 * H, da, t * G, ldg, this.#wzrT!.data, 0, carry, 0, H, true);
+    const H = this.hiddenSize, hPrev = this.hPrev(t), At = timestep(this.A, t);
+    const dAt = timestep(this.dA, t), dAzr = colBlock(dAt, 0, 2 * H), dAh = colBlock(dAt, 2 * H, H);
+    const carry = this.carry, dhr = this.#dhr!;
+    // dĥ = dh_t⊙z⊙(1 − ĥ²),  dz = dh_t⊙(ĥ − h_{t−1})⊙z(1 − z),  carry = dh_t⊙(1 − z)
+    k.gruBackwardZH(At, hPrev, this.dhCur, dAt, carry);
+    // dhr = dĥ·Whhᵀ;  carry += r⊙dhr,  dr = dhr⊙h_{t−1}⊙r(1 − r)
+    k.gemmPacked(dAh, this.#whhT!, dhr);
+    k.gruBackwardR(At, hPrev, dhr, dAt, carry);
+    // carry += [dz, dr]·[Whz, Whr]ᵀ: now the gradient w.r.t. h_{t−1}
+    k.gemmPacked(dAzr, this.#wzrT!, carry, { accumulate: true });
   }
 
   /** `dWh[:, :2H] = Σ h_{t−1}ᵀ·[dz, dr]_t`, `dWh[:, 2H:] = Σ (r⊙h_{t−1})ᵀ·dĥ_t`. */
   protected override recurrentGrad(k: Kernels, hPrev: Tensor): void {
-    const H = this.hiddenSize, G = 3 * H, R = this.N * this.T;
-    const da = this.dA.data, dWh = this.grads[1].data;
-    k.gemm(true, false, H, 2 * H, R, hPrev.data, 0, H, da, 0, G, dWh, 0, G, false);
-    k.gemm(true, false, H, H, R, this.#rh!.data, 0, H, da, 2 * H, G, dWh, 2 * H, G, false);
+    const H = this.hiddenSize, dA = this.dA, dWh = this.grads[1];
+    const dAzr = colBlock(dA, 0, 2 * H), dAh = colBlock(dA, 2 * H, H);
+    const dWhzr = colBlock(dWh, 0, 2 * H), dWhh = colBlock(dWh, 2 * H, H);
+    k.gemm(hPrev, dAzr, dWhzr, { transA: true }); //   [dWhz, dWhr] = Σ_t h_{t−1}ᵀ·[dz, dr]_t
+    k.gemm(this.#rh!, dAh, dWhh, { transA: true }); // dWhh = Σ_t (r⊙h_{t−1})ᵀ·dĥ_t
   }
 }

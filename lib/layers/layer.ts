@@ -1,6 +1,6 @@
 /**
  * What every layer shares: `params` and `grads` lists in the reference's order, and reusable
- * output buffers.
+ * output buffers that are never the input of the same call ({@linkcode reuse}).
  *
  * @module
  */
@@ -32,13 +32,30 @@ export interface SequenceLayer extends Layer {
 }
 
 /**
- * Returns `buffer` when it already has `shape`, else a new zero tensor of `shape` in the
- * engine's memory (freeing the old buffer's block): how layers keep their activations and
- * gradients preallocated across calls of the same size.
+ * Whether `a` and `b` share storage: the same `ArrayBuffer` and overlapping byte ranges. Two
+ * tensors in the engine's memory share its buffer, so only the ranges tell them apart.
+ */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 &&
+    a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * Returns `buffer` when it already has `shape` and shares no storage with any of `inputs`,
+ * else a new zero tensor of `shape` in the engine's memory: how layers keep their activations
+ * and gradients preallocated across calls of the same size, allocating nothing when nothing
+ * changes.
+ *
+ * For a buffer it returns, a layer passes as `inputs` what the call reads: its arguments and
+ * the inputs it kept from `forward`. A buffer that overlaps one is the caller's data now
+ * (`x = layer.forward(x)` feeds the last output back in); writing it would overwrite the input
+ * while the kernels still read it, so the layer gets a fresh buffer and leaves the old one to
+ * the caller. A buffer replaced because its shape changed is freed (its block returns to the
+ * engine's memory), unless it overlaps an input.
  *
  * Outputs of `forward`/`backward` are such buffers: they stay valid until the layer's next
- * call of the same method (a call with other sizes frees them); `clone()` one to keep it
- * longer.
+ * call of the same method (a call with other sizes frees them; a call whose input is the
+ * buffer leaves it alone); `clone()` one to keep it longer.
  *
  * @example
  * ```ts
@@ -46,15 +63,25 @@ export interface SequenceLayer extends Layer {
  * import { reuse } from "./layer.ts";
  * const a = reuse(undefined, [2, 3]);
  * assert(reuse(a, [2, 3]) === a && reuse(a, [3, 2]) !== a);
+ * // a (or a view of part of it) is this call's input: a fresh buffer, a is left intact
+ * assert(reuse(a, [2, 3], a.row(1)) !== a);
  * ```
  */
-export function reuse(buffer: Tensor | undefined, shape: readonly number[]): Tensor {
-  if (buffer !== undefined && buffer.shape.length === shape.length) {
+export function reuse(
+  buffer: Tensor | undefined,
+  shape: readonly number[],
+  ...inputs: readonly { readonly data: ArrayBufferView }[]
+): Tensor {
+  if (buffer === undefined) return engineTensor(shape);
+  let aliased = false;
+  for (const x of inputs) aliased ||= overlaps(buffer.data, x.data);
+  if (aliased) return engineTensor(shape);
+  if (buffer.shape.length === shape.length) {
     let same = true;
     for (let i = 0; i < shape.length; i++) same &&= buffer.shape[i] === shape[i];
     if (same) return buffer;
   }
-  buffer?.block?.free();
+  buffer.block?.free();
   return engineTensor(shape);
 }
 

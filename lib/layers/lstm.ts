@@ -1,20 +1,39 @@
 /**
- * Long short-term memory: `LSTM` for one timestep, `TimeLSTM` for a sequence, and
- * `TimeBiLSTM` reading it both ways. Gates are packed `f, g, i, o` as in the reference:
- * `A = x·Wx + h_{t−1}·Wh + b` `(N, 4H)`, `c_t = σ(f)⊙c_{t−1} + tanh(g)⊙σ(i)`,
- * `h_t = σ(o)⊙tanh(c_t)`.
+ * Long short-term memory, as the reference's `LSTM`, `TimeLSTM` and `TimeBiLSTM`: `LSTM` for
+ * one timestep, `TimeLSTM` for a sequence, and `TimeBiLSTM` reading it both ways.
+ *
+ * Forward, `x` `(N, D)`, `h_prev`, `c_prev` `(N, H)`, the gates packed `f, g, i, o` as in the
+ * reference:
+ *
+ *     A = x·Wx + h_prev·Wh + b                                       (N, 4H)
+ *     f = σ(A[:, :H]),  g = tanh(A[:, H:2H]),  i = σ(A[:, 2H:3H]),  o = σ(A[:, 3H:])
+ *     c_next = f⊙c_prev + g⊙i,  h_next = o⊙tanh(c_next)              (N, H)
+ *
+ * Backward, from `dh_next`, `dc_next` `(N, H)`:
+ *
+ *     ds = dc_next + dh_next⊙o⊙(1 − tanh²(c_next)),  dc_prev = ds⊙f
+ *     df = ds⊙c_prev⊙f(1 − f),  dg = ds⊙i⊙(1 − g²),  di = ds⊙g⊙i(1 − i),
+ *     do = dh_next⊙tanh(c_next)⊙o(1 − o),  dA = [df, dg, di, do]     (N, 4H)
+ *     dWx = xᵀ·dA,  dWh = h_prevᵀ·dA,  db = Σ_rows dA,  dx = dA·Wxᵀ,  dh_prev = dA·Whᵀ
  *
  * @module
  */
 
 import { expectShape } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
-import { type Tensor, zeros } from "../tensor.ts";
+import { colBlock, timestep } from "../engine/views.ts";
+import { engineTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
- * One LSTM step: `forward(x, hPrev, cPrev) → [hNext, cNext]`.
+ * One LSTM step: `forward(x, hPrev, cPrev) → [hNext, cNext]`,
+ * `backward(dhNext, dcNext) → [dx, dhPrev, dcPrev]`.
+ *
+ * Every `forward` and `backward` returns new tensors, so the cell can be looped by hand the
+ * way the book does it, `[h, c] = cell.forward(x, h, c)`. It keeps the last call's inputs for
+ * `backward`, which goes back through that call only; `TimeLSTM` runs (and differentiates) a
+ * whole sequence, faster.
  *
  * @example
  * ```ts
@@ -37,12 +56,8 @@ export class LSTM implements Layer {
   #hPrev?: Tensor;
   #cPrev?: Tensor;
   #gates?: Tensor;
-  #h?: Tensor;
   #c?: Tensor;
   #dGates?: Tensor;
-  #dx?: Tensor;
-  #dhPrev?: Tensor;
-  #dcPrev?: Tensor;
 
   /**
    * Uses the given tensors as the parameters (no copy: updates to them are seen here).
@@ -55,7 +70,7 @@ export class LSTM implements Layer {
     this.grads = this.params.map((p) => zeros(p.shape));
   }
 
-  /** x: `(N, D)`, hPrev, cPrev: `(N, H)` → `[hNext (N, H), cNext (N, H)]`. */
+  /** x: `(N, D)`, hPrev, cPrev: `(N, H)` → `[hNext (N, H), cNext (N, H)]`, new tensors. */
   forward(x: Tensor, hPrev: Tensor, cPrev: Tensor): [Tensor, Tensor] {
     const [Wx, Wh, b] = this.params;
     const H = Wh.shape[0], D = Wx.shape[0], G = 4 * H;
@@ -65,19 +80,25 @@ export class LSTM implements Layer {
     const N = dims.N;
     this.#x = x, this.#hPrev = hPrev, this.#cPrev = cPrev;
     const A = this.#gates = reuse(this.#gates, [N, G]);
-    const h = this.#h = reuse(this.#h, [N, H]);
-    const c = this.#c = reuse(this.#c, [N, H]);
+    const hNext = engineTensor([N, H]), cNext = this.#c = engineTensor([N, H]);
     const k = getKernels();
-    k.gemm(false, false, N, G, D, x.data, 0, D, Wx.data, 0, G, A.data, 0, G, false);
-    k.gemm(false, false, N, G, H, hPrev.data, 0, H, Wh.data, 0, G, A.data, 0, G, true);
-    k.addBias(N, G, b.data, 0, A.data, 0, G);
-    k.lstmForward(N, H, A.data, 0, G, cPrev.data, 0, H, c.data, 0, h.data, 0, H);
-    return [h, c];
+    // A = x·Wx + h_prev·Wh + b   (N, 4H), gates packed f, g, i, o
+    k.gemm(x, Wx, A);
+    k.gemm(hPrev, Wh, A, { accumulate: true });
+    k.addBias(b, A);
+    // f = σ(A_f),  g = tanh(A_g),  i = σ(A_i),  o = σ(A_o)   (in place in A, for backward)
+    // c_next = f⊙c_prev + g⊙i,  h_next = o⊙tanh(c_next)      (N, H)
+    k.lstmForward(A, cPrev, cNext, hNext);
+    return [hNext, cNext];
   }
 
-  /** dhNext, dcNext: `(N, H)` → `[dx (N, D), dhPrev (N, H), dcPrev (N, H)]`; sets `grads`. */
+  /**
+   * dhNext, dcNext: `(N, H)` → `[dx (N, D), dhPrev (N, H), dcPrev (N, H)]`, new tensors; sets
+   * `grads`.
+   */
   backward(dhNext: Tensor, dcNext: Tensor): [Tensor, Tensor, Tensor] {
     const x = this.#x ?? noForward("LSTM.backward");
+    const hPrev = this.#hPrev!, cPrev = this.#cPrev!, A = this.#gates!, cNext = this.#c!;
     const [Wx, Wh] = this.params;
     const [dWx, dWh, db] = this.grads;
     const [N, D] = x.shape;
@@ -85,37 +106,18 @@ export class LSTM implements Layer {
     expectShape("LSTM.backward", "dhNext", dhNext.shape, [N, H]);
     expectShape("LSTM.backward", "dcNext", dcNext.shape, [N, H]);
     const dA = this.#dGates = reuse(this.#dGates, [N, G]);
-    const dx = this.#dx = reuse(this.#dx, [N, D]);
-    const dhPrev = this.#dhPrev = reuse(this.#dhPrev, [N, H]);
-    const dcPrev = this.#dcPrev = reuse(this.#dcPrev, [N, H]);
+    const dx = engineTensor([N, D]), dhPrev = engineTensor([N, H]), dcPrev = engineTensor([N, H]);
     const k = getKernels();
-    // dc flows through the kernel in place: dcPrev starts as dcNext
-    dcPrev.copyFrom(dcNext);
-    const a = this.#gates!.data, c = this.#c!.data;
-    k.lstmBackward(
-      N,
-      H,
-      a,
-      0,
-      dA.data,
-      0,
-      G,
-      this.#cPrev!.data,
-      0,
-      H,
-      c,
-      0,
-      H,
-      dhNext.data,
-      0,
-      dcPrev.data,
-      0,
-    );
-    k.gemm(true, false, D, G, N, x.data, 0, D, dA.data, 0, G, dWx.data, 0, G, false);
-    k.gemm(true, false, H, G, N, this.#hPrev!.data, 0, H, dA.data, 0, G, dWh.data, 0, G, false);
-    k.sumRows(N, G, dA.data, 0, G, db.data, 0, false);
-    k.gemm(false, true, N, D, G, dA.data, 0, G, Wx.data, 0, G, dx.data, 0, D, false);
-    k.gemm(false, true, N, H, G, dA.data, 0, G, Wh.data, 0, G, dhPrev.data, 0, H, false);
+    // ds = dc_next + dh_next⊙o⊙(1 − tanh²(c_next)),  dc_prev = ds⊙f
+    // df = ds⊙c_prev⊙f(1 − f),  dg = ds⊙i⊙(1 − g²),  di = ds⊙g⊙i(1 − i),
+    // do = dh_next⊙tanh(c_next)⊙o(1 − o),  dA = [df, dg, di, do]   (N, 4H)
+    dcPrev.copyFrom(dcNext); // dc goes through the kernel in place: dc_prev starts as dc_next
+    k.lstmBackward(A, cPrev, cNext, dhNext, dcPrev, dA);
+    k.gemm(x, dA, dWx, { transA: true }); //     dWx = xᵀ·dA           (D, 4H)
+    k.gemm(hPrev, dA, dWh, { transA: true }); // dWh = h_prevᵀ·dA      (H, 4H)
+    k.sumRows(dA, db); //                        db = Σ_rows dA        (4H)
+    k.gemm(dA, Wx, dx, { transB: true }); //     dx = dA·Wxᵀ           (N, D)
+    k.gemm(dA, Wh, dhPrev, { transB: true }); // dh_prev = dA·Whᵀ      (N, H)
     return [dx, dhPrev, dcPrev];
   }
 }
@@ -128,6 +130,8 @@ export class LSTM implements Layer {
  * The time loop is {@linkcode TimeRecurrent}'s: `xs·Wx + b` for all steps is one
  * `(N·T, D)·(D, 4H)` product; per step only `h_{t−1}·Wh` (accumulated into the step's gate
  * rows) and the fused pointwise kernel run; the weight gradients and `dxs` are single products.
+ * `forward`'s `hs` and `backward`'s `dxs` are buffers the layer reuses (see
+ * {@linkcode TimeRecurrent.forward}).
  *
  * @example
  * ```ts
@@ -169,67 +173,20 @@ export class TimeLSTM extends TimeRecurrent {
 
   /** `A[:, t] += h_{t−1}·Wh`, then the gates, `c_t` and `h_t`. */
   protected stepForward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, G = 4 * H;
-    const [hp, hpOff, ldhp] = this.hPrev(t);
-    const [cp, cpOff, ldcp] = this.cPrev(t);
-    const a = this.A.data;
-    k.gemmPacked(false, N, G, H, hp, hpOff, ldhp, this.#wh!.data, 0, a, t * G, T * G, true);
-    k.lstmForward(
-      N,
-      H,
-      a,
-      t * G,
-      T * G,
-      cp,
-      cpOff,
-      ldcp,
-      this.cs.data,
-      t * H,
-      this.hs.data,
-      t * H,
-      T * H,
-    );
+    const At = timestep(this.A, t), ct = timestep(this.cs, t), ht = timestep(this.hs, t);
+    // A_t = x_t·Wx + b + h_{t−1}·Wh   (N, 4H)
+    k.gemmPacked(this.hPrev(t), this.#wh!, At, { accumulate: true });
+    // c_t = f⊙c_{t−1} + g⊙i,  h_t = o⊙tanh(c_t)
+    k.lstmForward(At, this.cPrev(t), ct, ht);
   }
 
   /** The gates' gradients from `dh_t` and `dc`; carry `dA[:, t]·Whᵀ` (and `dc` in place). */
   protected stepBackward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, G = 4 * H;
-    const [cp, cpOff, ldcp] = this.cPrev(t);
-    const a = this.A.data, da = this.dA.data;
-    k.lstmBackward(
-      N,
-      H,
-      a,
-      t * G,
-      da,
-      t * G,
-      T * G,
-      cp,
-      cpOff,
-      ldcp,
-      this.cs.data,
-      t * H,
-      T * H,
-      this.dhCur.data,
-      0,
-      this.dc.data,
-      0,
-    );
-    k.gemmPacked(
-      false,
-      N,
-      H,
-      G,
-      da,
-      t * G,
-      T * G,
-      this.#whT!.data,
-      0,
-      this.carry.data,
-      0,
-      H,
-      false,
-    );
+    const At = timestep(this.A, t), ct = timestep(this.cs, t), dAt = timestep(this.dA, t);
+    // dA_t = [df, dg, di, do] from dh_t and dc (see LSTM.backward); dc ← dc_{t−1} = ds⊙f
+    k.lstmBackward(At, this.cPrev(t), ct, this.dhCur, this.dc, dAt);
+    // dh_{t−1} = dA_t·Whᵀ
+    k.gemmPacked(dAt, this.#whT!, this.carry);
   }
 }
 
@@ -281,23 +238,28 @@ export class TimeBiLSTM implements Layer {
     this.grads = [...this.forwardLstm.grads, ...this.backwardLstm.grads];
   }
 
-  /** xs: `(N, T, D)` → out: `(N, T, 2H)`, `[forward hs, backward hs]` along the last axis. */
+  /**
+   * xs: `(N, T, D)` → out: `(N, T, 2H)`, `[forward hs, backward hs]` along the last axis.
+   * `out` is a buffer the layer reuses: the next `forward` overwrites it, unless that call's
+   * `xs` shares its storage, which gets a fresh buffer. `clone()` it to keep it longer.
+   */
   forward(xs: Tensor): Tensor {
     const D = this.params[0].shape[0], H = this.params[1].shape[0];
     const { N, T } = expectShape("TimeBiLSTM.forward", "xs", xs.shape, ["N", "T", D]);
-    const rev = this.#rev = reverseTime(xs, this.#rev);
-    const o1 = this.forwardLstm.forward(xs);
-    const o2 = this.backwardLstm.forward(rev);
-    const out = this.#out = reuse(this.#out, [N, T, 2 * H]);
+    const rev = this.#rev = reverseTime(xs, this.#rev); // xs[:, ::-1]
+    const o1 = this.forwardLstm.forward(xs); //            o1 = forward reader's hs     (N, T, H)
+    const o2 = this.backwardLstm.forward(rev); //          o2 = hs over xs[:, ::-1]     (N, T, H)
+    const out = this.#out = reuse(this.#out, [N, T, 2 * H], xs);
     const k = getKernels();
-    k.copyRows(N * T, H, o1.data, 0, H, out.data, 0, 2 * H, false);
+    // out = concatenate(o1, o2[:, ::-1]) along the last axis   (N, T, 2H)
+    k.copyRows(o1, colBlock(out, 0, H));
     for (let t = 0; t < T; t++) {
-      k.copyRows(N, H, o2.data, (T - 1 - t) * H, T * H, out.data, t * 2 * H + H, T * 2 * H, false);
+      k.copyRows(timestep(o2, T - 1 - t), colBlock(timestep(out, t), H, H));
     }
     return out;
   }
 
-  /** dout: `(N, T, 2H)` → dxs: `(N, T, D)`; sets `grads`. */
+  /** dout: `(N, T, 2H)` → dxs: `(N, T, D)`, a reused buffer like `forward`'s; sets `grads`. */
   backward(dout: Tensor): Tensor {
     const rev = this.#rev ?? noForward("TimeBiLSTM.backward");
     const [N, T, D] = rev.shape;
@@ -305,27 +267,19 @@ export class TimeBiLSTM implements Layer {
     expectShape("TimeBiLSTM.backward", "dout", dout.shape, [N, T, 2 * H]);
     const dRev = this.#dRev = reuse(this.#dRev, [N, T, H]);
     const k = getKernels();
-    // the forward reader's half in place of a strided view; the backward reader's, time-reversed
-    k.copyRows(N * T, H, dout.data, 0, 2 * H, dRev.data, 0, H, false);
+    // do1 = dout[:, :, :H], copied to be contiguous;  dxs1 = forward reader's backward(do1)
+    k.copyRows(colBlock(dout, 0, H), dRev);
     const dxs1 = this.forwardLstm.backward(dRev);
-    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D]);
+    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D], dout);
     dxs.data.set(dxs1.data);
+    // do2 = dout[:, ::-1, H:];  dxs2 = backward reader's backward(do2)
     for (let t = 0; t < T; t++) {
-      k.copyRows(
-        N,
-        H,
-        dout.data,
-        t * 2 * H + H,
-        T * 2 * H,
-        dRev.data,
-        (T - 1 - t) * H,
-        T * H,
-        false,
-      );
+      k.copyRows(colBlock(timestep(dout, t), H, H), timestep(dRev, T - 1 - t));
     }
     const dxs2 = this.backwardLstm.backward(dRev);
+    // dxs = dxs1 + dxs2[:, ::-1]
     for (let t = 0; t < T; t++) {
-      k.copyRows(N, D, dxs2.data, (T - 1 - t) * D, T * D, dxs.data, t * D, T * D, true);
+      k.copyRows(timestep(dxs2, T - 1 - t), timestep(dxs, t), { accumulate: true });
     }
     return dxs;
   }
@@ -333,11 +287,9 @@ export class TimeBiLSTM implements Layer {
 
 /** `xs[:, ::-1]` into a reused buffer. */
 function reverseTime(xs: Tensor, buffer: Tensor | undefined): Tensor {
-  const [N, T, D] = xs.shape;
+  const T = xs.shape[1];
   const out = reuse(buffer, xs.shape);
   const k = getKernels();
-  for (let t = 0; t < T; t++) {
-    k.copyRows(N, D, xs.data, t * D, T * D, out.data, (T - 1 - t) * D, T * D, false);
-  }
+  for (let t = 0; t < T; t++) k.copyRows(timestep(xs, t), timestep(out, T - 1 - t));
   return out;
 }

@@ -1,25 +1,30 @@
 /**
  * The one time loop of `TimeRNN`, `TimeLSTM` and `TimeGRU`, and the state protocol they share.
  *
- * A recurrent time layer computes, for `xs: (N, T, D)`:
+ * The reference's `TimeRNN` runs its cell `T` times, `h_t = cell.forward(xs[:, t], h_{t−1})`,
+ * and sums the cell's weight gradients over the steps going back. This loop computes the same,
+ * for `xs: (N, T, D)` and a cell with `G` gates, with fewer and larger products:
  *
- * 1. the input projection of every step at once, `A = xs·Wx + b` `(N·T, G·H)`, one product;
+ * 1. the input part of every step at once, `A = xs·Wx + b` `(N·T, G·H)`, one product;
  * 2. the time loop: at step `t`, the cell's `stepForward` adds `h_{t−1}·Wh` to `A[:, t]` and
  *    applies its pointwise part to the `N` rows of the step (`O(T)` kernel calls in all);
- * 3. backward, from `t = T − 1` down: `dh_t = dhs[:, t] + carry`, then the cell's
- *    `stepBackward` writes `dA[:, t]` and the `carry` into step `t − 1` (after step 0, the
- *    gradient w.r.t. the initial state: `dh`);
- * 4. the weight gradients and `dxs` as single products over all steps.
+ * 3. backward, from `t = T − 1` down: `dh_t = dhs[:, t] + dh_next` (the gradient carried back
+ *    from step `t + 1`), then the cell's `stepBackward` writes `dA[:, t]` and the gradient
+ *    w.r.t. `h_{t−1}` (after step 0, the gradient w.r.t. the initial state: `dh`);
+ * 4. the sums over the steps as single products: `dxs = dA·Wxᵀ`, `dWx = xsᵀ·dA`,
+ *    `dWh = Σ_t h_{t−1}ᵀ·dA_t`, `db = Σ_rows dA`.
  *
- * `Wh` is packed once per pass (`Kernels.packB`) for the `T` products of the loop. A subclass
- * (one per cell) writes only the step: {@linkcode TimeRecurrent.stepForward},
- * {@linkcode TimeRecurrent.stepBackward} and the packing of `Wh` they use.
+ * `xs[:, t]` is `timestep(xs, t)`, a view of the step's `N` rows (no copy). `Wh` is packed once
+ * per pass (`Kernels.packB`) for the `T` products of the loop. A subclass (one per cell) writes
+ * only the step: {@linkcode TimeRecurrent.stepForward}, {@linkcode TimeRecurrent.stepBackward}
+ * and the packing of `Wh` they use.
  *
  * @module
  */
 
 import { expectShape, formatShape, SaikiError } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
+import { asMat, colBlock, type Mat, timestep } from "../engine/views.ts";
 import { type Tensor, zeros } from "../tensor.ts";
 import { initialState, noForward, reuse, type SequenceLayer } from "./layer.ts";
 
@@ -206,36 +211,35 @@ export abstract class TimeRecurrent implements SequenceLayer, RecurrentState {
   protected abstract stepBackward(k: Kernels, t: number): void;
 
   /**
-   * `op(Wh[:, off : off + n])` packed for {@linkcode Kernels.gemmPacked} into `buffer` (reused
-   * when its size fits): `(H, n)` as stored, or its transpose `(n, H)` when `trans`.
+   * `op(Wh[:, start : start + width])` packed for {@linkcode Kernels.gemmPacked} into `buffer`
+   * (reused when its size fits): `(H, width)` as stored, or its transpose `(width, H)` when
+   * `trans`.
    */
   protected packWh(
     k: Kernels,
     buffer: Tensor | undefined,
     trans: boolean,
-    off: number,
-    n: number,
+    start: number,
+    width: number,
   ): Tensor {
-    const Wh = this.params[1], H = this.hiddenSize, G = Wh.shape[1];
-    const [rows, cols] = trans ? [n, H] : [H, n];
-    const out = reuse(buffer, [k.packedSize(rows, cols)]);
-    k.packB(trans, rows, cols, Wh.data, off, G, out.data, 0);
-    return out;
+    const H = this.hiddenSize;
+    const packed = reuse(buffer, [trans ? k.packedSize(width, H) : k.packedSize(H, width)]);
+    // the view after the allocation: a memory that grew may have moved Wh's array
+    k.packB(colBlock(this.params[1], start, width), packed, { transB: trans });
+    return packed;
   }
 
   /** Allocates the cell's own per-shape buffers (GRU: `r⊙h`). */
   protected allocate(_N: number, _T: number): void {}
 
-  /** `h_{t−1}` of step `t`: offset and leading dimension into `hs`, or `h0` at `t = 0`. */
-  protected hPrev(t: number): [Float32Array, number, number] {
-    const H = this.hiddenSize;
-    return t === 0 ? [this.h0.data, 0, H] : [this.hs.data, (t - 1) * H, this.T * H];
+  /** `h_{t−1}` of step `t`: `hs[:, t − 1]` `(N, H)`, or `h0` at `t = 0`. */
+  protected hPrev(t: number): Mat {
+    return t === 0 ? this.h0 : timestep(this.hs, t - 1);
   }
 
-  /** `c_{t−1}` of step `t` (LSTM). */
-  protected cPrev(t: number): [Float32Array, number, number] {
-    const H = this.hiddenSize;
-    return t === 0 ? [this.c0.data, 0, H] : [this.cs.data, (t - 1) * H, this.T * H];
+  /** `c_{t−1}` of step `t` (LSTM): `cs[:, t − 1]` `(N, H)`, or `c0` at `t = 0`. */
+  protected cPrev(t: number): Mat {
+    return t === 0 ? this.c0 : timestep(this.cs, t - 1);
   }
 
   /**
@@ -243,27 +247,16 @@ export abstract class TimeRecurrent implements SequenceLayer, RecurrentState {
    * overrides it: its `ĥ` block multiplies `r⊙h`).
    */
   protected recurrentGrad(k: Kernels, hPrev: Tensor): void {
-    const H = this.hiddenSize, G = this.gates * H, R = this.N * this.T;
-    k.gemm(
-      true,
-      false,
-      H,
-      G,
-      R,
-      hPrev.data,
-      0,
-      H,
-      this.dA.data,
-      0,
-      G,
-      this.grads[1].data,
-      0,
-      G,
-      false,
-    );
+    k.gemm(hPrev, this.dA, this.grads[1], { transA: true }); // dWh = Σ_t h_{t−1}ᵀ·dA_t
   }
 
-  /** xs: `(N, T, D)` → hs: `(N, T, H)`. */
+  /**
+   * xs: `(N, T, D)` → hs: `(N, T, H)`, `hs[:, t] = h_t`.
+   *
+   * `hs` is a buffer the layer reuses: the next `forward` overwrites it, unless that call's
+   * `xs` shares its storage (`hs = layer.forward(hs)` when `D = H`), which gets a fresh buffer
+   * and stays intact. `clone()` it to keep it longer. `h` (and `c`) are kept alike.
+   */
   forward(xs: Tensor): Tensor {
     const [Wx, , b] = this.params;
     const H = this.hiddenSize, D = Wx.shape[0], G = this.gates * H;
@@ -275,58 +268,70 @@ export abstract class TimeRecurrent implements SequenceLayer, RecurrentState {
       this.cs = reuse(this.cs, [N, T, H]);
     }
     this.N = N, this.T = T, this.xs = xs;
-    this.A = reuse(this.A, [N, T, G]);
-    this.hs = reuse(this.hs, [N, T, H]);
+    const A = this.A = reuse(this.A, [N, T, G]);
+    // hs and h (and c) are returned: fresh buffers if xs is one of them (hs = layer.forward(hs))
+    const hs = this.hs = reuse(this.hs, [N, T, H], xs);
     this.allocate(N, T);
-    const hLast = this.#hLast = reuse(this.#hLast, [N, H]);
-    const cLast = this.hasCellState ? this.#cLast = reuse(this.#cLast, [N, H]) : undefined;
+    const hLast = this.#hLast = reuse(this.#hLast, [N, H], xs);
+    const cLast = this.hasCellState ? this.#cLast = reuse(this.#cLast, [N, H], xs) : undefined;
     const k = getKernels();
     this.prepareForward(k);
-    k.gemm(false, false, N * T, G, D, xs.data, 0, D, Wx.data, 0, G, this.A.data, 0, G, false);
-    k.addBias(N * T, G, b.data, 0, this.A.data, 0, G);
+    // A = xs·Wx + b for every step at once   (N·T, G·H)
+    k.gemm(xs, Wx, A);
+    k.addBias(b, A);
+    // h_t = cell(A[:, t], h_{t−1})   for t = 0 … T − 1
     for (let t = 0; t < T; t++) this.stepForward(k, t);
-    k.copyRows(N, H, this.hs.data, (T - 1) * H, T * H, hLast.data, 0, H, false);
+    // h = hs[:, T − 1] (and c = cs[:, T − 1]): the state a stateful layer continues from
+    k.copyRows(timestep(hs, T - 1), hLast);
     this.#h = hLast;
     if (cLast !== undefined) {
-      k.copyRows(N, H, this.cs.data, (T - 1) * H, T * H, cLast.data, 0, H, false);
+      k.copyRows(timestep(this.cs, T - 1), cLast);
       this.#c = cLast;
     }
-    return this.hs;
+    return hs;
   }
 
-  /** dhs: `(N, T, H)` → dxs: `(N, T, D)`; sets `grads` and `dh`. */
+  /**
+   * dhs: `(N, T, H)` → dxs: `(N, T, D)`; sets `grads` and `dh`. `dxs` is a buffer the layer
+   * reuses, like `forward`'s `hs`.
+   */
   backward(dhs: Tensor): Tensor {
     const xs = this.xs ?? noForward(`${this.where}.backward`);
     const [Wx] = this.params;
     const [dWx, , db] = this.grads;
     const { N, T } = this;
-    const H = this.hiddenSize, D = Wx.shape[0], G = this.gates * H, R = N * T;
+    const H = this.hiddenSize, D = Wx.shape[0], G = this.gates * H;
     expectShape(`${this.where}.backward`, "dhs", dhs.shape, [N, T, H]);
-    this.dA = reuse(this.dA, [N, T, G]);
-    this.dhCur = reuse(this.dhCur, [N, H]);
-    this.carry = reuse(this.carry, [N, H]).fill(0);
+    const dA = this.dA = reuse(this.dA, [N, T, G]);
+    const dhCur = this.dhCur = reuse(this.dhCur, [N, H]);
+    const carry = this.carry = reuse(this.carry, [N, H]).fill(0);
     if (this.hasCellState) this.dc = reuse(this.dc, [N, H]).fill(0);
     const hPrev = this.#hPrev = reuse(this.#hPrev, [N, T, H]);
-    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D]);
-    const dh = this.#dh = reuse(this.#dh, [N, H]);
+    // dxs and dh are returned: fresh buffers if dhs or the kept xs is one of them
+    const dxs = this.#dxs = reuse(this.#dxs, [N, T, D], dhs, xs);
+    const dh = this.#dh = reuse(this.#dh, [N, H], dhs);
     const k = getKernels();
     this.prepareBackward(k);
     for (let t = T - 1; t >= 0; t--) {
-      // dh_t = dhs[:, t] + the gradient carried back from step t + 1
-      k.copyRows(N, H, dhs.data, t * H, T * H, this.dhCur.data, 0, H, false);
-      k.axpy(N * H, 1, this.carry.data, 0, this.dhCur.data, 0);
+      // dh_t = dhs[:, t] + dh_next   (dh_next: the gradient carried back from step t + 1)
+      k.copyRows(timestep(dhs, t), dhCur);
+      k.axpy(1, carry, dhCur);
+      // dA[:, t] from dh_t; carry = dh_prev, the gradient w.r.t. h_{t−1}
       this.stepBackward(k, t);
     }
-    k.copyRows(N, H, this.carry.data, 0, H, dh.data, 0, H, false);
+    // dh = the gradient w.r.t. h0, the state this forward started from
+    k.copyRows(carry, dh);
     this.dh = dh;
-    // h_{t−1} for every t: h0, then hs shifted by one step
-    k.copyRows(N, H, this.h0.data, 0, H, hPrev.data, 0, T * H, false);
-    if (T > 1) k.copyRows(N, (T - 1) * H, this.hs.data, 0, T * H, hPrev.data, H, T * H, false);
-    const da = this.dA.data;
-    k.gemm(false, true, R, D, G, da, 0, G, Wx.data, 0, G, dxs.data, 0, D, false);
-    k.gemm(true, false, D, G, R, xs.data, 0, D, da, 0, G, dWx.data, 0, G, false);
-    this.recurrentGrad(k, hPrev);
-    k.sumRows(R, G, da, 0, G, db.data, 0, false);
+    // h_prev of every step, (N, T, H): hPrev[:, 0] = h0, hPrev[:, 1:] = hs[:, :T − 1]
+    k.copyRows(this.h0, timestep(hPrev, 0));
+    if (T > 1) {
+      const hsHead = colBlock(asMat(this.hs, N, T * H), 0, (T - 1) * H);
+      k.copyRows(hsHead, colBlock(asMat(hPrev, N, T * H), H, (T - 1) * H));
+    }
+    k.gemm(dA, Wx, dxs, { transB: true }); // dxs = dA·Wxᵀ                (N·T, D)
+    k.gemm(xs, dA, dWx, { transA: true }); // dWx = xsᵀ·dA                (D, G·H)
+    this.recurrentGrad(k, hPrev); //          dWh = Σ_t h_{t−1}ᵀ·dA_t     (H, G·H)
+    k.sumRows(dA, db); //                     db = Σ_rows dA              (G·H)
     return dxs;
   }
 }

@@ -1,18 +1,33 @@
 /**
- * The plain (Elman) recurrent layer: `RNN` for one timestep and `TimeRNN` for a whole
- * sequence, `h_t = tanh(x_t·Wx + h_{t−1}·Wh + b)`.
+ * The plain (Elman) recurrent layer, as the reference's `RNN` and `TimeRNN`: `RNN` for one
+ * timestep and `TimeRNN` for a whole sequence.
+ *
+ * Forward, `x` `(N, D)`, `h_prev` `(N, H)`:
+ *
+ *     h_next = tanh(x·Wx + h_prev·Wh + b)                            (N, H)
+ *
+ * Backward, from `dh_next` `(N, H)`:
+ *
+ *     dt = dh_next ⊙ (1 − h_next²)                                   (N, H)
+ *     db = Σ_rows dt,  dWh = h_prevᵀ·dt,  dh_prev = dt·Whᵀ,  dWx = xᵀ·dt,  dx = dt·Wxᵀ
  *
  * @module
  */
 
 import { expectShape } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
-import { type Tensor, zeros } from "../tensor.ts";
+import { timestep } from "../engine/views.ts";
+import { engineTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
  * One RNN step: `hNext = tanh(x·Wx + hPrev·Wh + b)`.
+ *
+ * Every `forward` and `backward` returns new tensors, so the cell can be looped by hand the
+ * way the book does it, `h = cell.forward(x, h)`. It keeps the last call's inputs for
+ * `backward`, which goes back through that call only; `TimeRNN` runs (and differentiates) a
+ * whole sequence, faster.
  *
  * @example
  * ```ts
@@ -35,8 +50,6 @@ export class RNN implements Layer {
   #hPrev?: Tensor;
   #hNext?: Tensor;
   #dt?: Tensor;
-  #dx?: Tensor;
-  #dhPrev?: Tensor;
 
   /**
    * Uses the given tensors as the parameters (no copy: updates to them are seen here).
@@ -49,7 +62,7 @@ export class RNN implements Layer {
     this.grads = this.params.map((p) => zeros(p.shape));
   }
 
-  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`. */
+  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
   forward(x: Tensor, hPrev: Tensor): Tensor {
     const [Wx, Wh, b] = this.params;
     const [D, H] = Wx.shape;
@@ -58,16 +71,17 @@ export class RNN implements Layer {
     const N = dims.N;
     this.#x = x;
     this.#hPrev = hPrev;
-    const h = this.#hNext = reuse(this.#hNext, [N, H]);
+    const hNext = this.#hNext = engineTensor([N, H]);
     const k = getKernels();
-    k.gemm(false, false, N, H, D, x.data, 0, D, Wx.data, 0, H, h.data, 0, H, false);
-    k.gemm(false, false, N, H, H, hPrev.data, 0, H, Wh.data, 0, H, h.data, 0, H, true);
-    k.addBias(N, H, b.data, 0, h.data, 0, H);
-    k.tanhForward(N, H, h.data, 0, H, h.data, 0, H);
-    return h;
+    // t = x·Wx + h_prev·Wh + b   (N, H), then h_next = tanh(t)
+    k.gemm(x, Wx, hNext);
+    k.gemm(hPrev, Wh, hNext, { accumulate: true });
+    k.addBias(b, hNext);
+    k.tanhForward(hNext, hNext);
+    return hNext;
   }
 
-  /** dhNext: `(N, H)` → `[dx (N, D), dhPrev (N, H)]`; sets `grads`. */
+  /** dhNext: `(N, H)` → `[dx (N, D), dhPrev (N, H)]`, new tensors; sets `grads`. */
   backward(dhNext: Tensor): [Tensor, Tensor] {
     const x = this.#x ?? noForward("RNN.backward");
     const hPrev = this.#hPrev!, hNext = this.#hNext!;
@@ -77,15 +91,14 @@ export class RNN implements Layer {
     const H = Wh.shape[0];
     expectShape("RNN.backward", "dhNext", dhNext.shape, [N, H]);
     const dt = this.#dt = reuse(this.#dt, [N, H]);
-    const dx = this.#dx = reuse(this.#dx, [N, D]);
-    const dhPrev = this.#dhPrev = reuse(this.#dhPrev, [N, H]);
+    const dx = engineTensor([N, D]), dhPrev = engineTensor([N, H]);
     const k = getKernels();
-    k.tanhBackward(N, H, hNext.data, 0, H, dhNext.data, 0, H, dt.data, 0, H);
-    k.sumRows(N, H, dt.data, 0, H, db.data, 0, false);
-    k.gemm(true, false, H, H, N, hPrev.data, 0, H, dt.data, 0, H, dWh.data, 0, H, false);
-    k.gemm(false, true, N, H, H, dt.data, 0, H, Wh.data, 0, H, dhPrev.data, 0, H, false);
-    k.gemm(true, false, D, H, N, x.data, 0, D, dt.data, 0, H, dWx.data, 0, H, false);
-    k.gemm(false, true, N, D, H, dt.data, 0, H, Wx.data, 0, H, dx.data, 0, D, false);
+    k.tanhBackward(hNext, dhNext, dt); //        dt = dh_next ⊙ (1 − h_next²)   (N, H)
+    k.sumRows(dt, db); //                        db = Σ_rows dt                 (H)
+    k.gemm(hPrev, dt, dWh, { transA: true }); // dWh = h_prevᵀ·dt               (H, H)
+    k.gemm(dt, Wh, dhPrev, { transB: true }); // dh_prev = dt·Whᵀ               (N, H)
+    k.gemm(x, dt, dWx, { transA: true }); //     dWx = xᵀ·dt                    (D, H)
+    k.gemm(dt, Wx, dx, { transB: true }); //     dx = dt·Wxᵀ                    (N, D)
     return [dx, dhPrev];
   }
 }
@@ -93,7 +106,9 @@ export class RNN implements Layer {
 /**
  * `RNN` over `T` timesteps, with the reference's truncated-BPTT state handling: a `stateful`
  * layer starts each `forward` from the last `h` of the previous one; otherwise from zeros.
- * The time loop is {@linkcode TimeRecurrent}'s; the step is `h_t = tanh(A_t + h_{t−1}·Wh)`.
+ * The time loop is {@linkcode TimeRecurrent}'s (`A = xs·Wx + b` for all steps, then per step
+ * `h_t = tanh(A[:, t] + h_{t−1}·Wh)`). `forward`'s `hs` and `backward`'s `dxs` are buffers
+ * the layer reuses (see {@linkcode TimeRecurrent.forward}).
  *
  * @example
  * ```ts
@@ -136,18 +151,15 @@ export class TimeRNN extends TimeRecurrent {
 
   /** `hs[:, t] = tanh(A[:, t] + h_{t−1}·Wh)`. */
   protected stepForward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, ld = T * H;
-    const [hp, hpOff, ldhp] = this.hPrev(t);
-    const a = this.A.data;
-    k.gemmPacked(false, N, H, H, hp, hpOff, ldhp, this.#wh!.data, 0, a, t * H, ld, true);
-    k.tanhForward(N, H, a, t * H, ld, this.hs.data, t * H, ld);
+    const at = timestep(this.A, t);
+    k.gemmPacked(this.hPrev(t), this.#wh!, at, { accumulate: true }); // A[:, t] += h_{t−1}·Wh
+    k.tanhForward(at, timestep(this.hs, t)); //                          h_t = tanh(A[:, t])
   }
 
   /** `dA[:, t] = dh_t ⊙ (1 − h_t²)`; carry `dA[:, t]·Whᵀ`. */
   protected stepBackward(k: Kernels, t: number): void {
-    const { N, T } = this, H = this.hiddenSize, ld = T * H;
-    const da = this.dA.data;
-    k.tanhBackward(N, H, this.hs.data, t * H, ld, this.dhCur.data, 0, H, da, t * H, ld);
-    k.gemmPacked(false, N, H, H, da, t * H, ld, this.#whT!.data, 0, this.carry.data, 0, H, false);
+    const dt = timestep(this.dA, t);
+    k.tanhBackward(timestep(this.hs, t), this.dhCur, dt); // dt = dh_t ⊙ (1 − h_t²)
+    k.gemmPacked(dt, this.#whT!, this.carry); //             dh_prev = dt·Whᵀ
   }
 }

@@ -1,6 +1,13 @@
 /**
- * Softmax and cross-entropy: `Softmax`, `SoftmaxWithLoss` for `(N, C)` scores and
- * `TimeSoftmaxWithLoss` for `(N, T, V)` scores with an ignore label.
+ * Softmax and cross-entropy, as the reference's `Softmax`, `SoftmaxWithLoss` (for `(N, C)`
+ * scores) and `TimeSoftmaxWithLoss` (for `(N, T, V)` scores, with an ignore label):
+ *
+ *     y = softmax(x) = exp(x − max) / Σ_j exp(x_j − max)     row by row
+ *     Softmax           dx = y ⊙ (dout − Σ_j dout_j·y_j)
+ *     SoftmaxWithLoss   loss = −(1/N) Σ_n log(y[n, t_n] + 1e-7),  dx = (y − onehot(t))·dout/N
+ *
+ * `TimeSoftmaxWithLoss` averages over the positions not labelled `ignoreLabel`, which get a
+ * zero gradient.
  *
  * @module
  */
@@ -10,17 +17,9 @@ import { getKernels } from "../engine/kernels.ts";
 import type { IntTensor, Tensor } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
-let ignored = new Int32Array(0);
-
-/** `n` labels equal to the ignore value −1: the fused kernel then computes a plain softmax. */
-function ignoreAll(n: number): Int32Array {
-  if (ignored.length < n) ignored = new Int32Array(n).fill(-1);
-  return ignored;
-}
-
 /**
  * `y = softmax(x)` over the last axis (row maximum subtracted first, so large scores do not
- * overflow).
+ * overflow). Its outputs are buffers it reuses: see {@linkcode Softmax.forward}.
  *
  * @example
  * ```ts
@@ -43,21 +42,27 @@ export class Softmax implements Layer {
   #y?: Tensor;
   #dx?: Tensor;
 
-  /** x: `(N, C)` → y: `(N, C)`, each row summing to 1. */
+  /**
+   * x: `(N, C)` → y: `(N, C)`, each row summing to 1.
+   *
+   * `y` is a buffer the layer reuses: the next `forward` overwrites it, unless that call's `x`
+   * shares its storage (`x = softmax.forward(x)`), which gets a fresh buffer and stays intact.
+   * `clone()` it to keep it longer.
+   */
   forward(x: Tensor): Tensor {
     const { N, C } = expectShape("Softmax.forward", "x", x.shape, ["N", "C"]);
-    const y = this.#y = reuse(this.#y, [N, C]);
-    getKernels().softmaxCrossEntropy(N, C, x.data, 0, ignoreAll(N), 0, -1, 0, y.data, 0);
+    const y = this.#y = reuse(this.#y, [N, C], x);
+    getKernels().softmax(x, y); // y = exp(x − max) / Σ_j exp(x_j − max)
     return y;
   }
 
-  /** dout: `(N, C)` → dx `= y ⊙ (dout − Σ_j dout_j y_j)`. */
+  /** dout: `(N, C)` → dx `= y ⊙ (dout − Σ_j dout_j y_j)`, a reused buffer like `forward`'s. */
   backward(dout: Tensor): Tensor {
     const y = this.#y ?? noForward("Softmax.backward");
     const [N, C] = y.shape;
     expectShape("Softmax.backward", "dout", dout.shape, [N, C]);
-    const dx = this.#dx = reuse(this.#dx, [N, C]);
-    getKernels().softmaxBackward(N, C, y.data, 0, dout.data, 0, dx.data, 0);
+    const dx = this.#dx = reuse(this.#dx, [N, C], dout);
+    getKernels().softmaxBackward(y, dout, dx); // dx = y ⊙ (dout − Σ_j dout_j·y_j)
     return dx;
   }
 }
@@ -65,6 +70,8 @@ export class Softmax implements Layer {
 /**
  * Softmax followed by the mean cross-entropy against integer labels, as the reference's
  * `SoftmaxWithLoss`: `loss = −(1/N) Σ log(y[t] + 1e-7)`, `dx = (y − onehot(t))·dout/N`.
+ * `backward`'s `dx` is a buffer the layer reuses: the next `backward` overwrites it; `clone()`
+ * it to keep it longer.
  *
  * @example
  * ```ts
@@ -94,27 +101,18 @@ export class SoftmaxWithLoss implements Layer {
     expectIds("SoftmaxWithLoss.forward", "t", t.data, C);
     const y = this.#y = reuse(this.#y, [N, C]);
     this.#t = t;
-    const sum = getKernels().softmaxCrossEntropy(N, C, x.data, 0, t.data, 0, -1, 1e-7, y.data, 0);
+    // y = softmax(x),  loss = −(1/N) Σ_n log(y[n, t_n] + 1e-7)
+    const sum = getKernels().softmaxCrossEntropy(x, t, y, { ignore: -1, eps: 1e-7 });
     return sum / N;
   }
 
   /** dout (default 1) → dx: `(N, C)`. */
   backward(dout = 1): Tensor {
     const y = this.#y ?? noForward("SoftmaxWithLoss.backward");
-    const [N, C] = y.shape;
-    const dx = this.#dx = reuse(this.#dx, [N, C]);
-    getKernels().softmaxCrossEntropyBackward(
-      N,
-      C,
-      y.data,
-      0,
-      this.#t!.data,
-      0,
-      -1,
-      dout / N,
-      dx.data,
-      0,
-    );
+    const N = y.shape[0];
+    const dx = this.#dx = reuse(this.#dx, y.shape);
+    // dx = (y − onehot(t))·dout/N
+    getKernels().softmaxCrossEntropyBackward(y, this.#t!, dx, { ignore: -1, scale: dout / N });
     return dx;
   }
 }
@@ -123,7 +121,8 @@ export class SoftmaxWithLoss implements Layer {
  * Softmax and mean cross-entropy at every timestep, as the reference's `TimeSoftmaxWithLoss`:
  * positions labelled `ignoreLabel` (−1) add no loss, get zero gradient and are not counted in
  * the mean. Softmax, loss and gradient are one fused pass per row (the `(N·T, V)` scores of a
- * language model are its largest tensor).
+ * language model are its largest tensor). `backward`'s `dxs` is a buffer the layer reuses,
+ * like {@linkcode SoftmaxWithLoss}'s `dx`.
  *
  * @example
  * ```ts
@@ -173,8 +172,8 @@ export class TimeSoftmaxWithLoss implements Layer {
     const ys = this.#ys = reuse(this.#ys, [N, T, V]);
     this.#ts = ts;
     this.#count = count;
-    const k = getKernels();
-    const sum = k.softmaxCrossEntropy(N * T, V, xs.data, 0, ts.data, 0, ignore, 0, ys.data, 0);
+    // ys = softmax(xs) row by row,  loss = −(1/count) Σ_{t_n ≠ ignore} log ys[n, t_n]
+    const sum = getKernels().softmaxCrossEntropy(xs, ts, ys, { ignore, eps: 0 });
     return count === 0 ? 0 : sum / count;
   }
 
@@ -186,21 +185,10 @@ export class TimeSoftmaxWithLoss implements Layer {
   /** dout (default 1) → dxs: `(N, T, V)`. */
   backward(dout = 1): Tensor {
     const ys = this.#ys ?? noForward("TimeSoftmaxWithLoss.backward");
-    const [N, T, V] = ys.shape;
-    const dxs = this.#dxs = reuse(this.#dxs, [N, T, V]);
-    const scale = this.#count === 0 ? 0 : dout / this.#count;
-    getKernels().softmaxCrossEntropyBackward(
-      N * T,
-      V,
-      ys.data,
-      0,
-      this.#ts!.data,
-      0,
-      this.ignoreLabel,
-      scale,
-      dxs.data,
-      0,
-    );
+    const dxs = this.#dxs = reuse(this.#dxs, ys.shape);
+    const scale = this.#count === 0 ? 0 : dout / this.#count, ignore = this.ignoreLabel;
+    // dxs = (ys − onehot(ts))·dout/count, and 0 where ts = ignore
+    getKernels().softmaxCrossEntropyBackward(ys, this.#ts!, dxs, { ignore, scale });
     return dxs;
   }
 }

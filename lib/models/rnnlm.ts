@@ -332,7 +332,7 @@ export class LanguageModel {
    */
   mergeTiedGrads(): { params: Tensor[]; grads: Tensor[] } {
     const k = getKernels();
-    for (const [dup, into] of this.#ties) k.axpy(into.size, 1, dup.data, 0, into.data, 0);
+    for (const [dup, into] of this.#ties) k.axpy(1, dup, into);
     return this.#unique;
   }
 

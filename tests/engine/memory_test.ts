@@ -14,6 +14,14 @@ import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
 
 const MiB = 1 << 20;
 
+/** Whether a heap here gets a shared memory (SharedArrayBuffer exists): the tests of one need it. */
+const SHARED = new EngineHeap().shared;
+if (!SHARED) {
+  console.error(
+    "skip: SharedArrayBuffer is unavailable: the memory_test tests of shared memories are ignored",
+  );
+}
+
 Deno.test("EngineHeap hands out 64-byte-aligned blocks of whole cache lines, never at offset 0", () => {
   const heap = new EngineHeap();
   assertOk(heap.memory !== undefined, "WebAssembly.Memory exists in Deno");
@@ -143,32 +151,33 @@ Deno.test("EngineHeap names the size of a request it cannot satisfy in a RangeEr
   assertEquals(heap.alloc(64).offset, 64, "the heap still works, from the same top");
 });
 
-Deno.test("a shared EngineHeap grows in place: old views stay valid and owns() knows both buffers", () => {
-  const heap = new EngineHeap();
-  if (!heap.shared) {
-    console.log("memory_test: SharedArrayBuffer is unavailable, shared growth not tested");
-    return;
-  }
-  const a = heap.alloc(4 * 1000);
-  const view = a.f32(0, 1000);
-  view.forEach((_, i) => view[i] = i + 0.5);
-  const oldBuffer = heap.buffer, size = heap.size, growth = heap.growth;
-  const t = Tensor.view(a, 10, [5, 4]);
-  const tData = t.data;
-  const big = heap.alloc(size); // cannot fit: the memory grows
-  assertOk(heap.growth > growth && heap.size >= big.offset + big.bytes, `grew to ${heap.size}`);
-  assertOk(heap.size >= 1.5 * size, "by at least half its size");
-  assertEquals(heap.size % PAGE, 0);
-  assertOk(heap.buffer !== oldBuffer, "a new buffer object");
-  assertOk(heap.owns(oldBuffer) && heap.owns(heap.buffer), "owns the old and new buffers");
-  assertOk(!heap.owns(new ArrayBuffer(16)) && !heap.owns(new EngineHeap().buffer));
-  assertEquals(view.length, 1000, "the old view keeps its length");
-  assertOk(view.every((v, i) => v === i + 0.5), "and its values");
-  assertOk(t.data === tData, "a tensor keeps its view");
-  view[3] = -1; // old and new views alias the same memory
-  assertEquals(a.f32()[3], -1);
-  big.f32()[0] = 9;
-  assertEquals(new Float32Array(heap.buffer, big.offset, 1)[0], 9);
+Deno.test({
+  name: "a shared EngineHeap grows in place: old views stay valid and owns() knows both buffers",
+  ignore: !SHARED,
+  fn() {
+    const heap = new EngineHeap();
+    assertOk(heap.shared);
+    const a = heap.alloc(4 * 1000);
+    const view = a.f32(0, 1000);
+    view.forEach((_, i) => view[i] = i + 0.5);
+    const oldBuffer = heap.buffer, size = heap.size, growth = heap.growth;
+    const t = Tensor.view(a, 10, [5, 4]);
+    const tData = t.data;
+    const big = heap.alloc(size); // cannot fit: the memory grows
+    assertOk(heap.growth > growth && heap.size >= big.offset + big.bytes, `grew to ${heap.size}`);
+    assertOk(heap.size >= 1.5 * size, "by at least half its size");
+    assertEquals(heap.size % PAGE, 0);
+    assertOk(heap.buffer !== oldBuffer, "a new buffer object");
+    assertOk(heap.owns(oldBuffer) && heap.owns(heap.buffer), "owns the old and new buffers");
+    assertOk(!heap.owns(new ArrayBuffer(16)) && !heap.owns(new EngineHeap().buffer));
+    assertEquals(view.length, 1000, "the old view keeps its length");
+    assertOk(view.every((v, i) => v === i + 0.5), "and its values");
+    assertOk(t.data === tData, "a tensor keeps its view");
+    view[3] = -1; // old and new views alias the same memory
+    assertEquals(a.f32()[3], -1);
+    big.f32()[0] = 9;
+    assertEquals(new Float32Array(heap.buffer, big.offset, 1)[0], 9);
+  },
 });
 
 Deno.test("an unshared EngineHeap detaches old views when it grows; Tensor.data rebuilds its view", () => {
@@ -194,34 +203,39 @@ Deno.test("an unshared EngineHeap detaches old views when it grows; Tensor.data 
   assertOk(!big.freed);
 });
 
-Deno.test("two heaps over one shared memory (two threads') hand out disjoint blocks; a foreign view frees nothing", () => {
-  const a = new EngineHeap({ shared: true });
-  if (!a.shared) return; // no SharedArrayBuffer here: nothing to share
-  const b = new EngineHeap({ memory: a.memory });
-  assertEquals(b.owned, 0, "an adopting heap owns nothing until it grows the memory");
-  const blocks = [];
-  for (let i = 0; i < 40; i++) {
-    // alternate heaps, with sizes that force both to grow several times
-    const heap = i % 2 === 0 ? a : b;
-    blocks.push(heap.alloc((i % 7 + 1) * 300_000));
-    if (i % 5 === 4) blocks.splice(i % 3, 1)[0].free(); // and free some, to reuse holes
-  }
-  const spans = blocks.map((x) => [x.offset, x.offset + x.bytes]).sort((p, q) => p[0] - q[0]);
-  for (let i = 1; i < spans.length; i++) {
-    assertOk(spans[i][0] >= spans[i - 1][1], `blocks overlap: ${spans[i - 1]} and ${spans[i]}`);
-  }
-  assertOk(b.owned > 0 && a.owned + b.owned <= a.size, `owned ${a.owned} + ${b.owned}`);
-  // b views one of a's blocks: writes are shared, and freeing the view does not free the block
-  const mine = a.alloc(256);
-  const view = b.foreign(mine.offset, mine.bytes);
-  view.f32()[3] = 42;
-  assertEquals(mine.f32()[3], 42);
-  const used = a.used;
-  view.free();
-  assertEquals(a.used, used);
-  assertThrows(() => b.foreign(mine.offset + 4, 64), "are not a block of this memory");
-  assertThrows(
-    () => new EngineHeap({ memory: new WebAssembly.Memory({ initial: 1 }) }),
-    "must be shared",
-  );
+Deno.test({
+  name:
+    "two heaps over one shared memory (two threads') hand out disjoint blocks; a foreign view frees nothing",
+  ignore: !SHARED,
+  fn() {
+    const a = new EngineHeap({ shared: true });
+    assertOk(a.shared);
+    const b = new EngineHeap({ memory: a.memory });
+    assertEquals(b.owned, 0, "an adopting heap owns nothing until it grows the memory");
+    const blocks = [];
+    for (let i = 0; i < 40; i++) {
+      // alternate heaps, with sizes that force both to grow several times
+      const heap = i % 2 === 0 ? a : b;
+      blocks.push(heap.alloc((i % 7 + 1) * 300_000));
+      if (i % 5 === 4) blocks.splice(i % 3, 1)[0].free(); // and free some, to reuse holes
+    }
+    const spans = blocks.map((x) => [x.offset, x.offset + x.bytes]).sort((p, q) => p[0] - q[0]);
+    for (let i = 1; i < spans.length; i++) {
+      assertOk(spans[i][0] >= spans[i - 1][1], `blocks overlap: ${spans[i - 1]} and ${spans[i]}`);
+    }
+    assertOk(b.owned > 0 && a.owned + b.owned <= a.size, `owned ${a.owned} + ${b.owned}`);
+    // b views one of a's blocks: writes are shared, and freeing the view does not free the block
+    const mine = a.alloc(256);
+    const view = b.foreign(mine.offset, mine.bytes);
+    view.f32()[3] = 42;
+    assertEquals(mine.f32()[3], 42);
+    const used = a.used;
+    view.free();
+    assertEquals(a.used, used);
+    assertThrows(() => b.foreign(mine.offset + 4, 64), "are not a block of this memory");
+    assertThrows(
+      () => new EngineHeap({ memory: new WebAssembly.Memory({ initial: 1 }) }),
+      "must be shared",
+    );
+  },
 });

@@ -20,7 +20,6 @@ const model = new LanguageModel(SHAPES.lstm, { rng: new Rng(7), maskSeed: 11 });
 const trainer = new RnnlmTrainer(model, new Momentum(0.1), { workers: 2, shards: 2 });
 for (let i = 0; i < 5; i++) {
   await trainer.step(...trainer.getBatch(ids.subarray(0, -1), ids.subarray(1), 4, 5));
-  trainer.state.step++;
 }
 console.log(JSON.stringify({
   threads: await trainer.threads(),

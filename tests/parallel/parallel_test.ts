@@ -33,11 +33,9 @@ for (const shape of Object.keys(SHAPES)) {
       for (let step = 0; step < 50; step++) {
         const base = unsharded.getBatch(xs, ts, N, T);
         const ref = await unsharded.step(...base, 0.5);
-        unsharded.state.step++;
         const out = [];
         for (const r of runs) {
           out.push(await r.step(...r.getBatch(xs, ts, N, T), 0.5));
-          r.state.step++;
         }
         const p1 = runs[0].model.paramBuffer.data;
         for (const [i, r] of runs.entries()) {
@@ -244,7 +242,6 @@ Deno.test("without SharedArrayBuffer, training runs on one thread, says why, and
   try {
     for (let i = 0; i < 5; i++) {
       await trainer.step(...trainer.getBatch(ids.subarray(0, -1), ids.subarray(1), 4, 5));
-      trainer.state.step++;
     }
     assertEquals(report.params, Array.from(trainer.model.paramBuffer.data.subarray(0, 50)));
   } finally {

@@ -1,42 +1,47 @@
 /**
  * The WebAssembly SIMD backend: emits the kernel module at load time (no `.wasm` file, no
  * toolchain), instantiates it over the engine's memory, and implements {@linkcode Kernels} by
- * translating each typed-array argument into a pointer.
+ * translating each kernel's views into the emitted function's pointers, sizes and strides.
  *
  * - **Features.** SIMD is detected by validating a one-instruction module; so is relaxed SIMD,
  *   whose `f32x4.relaxed_madd` (one fused multiply-add) the GEMM and the activations use where
  *   it validates — mul + add otherwise. Without SIMD there is no WebAssembly backend and the
  *   library runs on the plain-TypeScript kernels.
- * - **Arguments.** An array in the engine's memory becomes its byte address. Any other array
- *   (a tensor a user built) is copied into a scratch arena before the call and, if the kernel
- *   writes it, back after: correct, slower. In an unshared memory, where growing would detach
- *   the callers' views, the arena never grows: a call that does not fit runs on the plain
- *   kernels instead.
- * - **GEMM** cuts `C = op(A)·op(B)` into `KC`-deep slices and `MC × NC` blocks: `A`'s block is
- *   packed into `MR`-row panels, `B`'s read in place when it is not transposed and `M` is small
- *   (no packing cost per recurrent step), packed into `NR`-column strips otherwise; the emitted
- *   macro-kernel then runs the `MR × NR` register tile over the block. Partial tiles are
- *   computed into a scratch tile and added to `C` by `copy_rows`.
+ * - **Kernels.** Each kernel is one entry of a table mapping its views to the arguments of its
+ *   emitted function, `addBias: (bias, xm) => x.add_bias(xm.rows, xm.cols, R(bias), W(xm), xm.ld)`,
+ *   where `R(view)` and `W(view)` translate a view the function reads or writes into an address.
+ *   One wrapper runs every entry: the operand checks first (`engine/_check.ts`, as the plain
+ *   kernels make them), then the entry, then the copies back.
+ * - **Arguments.** A view of the engine's memory becomes its byte address. A view of any other
+ *   array (a tensor a user built) is copied into a scratch arena before the call and, if the
+ *   kernel writes it, back after: correct, slower. In an unshared memory, where growing would
+ *   detach the callers' views, the arena never grows: a call that does not fit runs on the
+ *   plain kernels instead, on its own arguments, and returns exactly what they return.
+ * - **GEMM.** The blocking of the products around the emitted packing and macro-kernel
+ *   functions lives in `gemm_driver.ts`; here its operands are translated like any other.
  *
  * @module
  */
 
 import { SaikiError } from "../../errors.ts";
-import { type Block, type EngineHeap, engineHeap } from "../memory.ts";
+import {
+  checkContiguous,
+  checkDims,
+  checkMat,
+  checkSameLd,
+  checkSize,
+  checkVec,
+  gemmDims,
+} from "../_check.ts";
+import type { CrossEntropyOptions, Ids, Kernels, Mat, Vec } from "../interface.ts";
 import { jsKernels } from "../js.ts";
-import type { Kernels } from "../kernels.ts";
+import { type Block, type EngineHeap, engineHeap } from "../memory.ts";
+import { span } from "../views.ts";
 import { f32, f32x4, ModuleBuilder, v128 } from "./emit.ts";
 import { emitGemm, MR, NR } from "./gemm.ts";
+import { gemmDriver, gemmScratch, packedSize } from "./gemm_driver.ts";
 import { emitPointwise } from "./pointwise.ts";
 
-/** Depth of a K slice: a `KC × NR` strip of B (8 KiB) stays in L1 while the A panels pass. */
-const KC = 256;
-/** Rows of A per block: the packed `MC × KC` block (128 KiB) stays in L2. */
-const MC = 128;
-/** Columns of B per block. */
-const NC = 1024;
-/** From this many rows of A on, B is packed even when it is not transposed. */
-const PACK_B_ROWS = 64;
 /** Rows of softmax statistics per kernel call. */
 const SOFTMAX_CHUNK = 1024;
 
@@ -82,7 +87,7 @@ export function wasmFeatures(): WasmFeatures {
 
 /**
  * Raised inside a call that the plain kernels must run instead: its copies do not fit an
- * arena that may not grow, or two of its arguments overlap in one buffer outside the engine.
+ * arena that may not grow.
  */
 const FALLBACK = new Error("run on the plain kernels");
 
@@ -186,11 +191,179 @@ class Marshal {
   }
 }
 
-/** Elements a strided `(rows, cols)` operand with leading dimension `ld` spans. */
-const span = (rows: number, cols: number, ld: number) =>
-  rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+/** What sees each chunk of rows of a softmax: its first row and its number of rows. */
+type Chunk = (r0: number, n: number) => void;
 
-const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+/** The kernels that take views (all but `name` and `packedSize`). */
+type Name = Exclude<keyof Kernels, "name" | "packedSize">;
+
+/** Each kernel's operand checks, given the kernel's name and its arguments. */
+type Checks = { [K in Name]: (at: K, ...args: Parameters<Kernels[K]>) => void };
+
+/** A view a kernel reads or writes. */
+type View = Mat | Vec | Ids;
+
+/** The kernels whose packed operand has the wasm layout, so that the js kernels cannot stand in. */
+const PACKED = new Set<Name>(["packB", "gemmPacked"]);
+
+/** Every view in `views` is `rows × cols`. */
+function dims(at: string, rows: number, cols: number, views: Record<string, Mat>): void {
+  for (const name in views) checkDims(at, name, views[name], rows, cols);
+}
+
+/** Every view in `views` is `rows × cols` and contiguous. */
+function rowsOf(at: string, rows: number, cols: number, views: Record<string, Mat>): void {
+  for (const name in views) {
+    checkDims(at, name, views[name], rows, cols);
+    checkContiguous(at, name, views[name]);
+  }
+}
+
+/** Every view in `views` holds `size` values. */
+function sizes(at: string, size: number, views: Record<string, Vec>): void {
+  for (const name in views) checkSize(at, name, views[name], size);
+}
+
+/** A packed `op(B)` of shape `(k, n)` fits in `packed`. */
+function checkPacked(at: string, packed: Vec, k: number, n: number): void {
+  checkVec(at, "packed", packed);
+  if (packed.size < packedSize(k, n)) {
+    throw new SaikiError(
+      `${at}: packed has ${packed.size} values, expected at least packedSize(${k}, ${n}) = ` +
+        `${packedSize(k, n)}`,
+    );
+  }
+}
+
+/** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
+function checkLabels(at: string, labels: Ids, cols: number, ignore: number): void {
+  const { data, off, size } = labels;
+  for (let r = 0; r < size; r++) {
+    const t = data[off + r];
+    if (t !== ignore && !(t >= 0 && t < cols)) {
+      throw new SaikiError(`${at}: label ${t} at row ${r} is outside [0, ${cols})`);
+    }
+  }
+}
+
+/** Ids must index rows of the matrix (`vocab` of them). */
+function checkIds(at: string, ids: Ids, vocab: number): void {
+  const { data, off, size } = ids;
+  for (let r = 0; r < size; r++) {
+    const id = data[off + r];
+    if (!(id >= 0 && id < vocab)) {
+      throw new SaikiError(`${at}: id ${id} at row ${r} is outside [0, ${vocab})`);
+    }
+  }
+}
+
+/**
+ * The operand checks of every kernel, the plain kernels' own: sizes that must agree, views the
+ * interface requires contiguous, operands that share one `ld`, ids and labels in range.
+ */
+const checks: Checks = {
+  gemm: (at, a, b, c, o) => void gemmDims(at, a, b, c, o),
+  packB: (at, b, packed, o = {}) => {
+    checkMat(at, "b", b);
+    const [k, n] = o.transB ? [b.cols, b.rows] : [b.rows, b.cols];
+    checkPacked(at, packed, k, n);
+  },
+  gemmPacked: (at, a, packed, c, o = {}) => {
+    checkMat(at, "a", a);
+    const k = o.transA ? a.rows : a.cols, n = c.cols;
+    checkPacked(at, packed, k, n);
+    gemmDims(at, a, { data: packed.data, off: packed.off, rows: k, cols: n, ld: n }, c, o);
+  },
+  addBias: (at, bias, x) => {
+    checkMat(at, "x", x);
+    checkSize(at, "bias", bias, x.cols);
+  },
+  sumRows: (at, x, out) => {
+    checkMat(at, "x", x);
+    checkSize(at, "out", out, x.cols);
+  },
+  copyRows: (at, x, y) => dims(at, x.rows, x.cols, { x, y }),
+  fill: (at, x) => checkVec(at, "x", x),
+  scale: (at, x, _alpha, y) => sizes(at, x.size, { x, y }),
+  mul: (at, a, b, y) => sizes(at, a.size, { a, b, y }),
+  axpy: (at, _alpha, x, y) => sizes(at, x.size, { x, y }),
+  sumSquares: (at, x) => checkVec(at, "x", x),
+  tanhForward: (at, x, y) => dims(at, x.rows, x.cols, { x, y }),
+  tanhBackward: (at, y, dy, dx) => dims(at, y.rows, y.cols, { y, dy, dx }),
+  lstmForward: (at, gates, cPrev, cNext, hNext) => {
+    checkMat(at, "cPrev", cPrev);
+    const n = cPrev.rows, h = cPrev.cols;
+    dims(at, n, 4 * h, { gates });
+    dims(at, n, h, { cNext, hNext });
+    checkSameLd(at, "cNext", cNext, "hNext", hNext);
+  },
+  lstmBackward: (at, gates, cPrev, cNext, dhNext, dc, dGates) => {
+    checkMat(at, "cPrev", cPrev);
+    const n = cPrev.rows, h = cPrev.cols;
+    dims(at, n, 4 * h, { gates, dGates });
+    checkSameLd(at, "gates", gates, "dGates", dGates);
+    dims(at, n, h, { cNext });
+    rowsOf(at, n, h, { dhNext, dc });
+  },
+  gruGates: (at, gates, hPrev, rh) => {
+    checkMat(at, "hPrev", hPrev);
+    dims(at, hPrev.rows, 3 * hPrev.cols, { gates });
+    dims(at, hPrev.rows, hPrev.cols, { rh });
+  },
+  gruOutput: (at, gates, hPrev, hNext) => {
+    checkMat(at, "hPrev", hPrev);
+    dims(at, hPrev.rows, 3 * hPrev.cols, { gates });
+    dims(at, hPrev.rows, hPrev.cols, { hNext });
+  },
+  gruBackwardZH: (at, gates, hPrev, dhNext, dGates, dhPrev) => {
+    checkMat(at, "hPrev", hPrev);
+    dims(at, hPrev.rows, 3 * hPrev.cols, { gates, dGates });
+    checkSameLd(at, "gates", gates, "dGates", dGates);
+    rowsOf(at, hPrev.rows, hPrev.cols, { dhNext, dhPrev });
+  },
+  gruBackwardR: (at, gates, hPrev, dhr, dGates, dhPrev) => {
+    checkMat(at, "hPrev", hPrev);
+    dims(at, hPrev.rows, 3 * hPrev.cols, { gates, dGates });
+    checkSameLd(at, "gates", gates, "dGates", dGates);
+    rowsOf(at, hPrev.rows, hPrev.cols, { dhr, dhPrev });
+  },
+  softmaxCrossEntropy: (at, x, labels, y, { ignore }) => {
+    rowsOf(at, x.rows, x.cols, { x, y });
+    checkSize(at, "labels", labels, x.rows);
+    checkLabels(at, labels, x.cols, ignore);
+  },
+  softmaxCrossEntropyBackward: (at, y, labels, dx, { ignore }) => {
+    rowsOf(at, y.rows, y.cols, { y, dx });
+    checkSize(at, "labels", labels, y.rows);
+    checkLabels(at, labels, y.cols, ignore);
+  },
+  softmax: (at, x, y) => rowsOf(at, x.rows, x.cols, { x, y }),
+  softmaxBackward: (at, y, dout, dx) => rowsOf(at, y.rows, y.cols, { y, dout, dx }),
+  gather: (at, ids, W, out) => {
+    checkVec(at, "ids", ids);
+    rowsOf(at, W.rows, W.cols, { W });
+    rowsOf(at, ids.size, W.cols, { out });
+    checkIds(at, ids, W.rows);
+  },
+  scatterAdd: (at, ids, dout, dW) => {
+    checkVec(at, "ids", ids);
+    rowsOf(at, dW.rows, dW.cols, { dW });
+    rowsOf(at, ids.size, dW.cols, { dout });
+    checkIds(at, ids, dW.rows);
+  },
+  dropout: (at, x, mask, out, { state }) => {
+    sizes(at, x.size, { x, mask, out });
+    if (state.length < 4) {
+      throw new SaikiError(`${at}: the generator state has ${state.length} words, expected 4`);
+    }
+  },
+  sgd: (at, p, g) => sizes(at, p.size, { p, g }),
+  momentum: (at, p, g, v) => sizes(at, p.size, { p, g, v }),
+  nesterov: (at, p, g, v) => sizes(at, p.size, { p, g, v }),
+  adagrad: (at, p, g, h) => sizes(at, p.size, { p, g, h }),
+  rmsprop: (at, p, g, h) => sizes(at, p.size, { p, g, h }),
+  adam: (at, p, g, m, v) => sizes(at, p.size, { p, g, m, v }),
+};
 
 function build(heap: EngineHeap, relaxed: boolean): Kernels {
   const mod = new ModuleBuilder().importMemory({
@@ -205,643 +378,165 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
     env: { memory: heap.memory! },
   });
   const x = instance.exports as Record<string, Fn>;
-  const m = new Marshal(heap);
-  // Packing areas and the edge tile of the GEMM, the softmax statistics, the generator state.
-  const packA = heap.alloc(4 * (MC + MR) * KC);
-  const packB = heap.alloc(4 * KC * (NC + NR));
-  const edge = heap.alloc(4 * Math.max(MR * NC, (MC + MR) * NR));
+  const marshal = new Marshal(heap);
+  // The GEMM's packing areas and edge tile, the softmax statistics.
+  const g = gemmDriver(x, gemmScratch(heap));
   const stats = heap.alloc(16 * SOFTMAX_CHUNK);
 
-  /** Runs `body` (which translates its arguments with `m`), or `fallback` if they do not fit. */
+  /** The address of a view the kernel reads. */
+  const R = (v: View) => marshal.ptr(v.data, v.off, "ld" in v ? span(v) : v.size, false);
+  /** The address of a view the kernel writes (a copy is copied back after the call). */
+  const W = (v: View) => marshal.ptr(v.data, v.off, "ld" in v ? span(v) : v.size, true);
+  /** An `accumulate` option as the emitted functions take it. */
+  const acc = (o: { accumulate?: boolean }) => o.accumulate ? 1 : 0;
+  /** The inner dimension of a product: the columns of `op(a)`. */
+  const inner = (a: Mat, o: { transA?: boolean }) => o.transA ? a.rows : a.cols;
+
+  /** Runs `body` (which translates its views with `marshal`), or `fallback` if they do not fit. */
   function call<R>(body: () => R, fallback: () => R): R {
     let result: R;
     try {
       result = body();
     } catch (e) {
-      m.reset();
+      marshal.reset();
       if (e === FALLBACK) return fallback();
       throw e;
     }
-    m.done();
+    marshal.done();
     return result;
   }
 
-  /** The js kernel `name` on a call's own arguments: the fallback of every kernel below. */
-  // deno-lint-ignore no-explicit-any
-  const js = (name: keyof Kernels, args: IArguments) => () => (jsKernels[name] as any)(...args);
+  /**
+   * Softmax of `rows` contiguous rows of `cols` from `px` into `py`, `SOFTMAX_CHUNK` rows per
+   * call of the kernel; `chunk(r0, n)` then sees rows `r0 … r0 + n` statistics in `stats`.
+   */
+  function softmaxRows(rows: number, cols: number, px: number, py: number, chunk?: Chunk): void {
+    for (let r0 = 0; r0 < rows; r0 += SOFTMAX_CHUNK) {
+      const n = Math.min(SOFTMAX_CHUNK, rows - r0);
+      x.softmax_rows(n, cols, px + 4 * r0 * cols, py + 4 * r0 * cols, stats.offset);
+      chunk?.(r0, n);
+    }
+  }
+  /** The whole of `softmaxCrossEntropy`: the softmax and its loss, `eps` term included. */
+  function crossEntropy(xm: Mat, labels: Ids, ym: Mat, { ignore, eps }: CrossEntropyOptions) {
+    const { rows, cols } = xm, label = (r: number) => labels.data[labels.off + r];
+    // the scores at the labels, read before an aliased y overwrites them
+    const xt = new Float64Array(eps > 0 ? 0 : rows);
+    for (let r = 0; r < xt.length; r++) {
+      const t = label(r);
+      if (t !== ignore) xt[r] = xm.data[xm.off + r * cols + t];
+    }
+    const px = R(xm), py = W(ym);
+    let loss = 0;
+    if (eps > 0) {
+      // the reference's −log(y_t + eps), y read where the kernel wrote it (before any copy back)
+      softmaxRows(rows, cols, px, py);
+      const y = new Float32Array(heap.buffer, py, rows * cols);
+      for (let r = 0; r < rows; r++) {
+        const t = label(r);
+        if (t !== ignore) loss += -Math.log(y[r * cols + t] + eps);
+      }
+      return loss;
+    }
+    const st = new Float32Array(heap.buffer, stats.offset, 4 * SOFTMAX_CHUNK);
+    const sums = new Float64Array(heap.buffer, stats.offset, 2 * SOFTMAX_CHUNK);
+    softmaxRows(rows, cols, px, py, (r0, n) => {
+      for (let r = 0; r < n; r++) {
+        if (label(r0 + r) === ignore) continue;
+        loss += Math.log(sums[2 * r + 1]) - (xt[r0 + r] - st[4 * r]);
+      }
+    });
+    return loss;
+  }
+
+  /** The generator state as the ids view `dropout` reads and advances. */
+  const words = (s: Uint32Array): Ids => ({
+    data: new Int32Array(s.buffer, s.byteOffset, 4),
+    off: 0,
+    size: 4,
+  });
+
+  /** Each kernel's views as its emitted function's arguments. */
+  const bodies: { [K in Name]: Kernels[K] } = {
+    gemm: (a, b, c, o = {}) =>
+      g.gemm(c.rows, c.cols, inner(a, o), R(a), a.ld, R(b), b.ld, W(c), c.ld, o),
+    packB: (b, packed, o = {}) => {
+      const [k, n] = o.transB ? [b.cols, b.rows] : [b.rows, b.cols];
+      g.packB(k, n, R(b), b.ld, W(packed), o.transB);
+    },
+    gemmPacked: (a, packed, c, o = {}) =>
+      g.gemmPacked(c.rows, c.cols, inner(a, o), R(a), a.ld, R(packed), W(c), c.ld, o),
+    addBias: (bias, xm) => x.add_bias(xm.rows, xm.cols, R(bias), W(xm), xm.ld),
+    sumRows: (xm, out, o = {}) => {
+      const px = R(xm), po = W(out), tmp = marshal.temp(8 * xm.cols);
+      x.sum_rows(xm.rows, xm.cols, px, xm.ld, po, acc(o), tmp);
+    },
+    copyRows: (xm, y, o = {}) => x.copy_rows(xm.rows, xm.cols, R(xm), xm.ld, W(y), y.ld, acc(o)),
+    fill: (v, value) => x.fill(v.size, value, W(v)),
+    scale: (v, alpha, y) => x.scale(v.size, alpha, R(v), W(y)),
+    mul: (a, b, y) => x.mul(a.size, R(a), R(b), W(y)),
+    axpy: (alpha, v, y) => x.axpy(v.size, alpha, R(v), W(y)),
+    sumSquares: (v) => x.sum_squares(v.size, R(v)),
+    tanhForward: (xm, y) => x.tanh_fwd(xm.rows, xm.cols, R(xm), xm.ld, W(y), y.ld),
+    tanhBackward: (y, dy, dx) => x.tanh_bwd(y.rows, y.cols, R(y), y.ld, R(dy), dy.ld, W(dx), dx.ld),
+    // cNext and hNext share one ld, gates and dGates another (checked)
+    lstmForward: (gs, cp, cn, hn) =>
+      x.lstm_fwd(cp.rows, cp.cols, W(gs), gs.ld, R(cp), cp.ld, W(cn), W(hn), cn.ld),
+    lstmBackward: (gs, cp, cn, dh, dc, dg) =>
+      x.lstm_bwd(cp.rows, cp.cols, R(gs), W(dg), gs.ld, R(cp), cp.ld, R(cn), cn.ld, R(dh), W(dc)),
+    gruGates: (gs, hp, rh) =>
+      x.gru_gates(hp.rows, hp.cols, W(gs), gs.ld, R(hp), hp.ld, W(rh), rh.ld),
+    gruOutput: (gs, hp, hn) =>
+      x.gru_out(hp.rows, hp.cols, W(gs), gs.ld, R(hp), hp.ld, W(hn), hn.ld),
+    gruBackwardZH: (gs, hp, dhn, dg, dhp) =>
+      x.gru_bwd_zh(hp.rows, hp.cols, R(gs), W(dg), gs.ld, R(hp), hp.ld, R(dhn), W(dhp)),
+    gruBackwardR: (gs, hp, dhr, dg, dhp) =>
+      x.gru_bwd_r(hp.rows, hp.cols, R(gs), W(dg), gs.ld, R(hp), hp.ld, R(dhr), W(dhp)),
+    softmaxCrossEntropy: crossEntropy,
+    softmaxCrossEntropyBackward: (y, labels, dx, o) =>
+      x.softmax_xent_bwd(y.rows, y.cols, R(y), R(labels), o.ignore, o.scale, W(dx)),
+    softmax: (xm, y) => softmaxRows(xm.rows, xm.cols, R(xm), W(y)),
+    softmaxBackward: (y, dout, dx) => x.softmax_bwd(y.rows, y.cols, R(y), R(dout), W(dx)),
+    gather: (ids, table, out) => x.gather(ids.size, table.cols, R(ids), R(table), W(out)),
+    scatterAdd: (ids, dout, dW) => x.scatter_add(ids.size, dW.cols, R(ids), R(dout), W(dW)),
+    dropout: (v, mask, out, o) =>
+      x.dropout(v.size, o.ratio, o.keep, W(words(o.state)), R(v), W(mask), W(out)),
+    sgd: (p, gr, o) => x.sgd(p.size, o.lr, W(p), R(gr)),
+    momentum: (p, gr, v, o) => x.momentum(p.size, o.lr, o.momentum, W(p), R(gr), W(v)),
+    nesterov: (p, gr, v, o) => x.nesterov(p.size, o.lr, o.momentum, W(p), R(gr), W(v)),
+    adagrad: (p, gr, h, o) => x.adagrad(p.size, o.lr, W(p), R(gr), W(h)),
+    rmsprop: (p, gr, h, o) => x.rmsprop(p.size, o.lr, o.decay, W(p), R(gr), W(h)),
+    adam: (p, gr, m, v, o) => x.adam(p.size, o.lrT, o.beta1, o.beta2, W(p), R(gr), W(m), W(v)),
+  };
+
+  type Any = (...args: unknown[]) => unknown;
+  const js = jsKernels as unknown as Record<Name, Any>;
 
   /**
-   * `C (+)= op(A)·B` for one `KC`-deep slice, B given as `NR`-column strips (`bStride` bytes
-   * between rows of a strip, `bPanel` between strips; `rem` the zero-padded last strip).
+   * The kernel `name`: its checks, then its body, translating its views; where they do not fit
+   * the arena, the js kernel on the call's own arguments (the packed kernels cannot: their
+   * operand has this backend's layout).
    */
-  function slice(
-    m_: number,
-    nc: number,
-    kc: number,
-    aBase: number,
-    rsA: number,
-    csA: number,
-    bFull: number,
-    bStride: number,
-    bPanel: number,
-    rem: number,
-    c: number,
-    ldc: number,
-    acc: number,
-  ): void {
-    const nFull = Math.floor(nc / NR), nRem = nc % NR;
-    for (let ic = 0; ic < m_; ic += MC) {
-      const mc = Math.min(MC, m_ - ic), mFull = Math.floor(mc / MR), mRem = mc % MR;
-      x.gemm_pack_a(mc, kc, aBase + ic * rsA, rsA, csA, packA.offset);
-      const cBase = c + 4 * ic * ldc;
-      if (mFull > 0 && nFull > 0) {
-        x.gemm_macro(mFull, nFull, kc, packA.offset, bFull, bStride, bPanel, cBase, 4 * ldc, acc);
+  function kernel(name: Name): Any {
+    const check = checks[name] as unknown as (at: string, ...args: unknown[]) => void;
+    const body = bodies[name] as unknown as Any;
+    const fallback = PACKED.has(name)
+      ? () => {
+        throw new SaikiError(`${name}: the packed weights must live in the engine's memory`);
       }
-      if (mRem > 0 && nFull > 0) {
-        const aPanel = packA.offset + 4 * mFull * MR * kc;
-        x.gemm_macro(1, nFull, kc, aPanel, bFull, bStride, bPanel, edge.offset, 4 * NR * nFull, 0);
-        x.copy_rows(
-          mRem,
-          NR * nFull,
-          edge.offset,
-          NR * nFull,
-          cBase + 4 * mFull * MR * ldc,
-          ldc,
-          acc,
-        );
-      }
-      if (nRem > 0) {
-        x.gemm_macro(
-          Math.ceil(mc / MR),
-          1,
-          kc,
-          packA.offset,
-          rem,
-          4 * NR,
-          0,
-          edge.offset,
-          4 * NR,
-          0,
-        );
-        x.copy_rows(mc, nRem, edge.offset, NR, cBase + 4 * NR * nFull, ldc, acc);
-      }
-    }
+      : (args: unknown[]) => js[name](...args);
+    return (...args) => {
+      check(name, ...args);
+      return call(() => body(...args), () => fallback(args));
+    };
   }
 
-  /** Zeroes (or keeps) `C` for a product with `k = 0`. */
-  function emptyProduct(mm: number, n: number, c: number, ldc: number, accumulate: boolean) {
-    if (accumulate) return;
-    for (let i = 0; i < mm; i++) x.fill(n, 0, c + 4 * i * ldc);
-  }
-
-  const k: Kernels = {
+  const names = Object.keys(bodies) as Name[];
+  return {
     name: relaxed ? "wasm-relaxed" : "wasm",
-
-    gemm(transA, transB, mm, n, kk, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate) {
-      if (mm === 0 || n === 0) return;
-      call(
-        () => {
-          const pa = m.ptr(a, aOff, transA ? span(kk, mm, lda) : span(mm, kk, lda), false);
-          const pb = m.ptr(b, bOff, transB ? span(n, kk, ldb) : span(kk, n, ldb), false);
-          const cp = m.ptr(c, cOff, span(mm, n, ldc), true);
-          if (kk === 0) return emptyProduct(mm, n, cp, ldc, accumulate);
-          // element (i, p) of op(A) at pa + i·rsA + p·csA; (p, j) of op(B) at pb + p·rsB + j·csB
-          const rsA = 4 * (transA ? 1 : lda), csA = 4 * (transA ? lda : 1);
-          const rsB = 4 * (transB ? 1 : ldb), csB = 4 * (transB ? ldb : 1);
-          const pack = transB || mm >= PACK_B_ROWS;
-          for (let jc = 0; jc < n; jc += NC) {
-            const nc = Math.min(NC, n - jc), nFull = Math.floor(nc / NR), nRem = nc % NR;
-            for (let p0 = 0; p0 < kk; p0 += KC) {
-              const kc = Math.min(KC, kk - p0), acc = accumulate || p0 > 0 ? 1 : 0;
-              const bBase = pb + p0 * rsB + jc * csB, aBase = pa + p0 * csA, cBase = cp + 4 * jc;
-              if (pack) {
-                x.gemm_pack_b(kc, nc, bBase, rsB, csB, packB.offset);
-                const panel = 4 * kc * NR, rem = packB.offset + nFull * panel;
-                slice(
-                  mm,
-                  nc,
-                  kc,
-                  aBase,
-                  rsA,
-                  csA,
-                  packB.offset,
-                  4 * NR,
-                  panel,
-                  rem,
-                  cBase,
-                  ldc,
-                  acc,
-                );
-              } else {
-                if (nRem > 0) {
-                  x.gemm_pack_b(kc, nRem, bBase + nFull * NR * csB, rsB, csB, packB.offset);
-                }
-                slice(
-                  mm,
-                  nc,
-                  kc,
-                  aBase,
-                  rsA,
-                  csA,
-                  bBase,
-                  rsB,
-                  4 * NR,
-                  packB.offset,
-                  cBase,
-                  ldc,
-                  acc,
-                );
-              }
-            }
-          }
-        },
-        js("gemm", arguments),
-      );
-    },
-
-    packedSize(kk, n) {
-      return kk * roundUp(n, NR);
-    },
-
-    packB(transB, kk, n, b, bOff, ldb, packed, packedOff) {
-      const nPad = roundUp(n, NR);
-      call(() => {
-        const pb = m.ptr(b, bOff, transB ? span(n, kk, ldb) : span(kk, n, ldb), false);
-        const pp = m.ptr(packed, packedOff, kk * nPad, true);
-        const rsB = 4 * (transB ? 1 : ldb), csB = 4 * (transB ? ldb : 1);
-        for (let pc = 0; pc < kk; pc += KC) {
-          x.gemm_pack_b(Math.min(KC, kk - pc), n, pb + pc * rsB, rsB, csB, pp + 4 * pc * nPad);
-        }
-      }, () => {
-        throw new SaikiError("packB: the packed weights must live in the engine's memory");
-      });
-    },
-
-    gemmPacked(transA, mm, n, kk, a, aOff, lda, packed, packedOff, c, cOff, ldc, accumulate) {
-      if (mm === 0 || n === 0) return;
-      const nPad = roundUp(n, NR);
-      call(() => {
-        const pa = m.ptr(a, aOff, transA ? span(kk, mm, lda) : span(mm, kk, lda), false);
-        const pp = m.ptr(packed, packedOff, kk * nPad, false);
-        const cp = m.ptr(c, cOff, span(mm, n, ldc), true);
-        if (kk === 0) return emptyProduct(mm, n, cp, ldc, accumulate);
-        const rsA = 4 * (transA ? 1 : lda), csA = 4 * (transA ? lda : 1);
-        for (let jc = 0; jc < n; jc += NC) {
-          const nc = Math.min(NC, n - jc), nFull = Math.floor(nc / NR);
-          for (let p0 = 0; p0 < kk; p0 += KC) {
-            const kc = Math.min(KC, kk - p0), acc = accumulate || p0 > 0 ? 1 : 0;
-            const panel = 4 * kc * NR;
-            const strips = pp + 4 * p0 * nPad + (jc / NR) * panel;
-            slice(
-              mm,
-              nc,
-              kc,
-              pa + p0 * csA,
-              rsA,
-              csA,
-              strips,
-              4 * NR,
-              panel,
-              strips + nFull * panel,
-              cp + 4 * jc,
-              ldc,
-              acc,
-            );
-          }
-        }
-      }, () => {
-        throw new SaikiError("gemmPacked: the packed weights must live in the engine's memory");
-      });
-    },
-
-    addBias(rows, cols, bias, biasOff, xx, xOff, ldx) {
-      call(() => {
-        x.add_bias(
-          rows,
-          cols,
-          m.ptr(bias, biasOff, cols, false),
-          m.ptr(xx, xOff, span(rows, cols, ldx), true),
-          ldx,
-        );
-      }, js("addBias", arguments));
-    },
-
-    sumRows(rows, cols, xx, xOff, ldx, out, outOff, accumulate) {
-      call(() => {
-        const px = m.ptr(xx, xOff, span(rows, cols, ldx), false);
-        const po = m.ptr(out, outOff, cols, true);
-        x.sum_rows(rows, cols, px, ldx, po, accumulate ? 1 : 0, m.temp(8 * cols));
-      }, js("sumRows", arguments));
-    },
-
-    copyRows(rows, cols, xx, xOff, ldx, y, yOff, ldy, accumulate) {
-      call(() => {
-        const px = m.ptr(xx, xOff, span(rows, cols, ldx), false);
-        x.copy_rows(
-          rows,
-          cols,
-          px,
-          ldx,
-          m.ptr(y, yOff, span(rows, cols, ldy), true),
-          ldy,
-          accumulate ? 1 : 0,
-        );
-      }, js("copyRows", arguments));
-    },
-
-    fill(len, value, xx, xOff) {
-      call(() => {
-        x.fill(len, value, m.ptr(xx, xOff, len, true));
-      }, js("fill", arguments));
-    },
-
-    scale(len, alpha, xx, xOff, y, yOff) {
-      call(() => {
-        x.scale(len, alpha, m.ptr(xx, xOff, len, false), m.ptr(y, yOff, len, true));
-      }, js("scale", arguments));
-    },
-
-    mul(len, a, aOff, b, bOff, y, yOff) {
-      call(() => {
-        x.mul(
-          len,
-          m.ptr(a, aOff, len, false),
-          m.ptr(b, bOff, len, false),
-          m.ptr(y, yOff, len, true),
-        );
-      }, js("mul", arguments));
-    },
-
-    axpy(len, alpha, xx, xOff, y, yOff) {
-      call(() => {
-        x.axpy(len, alpha, m.ptr(xx, xOff, len, false), m.ptr(y, yOff, len, true));
-      }, js("axpy", arguments));
-    },
-
-    sumSquares(len, xx, xOff) {
-      return call(
-        () => x.sum_squares(len, m.ptr(xx, xOff, len, false)),
-        js("sumSquares", arguments),
-      );
-    },
-
-    tanhForward(rows, cols, xx, xOff, ldx, y, yOff, ldy) {
-      call(() => {
-        const px = m.ptr(xx, xOff, span(rows, cols, ldx), false);
-        x.tanh_fwd(rows, cols, px, ldx, m.ptr(y, yOff, span(rows, cols, ldy), true), ldy);
-      }, js("tanhForward", arguments));
-    },
-
-    tanhBackward(rows, cols, y, yOff, ldy, dy, dyOff, lddy, dx, dxOff, lddx) {
-      call(() => {
-        const py = m.ptr(y, yOff, span(rows, cols, ldy), false);
-        const pdy = m.ptr(dy, dyOff, span(rows, cols, lddy), false);
-        const pdx = m.ptr(dx, dxOff, span(rows, cols, lddx), true);
-        x.tanh_bwd(rows, cols, py, ldy, pdy, lddy, pdx, lddx);
-      }, js("tanhBackward", arguments));
-    },
-
-    lstmForward(
-      n,
-      h,
-      gates,
-      gOff,
-      ldg,
-      cPrev,
-      cPrevOff,
-      ldcPrev,
-      cNext,
-      cNextOff,
-      hNext,
-      hNextOff,
-      ldOut,
-    ) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 4 * h, ldg), true);
-          const pcp = m.ptr(cPrev, cPrevOff, span(n, h, ldcPrev), false);
-          const pcn = m.ptr(cNext, cNextOff, span(n, h, ldOut), true);
-          const phn = m.ptr(hNext, hNextOff, span(n, h, ldOut), true);
-          x.lstm_fwd(n, h, pg, ldg, pcp, ldcPrev, pcn, phn, ldOut);
-        },
-        js("lstmForward", arguments),
-      );
-    },
-
-    lstmBackward(
-      n,
-      h,
-      gates,
-      gOff,
-      dGates,
-      dGOff,
-      ldg,
-      cPrev,
-      cPrevOff,
-      ldcPrev,
-      cNext,
-      cNextOff,
-      ldc,
-      dhNext,
-      dhNextOff,
-      dc,
-      dcOff,
-    ) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 4 * h, ldg), false);
-          const pdg = m.ptr(dGates, dGOff, span(n, 4 * h, ldg), true);
-          const pcp = m.ptr(cPrev, cPrevOff, span(n, h, ldcPrev), false);
-          const pcn = m.ptr(cNext, cNextOff, span(n, h, ldc), false);
-          const pdh = m.ptr(dhNext, dhNextOff, n * h, false);
-          const pdc = m.ptr(dc, dcOff, n * h, true);
-          x.lstm_bwd(n, h, pg, pdg, ldg, pcp, ldcPrev, pcn, ldc, pdh, pdc);
-        },
-        js("lstmBackward", arguments),
-      );
-    },
-
-    gruGates(n, h, gates, gOff, ldg, hPrev, hPrevOff, ldhPrev, rh, rhOff, ldrh) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 3 * h, ldg), true);
-          const php = m.ptr(hPrev, hPrevOff, span(n, h, ldhPrev), false);
-          const prh = m.ptr(rh, rhOff, span(n, h, ldrh), true);
-          x.gru_gates(n, h, pg, ldg, php, ldhPrev, prh, ldrh);
-        },
-        js("gruGates", arguments),
-      );
-    },
-
-    gruOutput(n, h, gates, gOff, ldg, hPrev, hPrevOff, ldhPrev, hNext, hNextOff, ldhNext) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 3 * h, ldg), true);
-          const php = m.ptr(hPrev, hPrevOff, span(n, h, ldhPrev), false);
-          const phn = m.ptr(hNext, hNextOff, span(n, h, ldhNext), true);
-          x.gru_out(n, h, pg, ldg, php, ldhPrev, phn, ldhNext);
-        },
-        js("gruOutput", arguments),
-      );
-    },
-
-    gruBackwardZH(
-      n,
-      h,
-      gates,
-      gOff,
-      dGates,
-      dGOff,
-      ldg,
-      hPrev,
-      hPrevOff,
-      ldhPrev,
-      dhNext,
-      dhNextOff,
-      dhPrev,
-      dhPrevOff,
-    ) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 3 * h, ldg), false);
-          const pdg = m.ptr(dGates, dGOff, span(n, 3 * h, ldg), true);
-          const php = m.ptr(hPrev, hPrevOff, span(n, h, ldhPrev), false);
-          const pdn = m.ptr(dhNext, dhNextOff, n * h, false);
-          const pdp = m.ptr(dhPrev, dhPrevOff, n * h, true);
-          x.gru_bwd_zh(n, h, pg, pdg, ldg, php, ldhPrev, pdn, pdp);
-        },
-        js("gruBackwardZH", arguments),
-      );
-    },
-
-    gruBackwardR(
-      n,
-      h,
-      gates,
-      gOff,
-      dGates,
-      dGOff,
-      ldg,
-      hPrev,
-      hPrevOff,
-      ldhPrev,
-      dhr,
-      dhrOff,
-      dhPrev,
-      dhPrevOff,
-    ) {
-      call(
-        () => {
-          const pg = m.ptr(gates, gOff, span(n, 3 * h, ldg), false);
-          const pdg = m.ptr(dGates, dGOff, span(n, 3 * h, ldg), true);
-          const php = m.ptr(hPrev, hPrevOff, span(n, h, ldhPrev), false);
-          const pdr = m.ptr(dhr, dhrOff, n * h, false);
-          const pdp = m.ptr(dhPrev, dhPrevOff, n * h, true);
-          x.gru_bwd_r(n, h, pg, pdg, ldg, php, ldhPrev, pdr, pdp);
-        },
-        js("gruBackwardR", arguments),
-      );
-    },
-
-    softmaxCrossEntropy(rows, cols, xx, xOff, labels, labelsOff, ignore, eps, y, yOff) {
-      checkLabels("softmaxCrossEntropy", rows, cols, labels, labelsOff, ignore);
-      // the scores at the labels, read before an aliased y overwrites them
-      const xt = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) {
-        const t = labels[labelsOff + r];
-        if (t !== ignore) xt[r] = xx[xOff + r * cols + t];
-      }
-      return call(
-        () => {
-          const px = m.ptr(xx, xOff, rows * cols, false);
-          const py = m.ptr(y, yOff, rows * cols, true);
-          const st = new Float32Array(heap.buffer, stats.offset, 4 * SOFTMAX_CHUNK);
-          const sums = new Float64Array(heap.buffer, stats.offset, 2 * SOFTMAX_CHUNK);
-          let loss = 0;
-          for (let r0 = 0; r0 < rows; r0 += SOFTMAX_CHUNK) {
-            const n = Math.min(SOFTMAX_CHUNK, rows - r0);
-            x.softmax_rows(n, cols, px + 4 * r0 * cols, py + 4 * r0 * cols, stats.offset);
-            if (eps > 0) continue;
-            for (let r = 0; r < n; r++) {
-              if (labels[labelsOff + r0 + r] === ignore) continue;
-              loss += Math.log(sums[2 * r + 1]) - (xt[r0 + r] - st[4 * r]);
-            }
-          }
-          return loss;
-        },
-        js("softmaxCrossEntropy", arguments),
-      ) +
-        (eps > 0 ? epsLoss(rows, cols, labels, labelsOff, ignore, eps, y, yOff) : 0);
-    },
-
-    softmaxCrossEntropyBackward(rows, cols, y, yOff, labels, labelsOff, ignore, scale, dx, dxOff) {
-      checkLabels("softmaxCrossEntropyBackward", rows, cols, labels, labelsOff, ignore);
-      call(
-        () => {
-          const py = m.ptr(y, yOff, rows * cols, false);
-          const pl = m.ptr(labels, labelsOff, rows, false);
-          const pd = m.ptr(dx, dxOff, rows * cols, true);
-          x.softmax_xent_bwd(rows, cols, py, pl, ignore, scale, pd);
-        },
-        js("softmaxCrossEntropyBackward", arguments),
-      );
-    },
-
-    softmaxBackward(rows, cols, y, yOff, dout, doutOff, dx, dxOff) {
-      call(() => {
-        const py = m.ptr(y, yOff, rows * cols, false);
-        const pg = m.ptr(dout, doutOff, rows * cols, false);
-        x.softmax_bwd(rows, cols, py, pg, m.ptr(dx, dxOff, rows * cols, true));
-      }, js("softmaxBackward", arguments));
-    },
-
-    gather(rows, cols, ids, idsOff, W, WOff, out, outOff) {
-      const vocab = checkIds("gather", rows, cols, ids, idsOff, W.length - WOff);
-      call(() => {
-        const pi = m.ptr(ids, idsOff, rows, false);
-        const pw = m.ptr(W, WOff, vocab * cols, false);
-        x.gather(rows, cols, pi, pw, m.ptr(out, outOff, rows * cols, true));
-      }, js("gather", arguments));
-    },
-
-    scatterAdd(rows, cols, ids, idsOff, dout, doutOff, dW, dWOff) {
-      const vocab = checkIds("scatterAdd", rows, cols, ids, idsOff, dW.length - dWOff);
-      call(() => {
-        const pi = m.ptr(ids, idsOff, rows, false);
-        const pd = m.ptr(dout, doutOff, rows * cols, false);
-        x.scatter_add(rows, cols, pi, pd, m.ptr(dW, dWOff, vocab * cols, true));
-      }, js("scatterAdd", arguments));
-    },
-
-    dropout(len, ratio, keep, state, xx, xOff, mask, maskOff, out, outOff) {
-      call(() => {
-        const ps = m.ptr(new Int32Array(state.buffer, state.byteOffset, 4), 0, 4, true);
-        const px = m.ptr(xx, xOff, len, false);
-        const pm = m.ptr(mask, maskOff, len, true);
-        x.dropout(len, ratio, keep, ps, px, pm, m.ptr(out, outOff, len, true));
-      }, js("dropout", arguments));
-    },
-
-    sgd(len, lr, p, pOff, g, gOff) {
-      call(() => {
-        x.sgd(len, lr, m.ptr(p, pOff, len, true), m.ptr(g, gOff, len, false));
-      }, js("sgd", arguments));
-    },
-
-    momentum(len, lr, mom, p, pOff, g, gOff, v, vOff) {
-      call(() => {
-        x.momentum(
-          len,
-          lr,
-          mom,
-          m.ptr(p, pOff, len, true),
-          m.ptr(g, gOff, len, false),
-          m.ptr(v, vOff, len, true),
-        );
-      }, js("momentum", arguments));
-    },
-
-    nesterov(len, lr, mom, p, pOff, g, gOff, v, vOff) {
-      call(() => {
-        x.nesterov(
-          len,
-          lr,
-          mom,
-          m.ptr(p, pOff, len, true),
-          m.ptr(g, gOff, len, false),
-          m.ptr(v, vOff, len, true),
-        );
-      }, js("nesterov", arguments));
-    },
-
-    adagrad(len, lr, p, pOff, g, gOff, h, hOff) {
-      call(() => {
-        x.adagrad(
-          len,
-          lr,
-          m.ptr(p, pOff, len, true),
-          m.ptr(g, gOff, len, false),
-          m.ptr(h, hOff, len, true),
-        );
-      }, js("adagrad", arguments));
-    },
-
-    rmsprop(len, lr, decay, p, pOff, g, gOff, h, hOff) {
-      call(() => {
-        x.rmsprop(
-          len,
-          lr,
-          decay,
-          m.ptr(p, pOff, len, true),
-          m.ptr(g, gOff, len, false),
-          m.ptr(h, hOff, len, true),
-        );
-      }, js("rmsprop", arguments));
-    },
-
-    adam(len, lrT, b1, b2, p, pOff, g, gOff, mm, mOff, v, vOff) {
-      call(() => {
-        const pp = m.ptr(p, pOff, len, true), pg = m.ptr(g, gOff, len, false);
-        x.adam(len, lrT, b1, b2, pp, pg, m.ptr(mm, mOff, len, true), m.ptr(v, vOff, len, true));
-      }, js("adam", arguments));
-    },
-  };
-  return k;
-}
-
-/** `Σ −log(y_t + eps)` over counted rows, read after the softmax (the reference's loss). */
-function epsLoss(
-  rows: number,
-  cols: number,
-  labels: Int32Array,
-  labelsOff: number,
-  ignore: number,
-  eps: number,
-  y: Float32Array,
-  yOff: number,
-): number {
-  let loss = 0;
-  for (let r = 0; r < rows; r++) {
-    const t = labels[labelsOff + r];
-    if (t !== ignore) loss += -Math.log(y[yOff + r * cols + t] + eps);
-  }
-  return loss;
-}
-
-/** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
-function checkLabels(
-  where: string,
-  rows: number,
-  cols: number,
-  labels: Int32Array,
-  off: number,
-  ignore: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const t = labels[off + r];
-    if (t !== ignore && !(t >= 0 && t < cols)) {
-      throw new SaikiError(`${where}: label ${t} at row ${r} is outside [0, ${cols})`);
-    }
-  }
-}
-
-/** Ids must index rows of the matrix (`avail` floats after its offset); returns its row count. */
-function checkIds(
-  where: string,
-  rows: number,
-  cols: number,
-  ids: Int32Array,
-  off: number,
-  avail: number,
-): number {
-  const vocab = cols === 0 ? 0 : Math.floor(avail / cols);
-  for (let r = 0; r < rows; r++) {
-    const id = ids[off + r];
-    if (!(id >= 0 && id < vocab)) {
-      throw new SaikiError(`${where}: id ${id} at row ${r} is outside [0, ${vocab})`);
-    }
-  }
-  return vocab;
+    packedSize,
+    ...Object.fromEntries(names.map((name) => [name, kernel(name)])),
+  } as unknown as Kernels;
 }
 
 const built = new Map<boolean, Kernels>();
@@ -855,8 +550,16 @@ const built = new Map<boolean, Kernels>();
  * ```ts
  * import assert from "node:assert/strict";
  * import { wasmKernels } from "./backend.ts";
+ * import { asMat } from "../views.ts";
  * const k = wasmKernels();
- * if (k !== undefined) assert(k.name.startsWith("wasm"));
+ * if (k !== undefined) {
+ *   assert(k.name.startsWith("wasm"));
+ *   // (2×3)·(3×2): C = A·B, on arrays outside the engine's memory (copied in and out)
+ *   const a = new Float32Array([1, 2, 3, 4, 5, 6]), b = new Float32Array([1, 0, 0, 1, 1, 1]);
+ *   const c = new Float32Array(4);
+ *   k.gemm(asMat(a, 2, 3), asMat(b, 3, 2), asMat(c, 2, 2));
+ *   assert(c.join() === "4,5,10,11");
+ * }
  * ```
  */
 export function wasmKernels(): Kernels | undefined {

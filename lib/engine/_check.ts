@@ -1,0 +1,106 @@
+/**
+ * Checks of kernel operands that both backends make before they touch memory: sizes that must
+ * agree, views that must be contiguous, spans inside their arrays. Each failure is a
+ * `SaikiError` naming the kernel, the operand and what was expected.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../errors.ts";
+import type { GemmOptions } from "./interface.ts";
+import { type Ids, type Mat, span, type Vec } from "./views.ts";
+
+/** A matrix view's extent inside its array. */
+export function checkMat(where: string, name: string, m: Mat): void {
+  const n = span(m);
+  if (
+    !(Number.isInteger(m.rows) && Number.isInteger(m.cols) && m.rows >= 0 && m.cols >= 0 &&
+      (m.rows <= 1 || m.ld >= m.cols) && m.off >= 0 && m.off + n <= m.data.length)
+  ) {
+    throw new SaikiError(
+      `${where}: ${name} (${m.rows} × ${m.cols}, ld ${m.ld}, from ${m.off}) does not fit its ` +
+        `array of ${m.data.length}` +
+        (m.data.length === 0 ? " (a view detached when an unshared memory grew?)" : ""),
+    );
+  }
+}
+
+/** A vector view's extent inside its array. */
+export function checkVec(where: string, name: string, v: Vec | Ids): void {
+  if (!(Number.isInteger(v.size) && v.size >= 0 && v.off >= 0 && v.off + v.size <= v.data.length)) {
+    throw new SaikiError(
+      `${where}: ${name} (${v.size} values from ${v.off}) does not fit its array of ${v.data.length}` +
+        (v.data.length === 0 ? " (a view detached when an unshared memory grew?)" : ""),
+    );
+  }
+}
+
+/** `m` is `rows × cols`. */
+export function checkDims(where: string, name: string, m: Mat, rows: number, cols: number): void {
+  checkMat(where, name, m);
+  if (m.rows !== rows || m.cols !== cols) {
+    throw new SaikiError(
+      `${where}: ${name} is ${m.rows} × ${m.cols}, expected ${rows} × ${cols}`,
+    );
+  }
+}
+
+/** `m`'s rows follow each other (`ld = cols`, or a single row). */
+export function checkContiguous(where: string, name: string, m: Mat): void {
+  if (m.rows > 1 && m.ld !== m.cols) {
+    throw new SaikiError(
+      `${where}: ${name} must be contiguous (ld ${m.ld} = cols ${m.cols})`,
+    );
+  }
+}
+
+/** `v` holds `size` values. */
+export function checkSize(where: string, name: string, v: Vec | Ids, size: number): void {
+  checkVec(where, name, v);
+  if (v.size !== size) {
+    throw new SaikiError(`${where}: ${name} has ${v.size} values, expected ${size}`);
+  }
+}
+
+/** Two views that must share their distance between rows (the wasm kernels take one `ld`). */
+export function checkSameLd(where: string, a: string, am: Mat, b: string, bm: Mat): void {
+  if (am.rows > 1 && bm.rows > 1 && am.ld !== bm.ld) {
+    throw new SaikiError(`${where}: ${a} and ${b} must have the same ld (${am.ld} vs ${bm.ld})`);
+  }
+}
+
+/**
+ * The sizes `m, n, k` of `c = op(a)·op(b)`, checked: `op(a)` is `(m, k)`, `op(b)` `(k, n)`, `c`
+ * `(m, n)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gemmDims } from "./_check.ts";
+ * import { asMat } from "./views.ts";
+ * const a = asMat(new Float32Array(6), 3, 2), b = asMat(new Float32Array(8), 2, 4);
+ * assert.deepEqual(gemmDims("gemm", a, b, asMat(new Float32Array(12), 3, 4)), { m: 3, n: 4, k: 2 });
+ * ```
+ */
+export function gemmDims(
+  where: string,
+  a: Mat,
+  b: Mat,
+  c: Mat,
+  options: GemmOptions = {},
+): { m: number; n: number; k: number } {
+  checkMat(where, "a", a);
+  checkMat(where, "b", b);
+  checkMat(where, "c", c);
+  const m = c.rows, n = c.cols;
+  const [am, k] = options.transA ? [a.cols, a.rows] : [a.rows, a.cols];
+  const [bk, bn] = options.transB ? [b.cols, b.rows] : [b.rows, b.cols];
+  if (am !== m || bk !== k || bn !== n) {
+    const t = (name: string, on?: boolean) => on ? `${name}ᵀ` : name;
+    throw new SaikiError(
+      `${where}: ${t("a", options.transA)} is ${am} × ${k}, ${t("b", options.transB)} is ` +
+        `${bk} × ${bn}, c is ${m} × ${n}: expected (m × k)·(k × n) = (m × n)`,
+    );
+  }
+  return { m, n, k };
+}
