@@ -18,6 +18,8 @@
  */
 
 import { SaikiError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { sha256Hex } from "../std/hash.ts";
 import { join } from "../std/path.ts";
 import { corpusFromText, type Vocabulary } from "./corpus.ts";
 
@@ -126,11 +128,6 @@ export function stderrProgress(): (file: string, done: number, total?: number) =
   };
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The file's bytes, or why it could not be read (missing or not permitted). */
 async function readLocal(path: string): Promise<{ bytes?: Uint8Array; why?: string }> {
   try {
@@ -146,13 +143,13 @@ async function readLocal(path: string): Promise<{ bytes?: Uint8Array; why?: stri
 }
 
 /** An error unless `bytes` are the reference file of `split`; `hint` says what to do. */
-async function checkHash(
+function checkHash(
   split: PtbSplitName,
   source: string,
   bytes: Uint8Array,
   hint: string,
-): Promise<void> {
-  const actual = await sha256(bytes);
+): void {
+  const actual = sha256Hex(bytes);
   if (actual !== PTB_SHA256[split]) {
     throw new SaikiError(
       `${source}: SHA-256 is ${actual}, expected ${PTB_SHA256[split]}: this is not the ` +
@@ -185,17 +182,6 @@ async function download(name: string, options: PtbOptions): Promise<Uint8Array> 
   return bytes;
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
 const firstLine = (e: unknown) =>
   (e instanceof Error ? e.message : String(e)).split("\n")[0] || String(e);
 
@@ -221,7 +207,7 @@ async function findSplit(
         `PTB: ${path} is ${why} (${from} ${explicit} must hold ${names})`,
       );
     }
-    await checkHash(split, path, bytes, `point ${from} at a folder with the reference files.`);
+    checkHash(split, path, bytes, `point ${from} at a folder with the reference files.`);
     return { bytes, path };
   }
 
@@ -237,7 +223,7 @@ async function findSplit(
     const path = join(cache, name);
     const { bytes, why } = await readLocal(path);
     if (bytes !== undefined) {
-      await checkHash(split, path, bytes, `delete it to download it again.`);
+      checkHash(split, path, bytes, `delete it to download it again.`);
       return { bytes, path };
     }
     looked.push(`cache: ${path} is ${why}`);
@@ -255,12 +241,12 @@ async function findSplit(
   } catch (e) {
     throw new SaikiError(`${where} The download from ${url} failed (${firstLine(e)}). ${help}`);
   }
-  await checkHash(split, url, bytes, "the download was refused and nothing was written.");
+  checkHash(split, url, bytes, "the download was refused and nothing was written.");
   if (cache === undefined) return { bytes, path: url };
   const path = join(cache, name);
   try {
     await Deno.mkdir(cache, { recursive: true });
-    await writeAtomic(path, bytes);
+    writeFileAtomic(path, bytes);
   } catch (e) {
     console.error(
       `PTB: could not cache ${name} in ${cache} (${firstLine(e)}); using it from memory`,

@@ -12,15 +12,10 @@ import { SaikiError } from "../errors.ts";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "../safetensors.ts";
 import type { IntTensor, Tensor } from "../tensor.ts";
 import { sha256Hex } from "../std/hash.ts";
-import { basename, dirname } from "../std/path.ts";
+import { removeOrphans, writeFileAtomic } from "./atomic.ts";
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function randomSuffix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -68,30 +63,11 @@ export function saveCheckpoint(
   } catch (e) {
     return fail(e);
   }
-  const temp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
-  let file: Deno.FsFile | undefined;
-  let created = false;
   try {
-    file = Deno.openSync(temp, { write: true, createNew: true });
-    created = true;
-    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
-    file.syncSync();
-    file.close();
-    file = undefined;
-    Deno.renameSync(temp, path);
-    created = false;
+    writeFileAtomic(path, bytes);
   } catch (e) {
-    try {
-      file?.close();
-    } catch { /* already failing; report the first error */ }
-    if (created) {
-      try {
-        Deno.removeSync(temp);
-      } catch { /* nothing more to do */ }
-    }
     return fail(`${messageOf(e)} (the checkpoint needs ${formatBytes(bytes.length)})`);
   }
-  syncFolder(dirname(path));
   removeOrphans(path);
 }
 
@@ -120,34 +96,8 @@ function verify(path: string, bytes: Uint8Array, contents: SafetensorsContents) 
   return contents;
 }
 
-/** Removes `path.tmp-*` files a killed save left behind (best effort). */
-function removeOrphans(path: string): void {
-  const folder = dirname(path), prefix = `${basename(path)}.tmp-`;
-  try {
-    for (const entry of Deno.readDirSync(folder)) {
-      if (entry.isFile && entry.name.startsWith(prefix)) {
-        try {
-          Deno.removeSync(`${folder}/${entry.name}`);
-        } catch { /* another process may have just removed it */ }
-      }
-    }
-  } catch { /* an unreadable folder: nothing to tidy */ }
-}
-
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
-}
-
-/** Flushes a folder's entries (the rename) to disk; best effort, not possible everywhere. */
-function syncFolder(folder: string): void {
-  let dir: Deno.FsFile | undefined;
-  try {
-    dir = Deno.openSync(folder, { read: true });
-    dir.syncSync();
-  } catch { /* e.g. Windows cannot open folders: the rename is still atomic */ }
-  try {
-    dir?.close();
-  } catch { /* ignore */ }
 }
 
 function notFound(path: string): never {

@@ -13,20 +13,14 @@ import type { TrainConfig } from "../run/config.ts";
 import type { Metric } from "../run/session.ts";
 import type { SafetensorsContents } from "../safetensors.ts";
 import { basename, join } from "../std/path.ts";
+import { writeFileAtomic } from "./atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 
-/** Writes `text` to `path` atomically: a temporary file beside it, then a rename. */
+/** Writes `text` to `path` atomically ({@linkcode writeFileAtomic}), naming `path` when it fails. */
 export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
-    Deno.writeTextFileSync(tmp, text);
-    Deno.renameSync(tmp, path);
+    writeFileAtomic(path, text);
   } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch {
-      // nothing was written
-    }
     throw new SaikiError(`cannot write ${path}: ${(e as Error).message}`);
   }
 }

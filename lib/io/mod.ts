@@ -1,0 +1,27 @@
+/**
+ * saiki's file and network I/O for Deno: the Penn Treebank loader (the reference's
+ * `ptb.load_data`), checkpoint files, and UTF-8 text files read strictly. Kept apart from
+ * `mod.ts`, which runs in browsers and Node and does no I/O.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadPtb } from "./mod.ts";
+ * const train = await loadPtb("train"); // downloads PTB once into ~/.cache/saiki/ptb
+ * console.log(train.ids.length, train.vocab.size); // 929589 10000
+ * ```
+ *
+ * @module
+ */
+
+export {
+  defaultCacheDir,
+  loadPtb,
+  loadPtbAll,
+  PTB_SHA256,
+  PTB_URL,
+  type PtbOptions,
+  type PtbSplit,
+  type PtbSplitName,
+} from "../data/ptb.ts";
+export { loadCheckpoint, loadCheckpointSync, saveCheckpoint } from "./checkpoint.ts";
+export { decodeText, readText } from "./run_data.ts";
