@@ -3,32 +3,74 @@
  * models built from them — with every forward and backward pass written by hand, following
  * "Deep Learning from Scratch 2" class for class.
  *
+ * ## Where to start, by chapter of the book
+ *
+ * | book | in saiki |
+ * | --- | --- |
+ * | NumPy arrays | {@linkcode tensor}, {@linkcode zeros}, {@linkcode matmul}, {@linkcode add}, {@linkcode tanh}, {@linkcode sum}, {@linkcode softmax}, {@linkcode timestep} (`xs[:, t, :]`); tensors print like NumPy arrays |
+ * | 5.3.1 the RNN cell | {@linkcode RNN} (`h = cell.forward(x, h)` is safe) |
+ * | 5.3.2 Time RNN | {@linkcode TimeRNN} |
+ * | 5.4 time layers | {@linkcode TimeEmbedding}, {@linkcode TimeAffine}, {@linkcode TimeSoftmaxWithLoss} |
+ * | 5.5 the RNNLM and its training | {@linkcode SimpleRnnlm}, {@linkcode SGD}, {@linkcode RnnlmTrainer}; PTB's first 1,007 words from {@linkcode ptbHead}, all of it from `loadPtb` in `./lib/io/mod.ts` (Deno), any text with {@linkcode corpusFromText} |
+ * | 6.3–6.4 LSTM | {@linkcode LSTM}, {@linkcode TimeLSTM}, {@linkcode Rnnlm}, {@linkcode clipGrads} |
+ * | 6.5 a better RNNLM | {@linkcode BetterRnnlm}, {@linkcode TimeDropout}, weight tying |
+ * | 6 (appendix) GRU | {@linkcode GRU}, {@linkcode TimeGRU} |
+ * | 7.1 generating text | {@linkcode generate} |
+ * | checking your own layer | {@linkcode gradCheck} |
+ * | saving and loading | {@linkcode modelCheckpoint}, {@linkcode modelFromCheckpoint}, {@linkcode encodeSafetensors} |
+ *
+ * Every layer keeps the reference's `params` and `grads` lists and `forward`/`backward`
+ * methods; its source shows the equations it computes beside the kernel calls that compute
+ * them. The kernels, the engine's memory and the worker machinery are behind a second entry,
+ * `./lib/engine/mod.ts` (`@saiki/saiki/engine`), for those who extend saiki.
+ *
  * This module runs unchanged in Deno, browsers and Node: it does no I/O and imports only
- * relative paths. Dataset, checkpoint and chart I/O live in modules the scripts import.
+ * relative paths. Dataset and checkpoint files are read by `./lib/io/mod.ts`
+ * (`@saiki/saiki/io`, Deno only).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Rng, TimeAffine } from "./mod.ts";
+ * import { Rng, TimeRNN } from "./mod.ts";
  * const rng = new Rng(0);
- * const affine = new TimeAffine(rng.randn([4, 3], 0.5), rng.randn([3]));
- * const out = affine.forward(rng.randn([2, 5, 4])); // xs: (N=2, T=5, D=4) → (2, 5, 3)
- * const dxs = affine.backward(out); // dout → dxs: (2, 5, 4), grads in affine.grads
- * assert(dxs.shape.join() === "2,5,4");
+ * const layer = new TimeRNN(rng.randn([3, 4], 0.5), rng.randn([4, 4], 0.5), rng.randn([4]));
+ * const hs = layer.forward(rng.randn([2, 5, 3])); // xs: (N=2, T=5, D=3) → hs: (2, 5, 4)
+ * const dxs = layer.backward(hs); // dhs → dxs: (2, 5, 3); dWx, dWh, db in layer.grads
+ * assert(dxs.shape.join() === "2,5,3" && layer.grads[1].shape.join() === "4,4");
  * ```
  *
  * @module
  */
 
-export * from "./lib/tensor.ts";
-export * from "./lib/errors.ts";
-export * from "./lib/random.ts";
-export * from "./lib/engine/kernels.ts";
-export * from "./lib/engine/memory.ts";
-export * from "./lib/params.ts";
-export * from "./lib/gradcheck.ts";
-export * from "./lib/layers/layer.ts";
-export * from "./lib/layers/recurrent.ts";
+export {
+  type ArrayJSON,
+  fromJSON,
+  IntTensor,
+  type NestedArray,
+  sizeOf,
+  Tensor,
+  tensor,
+  zeros,
+} from "./lib/tensor.ts";
+export * from "./lib/ops/mod.ts";
+export { SaikiError } from "./lib/errors.ts";
+export { Rng } from "./lib/random.ts";
+export {
+  availableBackends,
+  type BackendName,
+  getKernels,
+  type Kernels,
+  selectBackend,
+  setKernels,
+} from "./lib/engine/kernels.ts";
+export {
+  gradCheck,
+  type GradCheckOptions,
+  type GradCheckResult,
+  type GradCheckTarget,
+} from "./lib/gradcheck.ts";
+export type { Layer, SequenceLayer } from "./lib/layers/layer.ts";
+export type { RecurrentState } from "./lib/layers/recurrent.ts";
 export * from "./lib/layers/affine.ts";
 export * from "./lib/layers/embedding.ts";
 export * from "./lib/layers/rnn.ts";
@@ -37,16 +79,35 @@ export * from "./lib/layers/gru.ts";
 export * from "./lib/layers/softmax.ts";
 export * from "./lib/layers/dropout.ts";
 export * from "./lib/layers/simple_rnn.ts";
-export * from "./lib/models/rnnlm.ts";
+export {
+  BetterRnnlm,
+  type CellKind,
+  LanguageModel,
+  type LanguageModelConfig,
+  type LanguageModelOptions,
+  type Recurrent,
+  Rnnlm,
+  SimpleRnnlm,
+} from "./lib/models/rnnlm.ts";
 export * from "./lib/models/checkpoint.ts";
 export * from "./lib/models/generate.ts";
 export * from "./lib/optimizers.ts";
-export * from "./lib/trainer.ts";
-export * from "./lib/parallel/shards.ts";
-export * from "./lib/parallel/pool.ts";
-export type { InjectedFault } from "./lib/parallel/_protocol.ts";
-export * from "./lib/run/config.ts";
-export * from "./lib/run/session.ts";
+export {
+  evalPerplexity,
+  type FitOptions,
+  RnnlmTrainer,
+  type TrainerOptions,
+  type TrainerState,
+  type TrainReport,
+} from "./lib/trainer.ts";
+export {
+  modelConfig,
+  type Preset,
+  presetModel,
+  PRESETS,
+  type TrainConfig,
+} from "./lib/run/config.ts";
 export * from "./lib/safetensors.ts";
 export * from "./lib/data/corpus.ts";
+export { PTB_HEAD_WORDS, ptbHead } from "./lib/data/ptb_head.ts";
 export * from "./lib/plot.ts";

@@ -49,12 +49,8 @@ function newRun(model, vocab, ids) {
   // two workers where the page can share memory; else the trainer runs on one thread, says why
   const workers = Math.min(2, navigator.hardwareConcurrency || 1);
   const trainer = new saiki.RnnlmTrainer(model, new saiki.SGD(num("lr")), { workers });
-  // sampling uses a replica viewing the same parameters, so the training state is left alone
-  const sampler = saiki.replica(
-    model.config,
-    model.paramBuffer,
-    saiki.engineTensor([model.gradBuffer.size]),
-  );
+  // sampling uses a second model viewing the same parameters, so the training state is left alone
+  const sampler = new saiki.LanguageModel(model.config, { paramBuffer: model.paramBuffer });
   return {
     model,
     vocab,
@@ -157,8 +153,7 @@ async function train() {
     const clip = num("clip") > 0 ? num("clip") : undefined;
     while (running) {
       const [bx, bt] = trainer.getBatch(xs, ts, batch, time);
-      const { loss } = await trainer.step(bx, bt, clip);
-      trainer.state.step++;
+      const { loss } = await trainer.step(bx, bt, clip); // advances trainer.state.step
       if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}: lower lr or set a clip`);
       run.lossSum += loss;
       run.count++;
