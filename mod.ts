@@ -68,7 +68,7 @@ export {
   type GradCheckOptions,
   type GradCheckResult,
   type GradCheckTarget,
-} from "./lib/gradcheck.ts";
+} from "./lib/layers/gradcheck.ts";
 export type { Layer, SequenceLayer } from "./lib/layers/layer.ts";
 export type { RecurrentState } from "./lib/layers/recurrent.ts";
 export * from "./lib/layers/affine.ts";
@@ -91,7 +91,7 @@ export {
 } from "./lib/models/rnnlm.ts";
 export * from "./lib/models/checkpoint.ts";
 export * from "./lib/models/generate.ts";
-export * from "./lib/optimizers.ts";
+export * from "./lib/train/optimizers.ts";
 export {
   evalPerplexity,
   type FitOptions,
@@ -99,15 +99,15 @@ export {
   type TrainerOptions,
   type TrainerState,
   type TrainReport,
-} from "./lib/trainer.ts";
+} from "./lib/train/trainer.ts";
 export {
   modelConfig,
   type Preset,
   presetModel,
   PRESETS,
   type TrainConfig,
-} from "./lib/run/config.ts";
-export * from "./lib/safetensors.ts";
+} from "./lib/train/config.ts";
+export * from "./lib/models/safetensors.ts";
 export * from "./lib/data/corpus.ts";
 export { PTB_HEAD_WORDS, ptbHead } from "./lib/data/ptb_head.ts";
-export * from "./lib/plot.ts";
+export * from "./lib/train/plot.ts";

@@ -11,7 +11,6 @@
 import {
   abs,
   add,
-  copy,
   max,
   type Operand,
   randn,
@@ -59,7 +58,7 @@ class TimeRNN {
     if (!this.stateful || this.h === null) this.h = zeros([N, H]);
     for (let t = 0; t < T; t++) { // 時間方向に計算を進める
       const layer = new RNN(...this.params); // RNN レイヤを定義する
-      this.h = layer.forward(copy(timestep(xs, t)), this.h); // 時刻 t のデータを入力する
+      this.h = layer.forward(timestep(xs, t), this.h); // 時刻 t のデータを入力する
       hs.push(this.h);
       this.layers.push(layer);
     }

@@ -11,15 +11,54 @@ import { engineHeap } from "./engine/memory.ts";
 import { SaikiError } from "./errors.ts";
 import { Tensor } from "./tensor.ts";
 
-/** Each tensor's view starts on a multiple of this many floats (64 bytes: a cache line). */
+/**
+ * Each tensor's view starts on a multiple of this many floats (64 bytes: a cache line).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packParams, PARAM_ALIGN } from "./params.ts";
+ * import { zeros } from "./tensor.ts";
+ * const b = zeros([3]), W = zeros([3, 3]);
+ * const flat = packParams([b, W]); // b's 3 floats padded to 16, then W's 9
+ * assert.equal(W.data.byteOffset - b.data.byteOffset, 4 * PARAM_ALIGN);
+ * assert.equal(flat.size, 2 * PARAM_ALIGN);
+ * ```
+ */
 export const PARAM_ALIGN = 16;
 
-/** The distinct tensors of `tensors`, first occurrence first: tied weights count once. */
+/**
+ * The distinct tensors of `tensors`, first occurrence first: tied weights count once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { uniqueTensors } from "./params.ts";
+ * import { zeros } from "./tensor.ts";
+ * const E = zeros([5, 3]), b = zeros([5]);
+ * const unique = uniqueTensors([E, b, E]); // a tied model lists its embedding twice
+ * assert(unique.length === 2 && unique[0] === E && unique[1] === b);
+ * assert.equal(uniqueTensors([zeros([2]), zeros([2])]).length, 2); // identity, not values
+ * ```
+ */
 export function uniqueTensors(tensors: readonly Tensor[]): Tensor[] {
   return [...new Set(tensors)];
 }
 
-/** Start offset (in floats) of each of `tensors` inside a packed buffer, and the total length. */
+/**
+ * Start offset (in floats) of each of `tensors` inside a packed buffer, and the total length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packLayout } from "./params.ts";
+ * import { zeros } from "./tensor.ts";
+ * // sizes 3, 20 and 16 take 16, 32 and 16 floats (multiples of PARAM_ALIGN)
+ * const { offsets, length } = packLayout([zeros([3]), zeros([4, 5]), zeros([16])]);
+ * assert.deepEqual(offsets, [0, 16, 48]);
+ * assert.equal(length, 64);
+ * ```
+ */
 export function packLayout(tensors: readonly Tensor[]): { offsets: number[]; length: number } {
   const offsets: number[] = [];
   let at = 0;

@@ -27,7 +27,19 @@ export interface ArrayJSON {
   dtype?: string;
 }
 
-/** Product of the dimensions of `shape` (1 for a scalar shape `[]`). */
+/**
+ * Product of the dimensions of `shape` (1 for a scalar shape `[]`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sizeOf, tensor } from "./tensor.ts";
+ * assert.equal(sizeOf([2, 3, 4]), 24);
+ * assert.equal(sizeOf([]), 1); // a scalar holds one value
+ * assert.equal(sizeOf([5, 0]), 0); // an empty axis: no values
+ * assert.equal(tensor([[1, 2, 3], [4, 5, 6]]).size, sizeOf([2, 3]));
+ * ```
+ */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

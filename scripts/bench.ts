@@ -14,12 +14,12 @@
 
 import { availableBackends, getKernels, selectBackend, setKernels } from "../lib/engine/kernels.ts";
 import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
-import { presetModel } from "../lib/run/config.ts";
-import { SGD } from "../lib/optimizers.ts";
+import { presetModel } from "../lib/train/config.ts";
+import { SGD } from "../lib/train/optimizers.ts";
 import { Rng } from "../lib/random.ts";
 import { helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { engineTensor, IntTensor } from "../lib/tensor.ts";
-import { RnnlmTrainer } from "../lib/trainer.ts";
+import { RnnlmTrainer } from "../lib/train/trainer.ts";
 
 const FLAGS = {
   quick: { type: "boolean", help: "shorter runs; skip the better preset on js", default: false },

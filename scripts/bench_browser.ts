@@ -8,12 +8,12 @@
  */
 
 import { LanguageModel } from "../lib/models/rnnlm.ts";
-import { SGD } from "../lib/optimizers.ts";
+import { SGD } from "../lib/train/optimizers.ts";
 import { Rng } from "../lib/random.ts";
 import { fromFileUrl, join } from "../lib/std/path.ts";
 import { IntTensor } from "../lib/tensor.ts";
-import { RnnlmTrainer } from "../lib/trainer.ts";
-import { presetModel } from "../lib/run/config.ts";
+import { RnnlmTrainer } from "../lib/train/trainer.ts";
+import { presetModel } from "../lib/train/config.ts";
 import { Browser, chromiumVersion } from "./_cdp.ts";
 import { build } from "./build.ts";
 import { playgroundHandler } from "./serve.ts";

@@ -7,7 +7,7 @@
  * (and `best.safetensors` when validating), and `perplexity.svg`. `--resume runs/<name>`
  * continues a run exactly where its last checkpoint left it, with any `--workers`.
  *
- * This script is flag parsing and wiring: the run's policy is `lib/run/session.ts`, its files
+ * This script is flag parsing and wiring: the run's policy is `lib/train/session.ts`, its files
  * `lib/io/run_folder.ts`, its data `lib/io/run_data.ts`.
  *
  * @module
@@ -16,7 +16,7 @@
 import { SaikiError } from "../lib/errors.ts";
 import { checkSizes, loadRunData } from "../lib/io/run_data.ts";
 import { RunFolder } from "../lib/io/run_folder.ts";
-import { createOptimizer } from "../lib/optimizers.ts";
+import { createOptimizer } from "../lib/train/optimizers.ts";
 import { workersUnavailable } from "../lib/parallel/pool.ts";
 import {
   autoWorkers,
@@ -26,8 +26,8 @@ import {
   type Preset,
   PRESETS,
   type TrainConfig,
-} from "../lib/run/config.ts";
-import { type Metric, thousands, TrainingSession } from "../lib/run/session.ts";
+} from "../lib/train/config.ts";
+import { type Metric, thousands, TrainingSession } from "../lib/train/session.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";

@@ -7,9 +7,34 @@
 
 import { SaikiError } from "../errors.ts";
 
-/** The end-of-sentence token a newline becomes. */
+/**
+ * The end-of-sentence token a newline becomes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { corpusFromText, EOS, tokenize } from "./corpus.ts";
+ * assert.deepEqual(tokenize("the cat\nsat\n"), ["the", "cat", EOS, "sat", EOS]);
+ * const { ids, vocab } = corpusFromText("the cat\nsat\n");
+ * assert.equal(vocab.id(EOS), 2); // a word like any other: the model learns to predict it
+ * assert.deepEqual(Array.from(ids), [0, 1, 2, 3, 2]);
+ * ```
+ */
 export const EOS = "<eos>";
-/** The token words outside a capped vocabulary become. */
+/**
+ * The token words outside a capped vocabulary become.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { corpusFromText, UNK } from "./corpus.ts";
+ * const { ids, vocab } = corpusFromText("a b a c a b d", { maxSize: 3 }); // keeps a, b and <unk>
+ * const words = Array.from(ids, (id) => vocab.idToWord[id]);
+ * assert.deepEqual(words, ["a", "b", "a", UNK, "a", "b", UNK]);
+ * // held-out text mapped with that vocabulary: words it lacks become <unk> too
+ * assert.deepEqual(Array.from(corpusFromText("a z", { vocab }).ids), [0, vocab.id(UNK)]);
+ * ```
+ */
 export const UNK = "<unk>";
 
 /**

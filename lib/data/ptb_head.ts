@@ -10,7 +10,20 @@
 
 import { corpusFromText, type Vocabulary } from "./corpus.ts";
 
-/** Words (with `<eos>`) the shipped head holds. */
+/**
+ * Words (with `<eos>`) the shipped head holds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PTB_HEAD_WORDS, ptbHead } from "./ptb_head.ts";
+ * import { PRESETS } from "../train/config.ts";
+ * const { ids, vocab } = ptbHead();
+ * assert.equal(ids.length, PTB_HEAD_WORDS);
+ * assert.equal(ids.filter((id) => id === vocab.id("<eos>")).length, 45); // one per line
+ * assert(PRESETS.simple.corpusSize <= PTB_HEAD_WORDS); // the simple preset runs on it alone
+ * ```
+ */
 export const PTB_HEAD_WORDS = 1007;
 
 const LINES = [

@@ -48,9 +48,30 @@
 
 import { SaikiError } from "../errors.ts";
 
-/** Bytes per WebAssembly page. */
+/**
+ * Bytes per WebAssembly page.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { engineHeap, PAGE } from "./memory.ts";
+ * assert.equal(new WebAssembly.Memory({ initial: 2 }).buffer.byteLength, 2 * PAGE);
+ * assert.equal(engineHeap().size % PAGE, 0); // the engine's memory grows by whole pages
+ * ```
+ */
 export const PAGE = 65536;
-/** Every block starts on a multiple of this many bytes (a cache line; also f32x4-aligned). */
+/**
+ * Every block starts on a multiple of this many bytes (a cache line; also f32x4-aligned).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ALIGN, engineHeap } from "./memory.ts";
+ * const block = engineHeap().alloc(10); // 10 bytes take one whole line
+ * assert(block.offset % ALIGN === 0 && block.bytes === ALIGN);
+ * block.free();
+ * ```
+ */
 export const ALIGN = 64;
 /** The largest memory, in pages: 4 GiB, the most a 32-bit address reaches. */
 const MAX_PAGES = 65536;
@@ -356,6 +377,31 @@ let heap: EngineHeap | undefined;
 /**
  * Makes this thread's heap allocate from `memory`, a shared memory another thread created
  * (a worker joining the main thread's engine): call it before anything allocates.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { engineHeap } from "./memory.ts";
+ * // a worker (its code inline here) joins the main thread's memory, then allocates from it
+ * const memoryTs = new URL("./memory.ts", import.meta.url).href;
+ * const source = `import { adoptEngineMemory } from "${memoryTs}";
+ * onmessage = (e) => {
+ *   const heap = adoptEngineMemory(e.data); // first, before anything allocates
+ *   const block = heap.alloc(64); // from pages this worker grew: no other heap has them
+ *   block.f32()[0] = 42;
+ *   postMessage(block.offset);
+ * };`;
+ * const main = engineHeap();
+ * const worker = new Worker(`data:text/javascript,${encodeURIComponent(source)}`, {
+ *   type: "module",
+ * });
+ * const offset = await new Promise<number>((resolve) => {
+ *   worker.onmessage = (e) => resolve(e.data);
+ *   worker.postMessage(main.memory); // a shared WebAssembly.Memory is shared, not copied
+ * });
+ * worker.terminate();
+ * assert.equal(main.foreign(offset, 64).f32()[0], 42); // the worker's write, seen here
+ * ```
  */
 export function adoptEngineMemory(memory: WebAssembly.Memory): EngineHeap {
   if (heap !== undefined) {

@@ -40,4 +40,4 @@ export {
   MAX_RUN_BYTES,
   MIN_PARALLEL_FLOPS,
   stepFlops,
-} from "../run/config.ts";
+} from "../train/config.ts";

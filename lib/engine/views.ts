@@ -62,7 +62,20 @@ export interface Shaped {
   readonly shape: readonly number[];
 }
 
-/** Elements of `data` a matrix view spans, from its `off` to the end of its last row. */
+/**
+ * Elements of `data` a matrix view spans, from its `off` to the end of its last row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { asMat, span, timestep } from "./views.ts";
+ * const xs = { data: new Float32Array(2 * 3 * 4), shape: [2, 3, 4] }; // (N, T, D)
+ * assert.equal(span(asMat(xs)), 24); // a whole tensor: all its values
+ * const x2 = timestep(xs, 2); // rows xs[0, 2] and xs[1, 2]: 4 values each, 12 apart
+ * assert.equal(span(x2), 12 + 4);
+ * assert(x2.off + span(x2) <= xs.data.length); // the bounds check a kernel's argument passes
+ * ```
+ */
 export function span(m: Mat): number {
   return m.rows === 0 || m.cols === 0 ? 0 : (m.rows - 1) * m.ld + m.cols;
 }

@@ -9,7 +9,11 @@
  */
 
 import { SaikiError } from "../errors.ts";
-import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "../safetensors.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsContents,
+} from "../models/safetensors.ts";
 import type { IntTensor, Tensor } from "../tensor.ts";
 import { sha256Hex } from "../std/hash.ts";
 import { removeOrphans, writeFileAtomic } from "./atomic.ts";

@@ -22,6 +22,6 @@ export {
   type PtbOptions,
   type PtbSplit,
   type PtbSplitName,
-} from "../data/ptb.ts";
+} from "./ptb.ts";
 export { loadCheckpoint, loadCheckpointSync, saveCheckpoint } from "./checkpoint.ts";
 export { decodeText, readText } from "./run_data.ts";

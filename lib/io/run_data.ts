@@ -6,11 +6,11 @@
  */
 
 import { corpusFromText, UNK } from "../data/corpus.ts";
-import { loadPtbAll, type PtbOptions } from "../data/ptb.ts";
+import { loadPtbAll, type PtbOptions } from "./ptb.ts";
 import { PTB_HEAD_WORDS, ptbHead } from "../data/ptb_head.ts";
 import { SaikiError } from "../errors.ts";
-import type { TrainConfig } from "../run/config.ts";
-import { type RunData, thousands } from "../run/session.ts";
+import type { TrainConfig } from "../train/config.ts";
+import { type RunData, thousands } from "../train/session.ts";
 import { UsageError } from "../std/cli.ts";
 
 /**
@@ -131,6 +131,19 @@ export const MAX_TEXT_BYTES = 512 * 2 ** 20;
  * Reads a text file as UTF-8, strictly: a regular file of at most {@linkcode MAX_TEXT_BYTES},
  * a BOM dropped, and errors naming the byte offset for invalid UTF-8 (Latin-1, UTF-16) or a
  * NUL byte (binary data).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readText } from "./run_data.ts";
+ * await Deno.mkdir("tests/.tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: "tests/.tmp" });
+ * await Deno.writeTextFile(`${dir}/corpus.txt`, "\ufeffyou say goodbye\n"); // with a BOM
+ * assert.equal(await readText("--corpus", `${dir}/corpus.txt`), "you say goodbye\n");
+ * await assert.rejects(readText("--corpus", dir), /not a regular file/);
+ * await assert.rejects(readText("--valid", `${dir}/gone.txt`), /gone.txt: cannot read the file/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function readText(flag: string, path: string): Promise<string> {
   let bytes: Uint8Array;
@@ -153,7 +166,20 @@ export async function readText(flag: string, path: string): Promise<string> {
   return decodeText(`${flag} ${path}`, bytes);
 }
 
-/** `bytes` as UTF-8 text, or a SaikiError naming `where` and the first offending byte. */
+/**
+ * `bytes` as UTF-8 text, or a SaikiError naming `where` and the first offending byte.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeText } from "./run_data.ts";
+ * const utf8 = new TextEncoder().encode("\ufeffcafé"); // a BOM, then é as 0xc3 0xa9
+ * assert.equal(decodeText("a.txt", utf8), "café");
+ * const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9]); // "café" saved as Latin-1
+ * assert.throws(() => decodeText("a.txt", latin1), /a.txt: not UTF-8: byte 0xe9 at offset 3/);
+ * assert.throws(() => decodeText("a.bin", new Uint8Array([0x61, 0])), /NUL byte at offset 1/);
+ * ```
+ */
 export function decodeText(where: string, bytes: Uint8Array): string {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new SaikiError(

@@ -8,10 +8,10 @@
 
 import { SaikiError } from "../errors.ts";
 import type { CheckpointData } from "../models/checkpoint.ts";
-import { perplexityChartSvg } from "../plot.ts";
-import type { TrainConfig } from "../run/config.ts";
-import type { Metric } from "../run/session.ts";
-import type { SafetensorsContents } from "../safetensors.ts";
+import { perplexityChartSvg } from "../train/plot.ts";
+import type { TrainConfig } from "../train/config.ts";
+import type { Metric } from "../train/session.ts";
+import type { SafetensorsContents } from "../models/safetensors.ts";
 import { basename, join } from "../std/path.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";

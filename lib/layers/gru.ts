@@ -22,9 +22,9 @@
 
 import { expectShape } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
-import { colBlock, timestep } from "../engine/views.ts";
+import { colBlock, type Mat, timestep } from "../engine/views.ts";
 import { engineTensor, type Tensor, zeros } from "../tensor.ts";
-import { type Layer, noForward, reuse } from "./layer.ts";
+import { cellInput, type Layer, noForward, reuse } from "./layer.ts";
 import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
@@ -70,8 +70,9 @@ export class GRU implements Layer {
     this.grads = this.params.map((p) => zeros(p.shape));
   }
 
-  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
-  forward(x: Tensor, hPrev: Tensor): Tensor {
+  /** x: `(N, D)` (a tensor, or a view such as `timestep(xs, t)`), hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
+  forward(input: Tensor | Mat, hPrev: Tensor): Tensor {
+    const x = cellInput(input); // a view such as timestep(xs, t) is copied
     const [Wx, Wh, b] = this.params;
     const H = Wh.shape[0], D = Wx.shape[0];
     const dims = expectShape("GRU.forward", "x", x.shape, ["N", D]);

@@ -6,7 +6,8 @@
  */
 
 import { formatShape, SaikiError } from "../errors.ts";
-import { engineTensor, type Tensor } from "../tensor.ts";
+import type { Mat } from "../engine/views.ts";
+import { engineTensor, Tensor } from "../tensor.ts";
 
 /**
  * A layer holds its parameters and, after `backward`, their gradients: `grads[i]` has the
@@ -138,4 +139,27 @@ export function initialState(
   }
   const out = reuse(buffer, [N, H]);
   return keep ? out.copyFrom(state) : out.fill(0);
+}
+
+/**
+ * A cell's input as a tensor: a tensor as it is, a matrix view (such as `timestep(xs, t)`, the
+ * book's `xs[:, t, :]`) copied into a new `(rows, cols)` tensor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cellInput } from "./layer.ts";
+ * import { timestep } from "../engine/views.ts";
+ * import { tensor } from "../tensor.ts";
+ * const xs = tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // (N=2, T=2, D=2)
+ * assert.deepEqual(cellInput(timestep(xs, 1)).toArray(), [[3, 4], [7, 8]]);
+ * ```
+ */
+export function cellInput(x: Tensor | Mat): Tensor {
+  if (x instanceof Tensor) return x;
+  const out = new Tensor(new Float32Array(x.rows * x.cols), [x.rows, x.cols]);
+  for (let r = 0; r < x.rows; r++) {
+    out.data.set(x.data.subarray(x.off + r * x.ld, x.off + r * x.ld + x.cols), r * x.cols);
+  }
+  return out;
 }

@@ -101,6 +101,27 @@ export interface RecurrentState {
 /**
  * The time loop shared by the recurrent layers (see the module doc). Buffers are the
  * layer's own, allocated on the first call of each shape and reused after.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeRecurrent } from "./recurrent.ts";
+ * import { TimeGRU } from "./gru.ts";
+ * import { TimeLSTM } from "./lstm.ts";
+ * import { TimeRNN } from "./rnn.ts";
+ * import { zeros } from "../tensor.ts";
+ * const D = 3, H = 2;
+ * const weights = (G: number) => [zeros([D, G * H]), zeros([H, G * H]), zeros([G * H])] as const;
+ * const layers: TimeRecurrent[] = [
+ *   new TimeRNN(...weights(1)), new TimeLSTM(...weights(4)), new TimeGRU(...weights(3)),
+ * ];
+ * assert(layers.every((layer) => layer instanceof TimeRecurrent));
+ * // one loop, G gates per cell: Wx is (D, G·H), so 1, 4 and 3 gates
+ * assert.deepEqual(layers.map((l) => l.params[0].shape[1] / l.hiddenSize), [1, 4, 3]);
+ * assert.deepEqual(layers.map((l) => l.hasCellState), [false, true, false]); // only LSTM has c
+ * for (const l of layers) assert.deepEqual(l.forward(zeros([4, 5, D])).shape, [4, 5, H]);
+ * assert.throws(() => new TimeLSTM(...weights(1)), /Wh has shape \[2,2\], expected \[H,4H\]/);
+ * ```
  */
 export abstract class TimeRecurrent implements SequenceLayer, RecurrentState {
   /** `[Wx (D, G·H), Wh (H, G·H), b (G·H)]`. */

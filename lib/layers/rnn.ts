@@ -16,9 +16,9 @@
 
 import { expectShape } from "../errors.ts";
 import { getKernels, type Kernels } from "../engine/kernels.ts";
-import { timestep } from "../engine/views.ts";
+import { type Mat, timestep } from "../engine/views.ts";
 import { engineTensor, type Tensor, zeros } from "../tensor.ts";
-import { type Layer, noForward, reuse } from "./layer.ts";
+import { cellInput, type Layer, noForward, reuse } from "./layer.ts";
 import { checkRnnParams, TimeRecurrent } from "./recurrent.ts";
 
 /**
@@ -62,8 +62,9 @@ export class RNN implements Layer {
     this.grads = this.params.map((p) => zeros(p.shape));
   }
 
-  /** x: `(N, D)`, hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
-  forward(x: Tensor, hPrev: Tensor): Tensor {
+  /** x: `(N, D)` (a tensor, or a view such as `timestep(xs, t)`), hPrev: `(N, H)` → hNext: `(N, H)`, a new tensor. */
+  forward(input: Tensor | Mat, hPrev: Tensor): Tensor {
+    const x = cellInput(input); // a view such as timestep(xs, t) is copied
     const [Wx, Wh, b] = this.params;
     const [D, H] = Wx.shape;
     const dims = expectShape("RNN.forward", "x", x.shape, ["N", D]);

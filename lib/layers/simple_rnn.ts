@@ -29,7 +29,26 @@ export interface Activation {
   df(a: number, h: number): number;
 }
 
-/** The activations the exercise names, by name. */
+/**
+ * The activations the exercise names, by name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ACTIVATIONS, SimpleRNN } from "./simple_rnn.ts";
+ * const { tanh, sigmoid } = ACTIVATIONS;
+ * assert.equal(sigmoid.f(0), 0.5);
+ * const h = tanh.f(0.5);
+ * assert.equal(tanh.df(0.5, h), 1 - h * h); // written with h = f(a): tanh' = 1 − h²
+ * // each df matches a central difference of its f (what your own Activation should pass)
+ * for (const [name, { f, df }] of Object.entries(ACTIVATIONS)) {
+ *   const a = 0.7, eps = 1e-6;
+ *   assert(Math.abs(df(a, f(a)) - (f(a + eps) - f(a - eps)) / (2 * eps)) < 1e-8, name);
+ * }
+ * const rnn = new SimpleRNN(2, 3, { activation: "relu" }); // chosen by name
+ * assert.equal(rnn.params.length, 3);
+ * ```
+ */
 export const ACTIVATIONS: Readonly<Record<string, Activation>> = {
   tanh: { f: Math.tanh, df: (_a, h) => 1 - h * h },
   sigmoid: { f: (a) => 1 / (1 + Math.exp(-a)), df: (_a, h) => h * (1 - h) },
@@ -53,7 +72,19 @@ export interface SimpleRNNOptions {
   rng?: Rng;
 }
 
-/** A float64 array of `shape` from nested arrays or flat values. */
+/**
+ * A float64 array of `shape` from nested arrays or flat values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { array64 } from "./simple_rnn.ts";
+ * const x = array64([[[1, 2], [3, 4], [5, 6]]], [1, 3, 2]); // (batch, n_sequences, n_features)
+ * assert.deepEqual(Array.from(x.data), [1, 2, 3, 4, 5, 6]);
+ * assert.equal(array64([0.1, 0.2], [2]).data[0], 0.1); // float64: NumPy's value, not float32's
+ * assert.throws(() => array64([1, 2, 3], [2, 2]), /3 values, expected 4 for shape \[2,2\]/);
+ * ```
+ */
 export function array64(
   values: ArrayLike<number> | number[][] | number[][][],
   shape: number[],

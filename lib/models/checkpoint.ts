@@ -14,7 +14,20 @@ import type { Rng } from "../random.ts";
 import { IntTensor, type Tensor } from "../tensor.ts";
 import { checkConfig, LanguageModel, type LanguageModelConfig, paramSpecs } from "./rnnlm.ts";
 
-/** The `format` metadata value of a saiki language-model checkpoint. */
+/**
+ * The `format` metadata value of a saiki language-model checkpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHECKPOINT_FORMAT, checkpointConfig, modelCheckpoint } from "./checkpoint.ts";
+ * import { SimpleRnnlm } from "./rnnlm.ts";
+ * const data = modelCheckpoint(new SimpleRnnlm(10, 3, 3));
+ * assert.equal(data.metadata.format, CHECKPOINT_FORMAT); // written on save…
+ * data.metadata.format = "saiki-lm/0";
+ * assert.throws(() => checkpointConfig(data), /"format" is "saiki-lm\/0", expected "saiki-lm\/1"/);
+ * ```
+ */
 export const CHECKPOINT_FORMAT = "saiki-lm/1";
 
 /** Checkpoint contents: tensors by name and a string→string metadata map. */
@@ -58,7 +71,23 @@ export function modelCheckpoint(
   };
 }
 
-/** Reads and checks the `config` metadata of a checkpoint. */
+/**
+ * Reads and checks the `config` metadata of a checkpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkpointConfig, modelCheckpoint } from "./checkpoint.ts";
+ * import { Rnnlm } from "./rnnlm.ts";
+ * const data = modelCheckpoint(new Rnnlm(12, 4, 5));
+ * // the model's shape, without building the model
+ * const config = checkpointConfig(data);
+ * assert(config.cell === "lstm" && config.vocabSize === 12 && config.hiddenSize === 5);
+ * data.metadata.config = JSON.stringify({ ...config, layers: 0 });
+ * assert.throws(() => checkpointConfig(data, "lm.safetensors"),
+ *   /lm.safetensors: metadata "config" is invalid: LanguageModel: layers is 0/);
+ * ```
+ */
 export function checkpointConfig(data: CheckpointData, where = "checkpoint"): LanguageModelConfig {
   if (data.metadata.format !== CHECKPOINT_FORMAT) {
     throw new SaikiError(

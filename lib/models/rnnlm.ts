@@ -26,7 +26,21 @@ import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
 /** The recurrent cell of a model. */
 export type CellKind = "rnn" | "lstm" | "gru";
 
-/** Gates per cell: the width of its packed weights is `gates · H`. */
+/**
+ * Gates per cell: the width of its packed weights is `gates · H`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CELL_GATES, paramSpecs } from "./rnnlm.ts";
+ * const sizes = { vocabSize: 10, wordvecSize: 3, hiddenSize: 5, layers: 1 };
+ * for (const cell of ["rnn", "lstm", "gru"] as const) {
+ *   const [, Wx, Wh, b] = paramSpecs({ ...sizes, cell, dropout: 0, tieWeights: false });
+ *   const G = CELL_GATES[cell] * 5; // an LSTM's f, g, i, o side by side: 4H columns
+ *   assert.deepEqual([Wx.shape, Wh.shape, b.shape], [[3, G], [5, G], [G]]);
+ * }
+ * ```
+ */
 export const CELL_GATES: Readonly<Record<CellKind, number>> = { rnn: 1, lstm: 4, gru: 3 };
 
 /** Everything that fixes a model's shape. */
@@ -50,7 +64,21 @@ export interface LanguageModelConfig {
 /** A recurrent time layer of a model: any cell on the shared time loop and state protocol. */
 export type Recurrent = TimeRecurrent;
 
-/** Checks a configuration and returns it complete; errors name the field. */
+/**
+ * Checks a configuration and returns it complete; errors name the field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkConfig, type LanguageModelConfig } from "./rnnlm.ts";
+ * const config: LanguageModelConfig = { vocabSize: 100, wordvecSize: 8, hiddenSize: 8,
+ *   cell: "gru", layers: 2, dropout: 0.5, tieWeights: true };
+ * assert.deepEqual(checkConfig(config), config);
+ * assert.throws(() => checkConfig({ ...config, hiddenSize: 16 }),
+ *   /tieWeights needs wordvecSize == hiddenSize, got 8 and 16/);
+ * assert.throws(() => checkConfig({ ...config, dropout: 1 }), /dropout is 1, expected a ratio/);
+ * ```
+ */
 export function checkConfig(config: LanguageModelConfig): LanguageModelConfig {
   const { vocabSize, wordvecSize, hiddenSize, cell, layers, dropout, tieWeights } = config;
   for (const [name, v] of Object.entries({ vocabSize, wordvecSize, hiddenSize, layers })) {

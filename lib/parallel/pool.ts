@@ -39,7 +39,19 @@ import {
 } from "./_protocol.ts";
 import type { ShardExecutor, ShardResult, ShardState, ShardTask } from "./shards.ts";
 
-/** Why workers cannot be used here, or undefined when they can. */
+/**
+ * Why workers cannot be used here, or undefined when they can.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workersUnavailable } from "./pool.ts";
+ * // Deno has Web Workers and SharedArrayBuffer, so the engine's memory is shared
+ * assert.equal(workersUnavailable(), undefined);
+ * // a page without cross-origin isolation gets "SharedArrayBuffer is missing (…)" instead,
+ * // and a trainer asked for workers runs on one thread, saying why
+ * ```
+ */
 export function workersUnavailable(): string | undefined {
   if (typeof Worker !== "function") return "this runtime has no Web Workers";
   if (typeof SharedArrayBuffer !== "function") {

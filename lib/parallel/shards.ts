@@ -45,6 +45,15 @@ export function shardRows(rows: number, shards: number): [number, number][] {
 /**
  * Rows a shard should have at least: below it the per-row products get too thin for the
  * GEMM's 4-row tiles to pay for the shard's fixed costs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultShards, MIN_SHARD_ROWS, shardRows } from "./shards.ts";
+ * assert.equal(defaultShards(2 * MIN_SHARD_ROWS), 2); // 16 rows: two shards of 8
+ * assert.deepEqual(shardRows(2 * MIN_SHARD_ROWS, 2), [[0, 8], [8, 16]]);
+ * assert.equal(defaultShards(2 * MIN_SHARD_ROWS - 1), 1); // 15 rows: a shard of 7 is too thin
+ * ```
  */
 export const MIN_SHARD_ROWS = 8;
 
@@ -118,6 +127,26 @@ export function replica(
 /**
  * Runs some shards of a batch, in this thread, each on its replica: the same code in the
  * main thread (one thread, or without `SharedArrayBuffer`) and in every worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replica, ShardRunner } from "./shards.ts";
+ * import { Rnnlm } from "../models/rnnlm.ts";
+ * import { engineTensor, IntTensor } from "../tensor.ts";
+ * const model = new Rnnlm(10, 4, 4);
+ * // one replica per shard: the model's parameters, a gradient region of its own
+ * const grads = () => engineTensor([model.gradBuffer.size]);
+ * const shard = () => replica(model.config, model.paramBuffer, grads());
+ * const runner = new ShardRunner(new Map([[0, shard()], [1, shard()]]));
+ * const xs = IntTensor.from([[1, 2], [3, 4], [5, 6], [7, 8]]);
+ * const ts = IntTensor.from([[2, 3], [4, 5], [6, 7], [8, 9]]);
+ * const out = runner.run({ train: true, step: 0, total: 8 }, xs, ts, 2); // rows 0–1 and 2–3
+ * assert.deepEqual(out.map((r) => [r.shard, r.result.count]), [[0, 4], [1, 4]]);
+ * // the shards' losses, weighted by their counts, make the whole batch's loss
+ * const whole = model.forward(xs, ts, false);
+ * assert(Math.abs((out[0].result.loss + out[1].result.loss) / 2 - whole) < 1e-5);
+ * ```
  */
 export class ShardRunner {
   /** The replicas, by shard index (only the shards this runner computes are present). */

@@ -4,7 +4,7 @@
 
 import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
 import { checkSizes, loadRunData } from "../../lib/io/run_data.ts";
-import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
+import { PRESETS, type TrainConfig } from "../../lib/train/config.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
 import { makeTestDir } from "../_helpers.ts";

@@ -3,7 +3,7 @@
  * (stateful continuation, backward, grads) and the numerical gradient check.
  */
 
-import { dot, gradCheck, type GradCheckTarget } from "../../lib/gradcheck.ts";
+import { dot, gradCheck, type GradCheckTarget } from "../../lib/layers/gradcheck.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertOk } from "../../lib/std/assert.ts";
 import type { Tensor } from "../../lib/tensor.ts";

@@ -1,5 +1,5 @@
 import { Affine, TimeAffine } from "../../lib/layers/affine.ts";
-import { dot, gradCheck } from "../../lib/gradcheck.ts";
+import { dot, gradCheck } from "../../lib/layers/gradcheck.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { tensor, zeros } from "../../lib/tensor.ts";

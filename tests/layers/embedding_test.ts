@@ -1,5 +1,5 @@
 import { Embedding, TimeEmbedding } from "../../lib/layers/embedding.ts";
-import { dot, gradCheck } from "../../lib/gradcheck.ts";
+import { dot, gradCheck } from "../../lib/layers/gradcheck.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, zeros } from "../../lib/tensor.ts";

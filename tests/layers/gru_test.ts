@@ -1,4 +1,4 @@
-import { dot } from "../../lib/gradcheck.ts";
+import { dot } from "../../lib/layers/gradcheck.ts";
 import { GRU, TimeGRU } from "../../lib/layers/gru.ts";
 import { assertThrows } from "../../lib/std/assert.ts";
 import { zeros } from "../../lib/tensor.ts";

@@ -11,6 +11,7 @@ import { GRU, TimeGRU } from "../../lib/layers/gru.ts";
 import { LSTM, TimeLSTM } from "../../lib/layers/lstm.ts";
 import { RNN, TimeRNN } from "../../lib/layers/rnn.ts";
 import { Softmax } from "../../lib/layers/softmax.ts";
+import { timestep } from "../../lib/engine/views.ts";
 import { Rng } from "../../lib/random.ts";
 import { type Tensor, zeros } from "../../lib/tensor.ts";
 import { assertAllClose } from "../_helpers.ts";
@@ -44,12 +45,12 @@ function setup(gates: number) {
   return { p, xs: rng.randn([N, Tn, D]) };
 }
 
-Deno.test("h = cell.forward(x, h) over 9 steps equals TimeRNN", () => {
+Deno.test("h = cell.forward(xs[:, t, :], h) over 9 steps equals TimeRNN (x as a timestep view)", () => {
   const { p: [Wx, Wh, b], xs } = setup(1);
   const cell = new RNN(Wx, Wh, b), hs = zeros([N, Tn, H]);
   let h = zeros([N, H]);
   for (let t = 0; t < Tn; t++) {
-    h = cell.forward(step(xs, t), h);
+    h = cell.forward(timestep(xs, t), h);
     put(hs, t, h);
   }
   assertAllClose(hs, new TimeRNN(Wx, Wh, b).forward(xs).toJSON(), "hand-looped RNN", within);

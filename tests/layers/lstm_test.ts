@@ -1,9 +1,9 @@
-import { dot } from "../../lib/gradcheck.ts";
+import { dot } from "../../lib/layers/gradcheck.ts";
 import { LSTM, TimeBiLSTM, TimeLSTM } from "../../lib/layers/lstm.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { zeros } from "../../lib/tensor.ts";
-import { gradCheck } from "../../lib/gradcheck.ts";
+import { gradCheck } from "../../lib/layers/gradcheck.ts";
 import { assertAllClose, loadFixture, T } from "../_helpers.ts";
 import { checkTimeFixture, gradCheckCell, gradCheckTime } from "./_recurrent.ts";
 

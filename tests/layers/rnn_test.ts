@@ -1,4 +1,4 @@
-import { dot } from "../../lib/gradcheck.ts";
+import { dot } from "../../lib/layers/gradcheck.ts";
 import { RNN, TimeRNN } from "../../lib/layers/rnn.ts";
 import { assertThrows } from "../../lib/std/assert.ts";
 import { zeros } from "../../lib/tensor.ts";

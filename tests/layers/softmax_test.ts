@@ -1,5 +1,5 @@
 import { Softmax, SoftmaxWithLoss, TimeSoftmaxWithLoss } from "../../lib/layers/softmax.ts";
-import { dot, gradCheck } from "../../lib/gradcheck.ts";
+import { dot, gradCheck } from "../../lib/layers/gradcheck.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, tensor, zeros } from "../../lib/tensor.ts";

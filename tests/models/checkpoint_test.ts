@@ -1,7 +1,7 @@
 import { modelCheckpoint, modelFromCheckpoint } from "../../lib/models/checkpoint.ts";
 import { BetterRnnlm, SimpleRnnlm } from "../../lib/models/rnnlm.ts";
 import { Rng } from "../../lib/random.ts";
-import { decodeSafetensors, encodeSafetensors } from "../../lib/safetensors.ts";
+import { decodeSafetensors, encodeSafetensors } from "../../lib/models/safetensors.ts";
 import { assertEquals, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, zeros } from "../../lib/tensor.ts";
 

@@ -3,7 +3,7 @@ import { removeDuplicate } from "../../lib/params.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, zeros } from "../../lib/tensor.ts";
-import { gradCheck } from "../../lib/gradcheck.ts";
+import { gradCheck } from "../../lib/layers/gradcheck.ts";
 import { assertAllClose, I, loadFixture, T } from "../_helpers.ts";
 
 for (const [name, Model] of [["simple_rnnlm", SimpleRnnlm], ["rnnlm", Rnnlm]] as const) {

@@ -10,9 +10,9 @@ delete (globalThis as any).SharedArrayBuffer;
 const { selectBackend, setKernels } = await import("../../lib/engine/kernels.ts");
 setKernels(selectBackend(Deno.args[0] === "js" ? "js" : "wasm"));
 const { LanguageModel } = await import("../../lib/models/rnnlm.ts");
-const { Momentum } = await import("../../lib/optimizers.ts");
+const { Momentum } = await import("../../lib/train/optimizers.ts");
 const { Rng } = await import("../../lib/random.ts");
-const { RnnlmTrainer } = await import("../../lib/trainer.ts");
+const { RnnlmTrainer } = await import("../../lib/train/trainer.ts");
 
 const { corpus, SHAPES } = await import("./_shapes.ts");
 const ids = corpus(600, 40);

@@ -6,16 +6,16 @@
 
 import { getKernels } from "../../lib/engine/kernels.ts";
 import { LanguageModel } from "../../lib/models/rnnlm.ts";
-import { Momentum, SGD } from "../../lib/optimizers.ts";
+import { Momentum, SGD } from "../../lib/train/optimizers.ts";
 import { shardRows } from "../../lib/parallel/shards.ts";
 import { Rng } from "../../lib/random.ts";
-import { PRESETS, type TrainConfig } from "../../lib/run/config.ts";
-import { TrainingSession } from "../../lib/run/session.ts";
-import { decodeSafetensors, encodeSafetensors } from "../../lib/safetensors.ts";
+import { PRESETS, type TrainConfig } from "../../lib/train/config.ts";
+import { TrainingSession } from "../../lib/train/session.ts";
+import { decodeSafetensors, encodeSafetensors } from "../../lib/models/safetensors.ts";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor, type Tensor } from "../../lib/tensor.ts";
 import { corpus, SHAPES } from "./_shapes.ts";
-import { RnnlmTrainer, type TrainerOptions } from "../../lib/trainer.ts";
+import { RnnlmTrainer, type TrainerOptions } from "../../lib/train/trainer.ts";
 
 function trainerFor(shape: string, options: TrainerOptions): RnnlmTrainer {
   const model = new LanguageModel(SHAPES[shape], { rng: new Rng(7), maskSeed: 11 });

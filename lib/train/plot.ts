@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SaikiError } from "./errors.ts";
+import { SaikiError } from "../errors.ts";
 
 /** One point of a curve. */
 export interface PplPoint {

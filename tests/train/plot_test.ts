@@ -1,5 +1,5 @@
-import { perplexityChartSvg } from "../lib/plot.ts";
-import { assertEquals, assertOk, assertThrows } from "../lib/std/assert.ts";
+import { perplexityChartSvg } from "../../lib/train/plot.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
 
 const points = (n: number, f: (i: number) => number, every = 20) =>
   Array.from({ length: n }, (_, i) => ({ step: (i + 1) * every, ppl: f(i) }));

@@ -1,6 +1,6 @@
-import { dot, gradCheck } from "../lib/gradcheck.ts";
-import { assertEquals, assertOk, assertThrows } from "../lib/std/assert.ts";
-import { tensor, zeros } from "../lib/tensor.ts";
+import { dot, gradCheck } from "../../lib/layers/gradcheck.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
+import { tensor, zeros } from "../../lib/tensor.ts";
 
 Deno.test("dot accumulates in float64", () => {
   const n = 1 << 20;

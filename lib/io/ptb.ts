@@ -18,20 +18,47 @@
  */
 
 import { SaikiError } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "./atomic.ts";
 import { sha256Hex } from "../std/hash.ts";
 import { join } from "../std/path.ts";
-import { corpusFromText, type Vocabulary } from "./corpus.ts";
+import { corpusFromText, type Vocabulary } from "../data/corpus.ts";
 
 /** The three splits. */
 export type PtbSplitName = "train" | "valid" | "test";
 
 const SPLITS: readonly PtbSplitName[] = ["train", "valid", "test"];
 
-/** Where the reference implementation downloads PTB from. */
+/**
+ * Where the reference implementation downloads PTB from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PTB_URL } from "./ptb.ts";
+ * // each split downloads from PTB_URL + its file name (to fetch them by hand, say)
+ * const url = new URL("ptb.valid.txt", PTB_URL);
+ * assert.equal(url.pathname, "/tomsercu/lstm/master/data/ptb.valid.txt");
+ * assert.equal(url.hostname, "raw.githubusercontent.com"); // what --allow-net must allow
+ * ```
+ */
 export const PTB_URL = "https://raw.githubusercontent.com/tomsercu/lstm/master/data/";
 
-/** SHA-256 of the reference files (`../shared/datasets/ptb/SHA256SUMS`). */
+/**
+ * SHA-256 of the reference files (`../shared/datasets/ptb/SHA256SUMS`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadPtbAll, PTB_SHA256 } from "./ptb.ts";
+ * // a folder whose ptb.train.txt is not the reference file is refused, naming both hashes
+ * await Deno.mkdir("tests/.tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: "tests/.tmp" });
+ * await Deno.writeTextFile(`${dir}/ptb.train.txt`, " the cat sat \n");
+ * await assert.rejects(loadPtbAll({ dataDir: dir }), (e: Error) =>
+ *   e.message.includes(`SHA-256 is `) && e.message.includes(`expected ${PTB_SHA256.train}`));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export const PTB_SHA256: Readonly<Record<PtbSplitName, string>> = {
   train: "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
   valid: "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",

@@ -10,11 +10,11 @@
  * @module
  */
 
-import { getKernels } from "./engine/kernels.ts";
-import { type Vec, vecOf } from "./engine/views.ts";
-import { formatShape, SaikiError } from "./errors.ts";
-import { packLayout, packParams } from "./params.ts";
-import { Tensor, zeros } from "./tensor.ts";
+import { getKernels } from "../engine/kernels.ts";
+import { type Vec, vecOf } from "../engine/views.ts";
+import { formatShape, SaikiError } from "../errors.ts";
+import { packLayout, packParams } from "../params.ts";
+import { Tensor, zeros } from "../tensor.ts";
 
 /**
  * What the trainer needs of an optimizer: an in-place update of `params` from `grads`, a mutable
@@ -24,7 +24,7 @@ import { Tensor, zeros } from "./tensor.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { createOptimizer, type Optimizer } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const opt: Optimizer = createOptimizer("momentum", { lr: 0.1 });
  * const w = tensor([1, 2]);
  * opt.update([w], [tensor([1, 1])]);
@@ -125,7 +125,7 @@ function checkPairs(where: string, params: readonly Tensor[], grads: readonly Te
  * ```ts
  * import assert from "node:assert/strict";
  * import { SlotOptimizer } from "./optimizers.ts";
- * import { type Tensor, tensor } from "./tensor.ts";
+ * import { type Tensor, tensor } from "../tensor.ts";
  * // sign SGD with a running count of updates per weight, as a small custom optimizer
  * class SignSGD extends SlotOptimizer {
  *   readonly name = "sgd";
@@ -363,7 +363,7 @@ function checkMetaKeys(where: string, meta: Record<string, number>, keys: readon
  * ```ts
  * import assert from "node:assert/strict";
  * import { SGD } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([1, 2]);
  * new SGD(0.5).update([w], [tensor([2, -2])]);
  * assert(w.data.join() === "0,3");
@@ -392,7 +392,7 @@ export class SGD extends SlotOptimizer {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Momentum } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([0]);
  * const opt = new Momentum(1, 0.5);
  * opt.update([w], [tensor([1])]); // v = -1
@@ -427,7 +427,7 @@ export class Momentum extends SlotOptimizer {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Nesterov } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([0]);
  * new Nesterov(1, 0.5).update([w], [tensor([1])]); // v = -1; p = 0.25 * -1 - 1.5 * 1
  * assert(w.data[0] === -1.75);
@@ -459,7 +459,7 @@ export class Nesterov extends SlotOptimizer {
  * ```ts
  * import assert from "node:assert/strict";
  * import { AdaGrad } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([1]);
  * new AdaGrad(0.5).update([w], [tensor([4])]); // h = 16; p -= 0.5 * 4 / 4
  * assert(Math.abs(w.data[0] - 0.5) < 1e-6);
@@ -488,7 +488,7 @@ export class AdaGrad extends SlotOptimizer {
  * ```ts
  * import assert from "node:assert/strict";
  * import { RMSprop } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([1]);
  * new RMSprop(0.1, 0.75).update([w], [tensor([2])]); // h = 0.25 * 4 = 1; p -= 0.1 * 2 / 1
  * assert(Math.abs(w.data[0] - 0.8) < 1e-6);
@@ -525,7 +525,7 @@ export class RMSprop extends SlotOptimizer {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Adam } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const w = tensor([1]);
  * const opt = new Adam(0.1);
  * opt.update([w], [tensor([3])]); // the first step moves by about lr
@@ -657,7 +657,7 @@ export function createOptimizer(name: string, options: OptimizerOptions = {}): O
  * ```ts
  * import assert from "node:assert/strict";
  * import { clipGrads } from "./optimizers.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * const g = tensor([3, 4]);
  * assert(clipGrads([g], Infinity) === 5 && g.data[0] === 3);
  * clipGrads([g], 1); // norm 5 → about 1

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { getKernels } from "./engine/kernels.ts";
-import { vecOf } from "./engine/views.ts";
-import { SaikiError } from "./errors.ts";
-import type { LanguageModel } from "./models/rnnlm.ts";
+import { getKernels } from "../engine/kernels.ts";
+import { vecOf } from "../engine/views.ts";
+import { SaikiError } from "../errors.ts";
+import type { LanguageModel } from "../models/rnnlm.ts";
 import { clipGrads, type Optimizer } from "./optimizers.ts";
-import { type PoolOptions, WorkerExecutor, workersUnavailable } from "./parallel/pool.ts";
+import { type PoolOptions, WorkerExecutor, workersUnavailable } from "../parallel/pool.ts";
 import {
   defaultShards,
   LocalExecutor,
@@ -19,8 +19,8 @@ import {
   shardRows,
   ShardRunner,
   type ShardState,
-} from "./parallel/shards.ts";
-import { engineTensor, IntTensor, Tensor } from "./tensor.ts";
+} from "../parallel/shards.ts";
+import { engineTensor, IntTensor, Tensor } from "../tensor.ts";
 
 /** What the trainer reports every `evalInterval` iterations. */
 export interface TrainReport {
@@ -127,7 +127,7 @@ export interface TrainerOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { RnnlmTrainer } from "./trainer.ts";
- * import { SimpleRnnlm } from "./models/rnnlm.ts";
+ * import { SimpleRnnlm } from "../models/rnnlm.ts";
  * import { SGD } from "./optimizers.ts";
  * const corpus = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 13);
  * const model = new SimpleRnnlm(13, 8, 8);
@@ -511,7 +511,7 @@ function evalBatch(corpus: Int32Array, iters: number, xs: IntTensor, ts: IntTens
  * ```ts
  * import assert from "node:assert/strict";
  * import { evalPerplexity } from "./trainer.ts";
- * import { Rnnlm } from "./models/rnnlm.ts";
+ * import { Rnnlm } from "../models/rnnlm.ts";
  * const model = new Rnnlm(20, 8, 8);
  * const corpus = Int32Array.from({ length: 100 }, (_, i) => i % 20);
  * const ppl = evalPerplexity(model, corpus, 2, 10);

@@ -1,7 +1,7 @@
-import { decodeSafetensors, encodeSafetensors } from "../lib/safetensors.ts";
-import { assertEquals, assertOk, assertThrows } from "../lib/std/assert.ts";
-import { IntTensor, Tensor, tensor, zeros } from "../lib/tensor.ts";
-import { SaikiError } from "../lib/errors.ts";
+import { decodeSafetensors, encodeSafetensors } from "../../lib/models/safetensors.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
+import { IntTensor, Tensor, tensor, zeros } from "../../lib/tensor.ts";
+import { SaikiError } from "../../lib/errors.ts";
 
 /** A file from a header (object or raw JSON text) and a data section, as another writer might. */
 function file(

@@ -19,8 +19,8 @@
  * @module
  */
 
-import { formatShape, SaikiError } from "./errors.ts";
-import { IntTensor, Tensor } from "./tensor.ts";
+import { formatShape, SaikiError } from "../errors.ts";
+import { IntTensor, Tensor } from "../tensor.ts";
 
 /** What a safetensors file holds: tensors by name and a string→string metadata map. */
 export interface SafetensorsContents {
@@ -86,7 +86,7 @@ function show(value: unknown): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
- * import { IntTensor, tensor } from "./tensor.ts";
+ * import { IntTensor, tensor } from "../tensor.ts";
  * const bytes = encodeSafetensors(
  *   { W: tensor([[1, 2], [3, 4]]), ids: IntTensor.from([5, 6, 7]) },
  *   { note: "hello" },
@@ -190,7 +190,7 @@ interface Entry {
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeSafetensors } from "./safetensors.ts";
- * import { Tensor } from "./tensor.ts";
+ * import { Tensor } from "../tensor.ts";
  * const json = '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
  * const header = new TextEncoder().encode(json);
  * const bytes = new Uint8Array(8 + header.length + 8);

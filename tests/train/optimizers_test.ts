@@ -9,10 +9,10 @@ import {
   OPTIMIZER_NAMES,
   RMSprop,
   SGD,
-} from "../lib/optimizers.ts";
-import { assertEquals, assertOk, assertThrows } from "../lib/std/assert.ts";
-import { type ArrayJSON, type Tensor, tensor, zeros } from "../lib/tensor.ts";
-import { assertAllClose, type Fixture, loadFixture, T } from "./_helpers.ts";
+} from "../../lib/train/optimizers.ts";
+import { assertEquals, assertOk, assertThrows } from "../../lib/std/assert.ts";
+import { type ArrayJSON, type Tensor, tensor, zeros } from "../../lib/tensor.ts";
+import { assertAllClose, type Fixture, loadFixture, T } from "../_helpers.ts";
 
 /**
  * Tolerances of the optimizer cases. The fixture is computed in float64; saiki stores the

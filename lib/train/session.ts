@@ -19,10 +19,10 @@ import {
   modelFromCheckpoint,
 } from "../models/checkpoint.ts";
 import { LanguageModel } from "../models/rnnlm.ts";
-import { createOptimizer, type Optimizer } from "../optimizers.ts";
+import { createOptimizer, type Optimizer } from "./optimizers.ts";
 import { Rng } from "../random.ts";
 import { type IntTensor, Tensor } from "../tensor.ts";
-import { RnnlmTrainer, type TrainerOptions, type TrainerState } from "../trainer.ts";
+import { RnnlmTrainer, type TrainerOptions, type TrainerState } from "./trainer.ts";
 import { modelConfig, type TrainConfig } from "./config.ts";
 
 /** One line of a run's `metrics.jsonl`. */

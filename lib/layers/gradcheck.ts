@@ -4,9 +4,9 @@
  * @module
  */
 
-import { SaikiError } from "./errors.ts";
-import { Rng } from "./random.ts";
-import type { Tensor } from "./tensor.ts";
+import { SaikiError } from "../errors.ts";
+import { Rng } from "../random.ts";
+import type { Tensor } from "../tensor.ts";
 
 /** One tensor to check: its values, and the analytic gradient `backward` computed for it. */
 export interface GradCheckTarget {
@@ -54,7 +54,7 @@ export interface GradCheckResult {
  * ```ts
  * import assert from "node:assert/strict";
  * import { dot } from "./gradcheck.ts";
- * import { tensor } from "./tensor.ts";
+ * import { tensor } from "../tensor.ts";
  * assert(dot(tensor([1, 2]), tensor([3, 4])) === 11);
  * ```
  */
@@ -79,8 +79,8 @@ export function dot(a: Tensor, b: Tensor): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { dot, gradCheck } from "./gradcheck.ts";
- * import { Affine } from "./layers/affine.ts";
- * import { Rng } from "./random.ts";
+ * import { Affine } from "./affine.ts";
+ * import { Rng } from "../random.ts";
  * const rng = new Rng(1);
  * const layer = new Affine(rng.randn([3, 2]), rng.randn([2]));
  * const x = rng.randn([4, 3]), r = rng.randn([4, 2]);

@@ -71,7 +71,21 @@ export type Preset = Omit<
   | "saveEvery"
 >;
 
-/** The reference's three runs. */
+/**
+ * The reference's three runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRESETS, type TrainConfig } from "./config.ts";
+ * assert.deepEqual(Object.keys(PRESETS), ["simple", "lstm", "better"]);
+ * assert(PRESETS.simple.model === "rnn" && PRESETS.simple.corpusSize === 1000);
+ * assert(PRESETS.better.tie && PRESETS.better.wordvec === PRESETS.better.hidden);
+ * // a run's configuration: a preset, the fields it leaves open, and any overrides
+ * const config: TrainConfig = { ...PRESETS.lstm, preset: "lstm", seed: 1, saveEvery: 0 };
+ * assert(config.lr === 20 && config.clip === 0.25 && config.epochs === 4);
+ * ```
+ */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   // chapter 5, train_custom_loop.py: the first 1,000 words of PTB, SimpleRnnlm, SGD 0.1
   simple: {
@@ -166,7 +180,20 @@ export function presetModel(name: string, vocabSize = 10000): LanguageModelConfi
   return modelConfig({ ...PRESETS[name], preset: name, seed: 1, saveEvery: 0 }, vocabSize);
 }
 
-/** Floating-point operations of one training iteration (forward and backward) of a model. */
+/**
+ * Floating-point operations of one training iteration (forward and backward) of a model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { presetModel, stepFlops } from "./config.ts";
+ * // lstm preset (V 10,000, D = H = 100), batch 20 × 35: per token 2·H·V for the output layer
+ * // and 2·(D + H)·4H for the LSTM, times 3 for forward and backward
+ * const flops = stepFlops(presetModel("lstm"), 20, 35);
+ * assert.equal(flops, 3 * (2 * 100 * 10000 + 2 * (100 + 100) * 400) * 20 * 35); // 4.5 GFLOP
+ * assert.equal(stepFlops(presetModel("lstm"), 40, 35), 2 * flops); // linear in the batch
+ * ```
+ */
 export function stepFlops(model: LanguageModelConfig, rows: number, time: number): number {
   const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers } = model;
   const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
@@ -182,6 +209,15 @@ export function stepFlops(model: LanguageModelConfig, rows: number, time: number
  * V 200 H 16 (22 MFLOP) 1.51 → 1.58 ms; V 300 H 16 (29 MFLOP) 1.89 → 1.71 ms; V 1000 H 32
  * (169 MFLOP) 1.55× faster; V 5000 H 64 (1.5 GFLOP) 1.86×. Messages and the main thread's
  * gradient sum cost about 0.3 ms per iteration.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MIN_PARALLEL_FLOPS, presetModel, stepFlops } from "./config.ts";
+ * // the simple preset (418 words, batch 10 × 5) stays on one thread; the lstm preset pays
+ * assert(stepFlops(presetModel("simple", 418), 10, 5) < MIN_PARALLEL_FLOPS); // 19 MFLOP
+ * assert(stepFlops(presetModel("lstm"), 20, 35) > MIN_PARALLEL_FLOPS); // 4.5 GFLOP
+ * ```
  */
 export const MIN_PARALLEL_FLOPS = 3e7;
 
@@ -215,7 +251,21 @@ export function autoWorkers(
   return { workers, why: `${cores} cores, ${shards} shards` };
 }
 
-/** The most memory a run may need: what one WebAssembly memory can address (4 GiB). */
+/**
+ * The most memory a run may need: what one WebAssembly memory can address (4 GiB).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimateRunBytes, MAX_RUN_BYTES, modelConfig, PRESETS } from "./config.ts";
+ * assert.equal(MAX_RUN_BYTES, 2 ** 32);
+ * const better = { ...PRESETS.better, preset: "better", seed: 1, saveEvery: 0 };
+ * assert(estimateRunBytes(better, modelConfig(better, 10000)) < MAX_RUN_BYTES); // 0.4 GiB
+ * // 4096 wide instead of 650: about 7.3 GiB, refused before anything is allocated
+ * const wide = { ...better, wordvec: 4096, hidden: 4096 };
+ * assert(estimateRunBytes(wide, modelConfig(wide, 10000)) > MAX_RUN_BYTES);
+ * ```
+ */
 export const MAX_RUN_BYTES = 4 * 2 ** 30;
 
 /**

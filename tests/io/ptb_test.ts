@@ -5,7 +5,7 @@ import {
   PTB_SHA256,
   PTB_URL,
   type PtbOptions,
-} from "../../lib/data/ptb.ts";
+} from "../../lib/io/ptb.ts";
 import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
 import { SaikiError } from "../../lib/errors.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";

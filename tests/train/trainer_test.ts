@@ -1,8 +1,13 @@
-import { SimpleRnnlm } from "../lib/models/rnnlm.ts";
-import { SGD } from "../lib/optimizers.ts";
-import { assertEquals, assertNotEquals, assertRejects, assertThrows } from "../lib/std/assert.ts";
-import { evalPerplexity, RnnlmTrainer } from "../lib/trainer.ts";
-import { assertAllClose, I, loadFixture, T } from "./_helpers.ts";
+import { SimpleRnnlm } from "../../lib/models/rnnlm.ts";
+import { SGD } from "../../lib/train/optimizers.ts";
+import {
+  assertEquals,
+  assertNotEquals,
+  assertRejects,
+  assertThrows,
+} from "../../lib/std/assert.ts";
+import { evalPerplexity, RnnlmTrainer } from "../../lib/train/trainer.ts";
+import { assertAllClose, I, loadFixture, T } from "../_helpers.ts";
 
 Deno.test("the trainer reproduces the reference's perplexity at every iteration", async () => {
   const f = loadFixture("train_simple_rnnlm");
