@@ -89,7 +89,7 @@ export {
   Rnnlm,
   SimpleRnnlm,
 } from "./lib/models/rnnlm.ts";
-export * from "./lib/models/checkpoint.ts";
+export * from "./lib/train/checkpoint.ts";
 export * from "./lib/models/generate.ts";
 export * from "./lib/train/optimizers.ts";
 export {

@@ -6,7 +6,7 @@
 
 import { SaikiError } from "../lib/errors.ts";
 import { loadCheckpoint } from "../lib/io/checkpoint.ts";
-import { modelFromCheckpoint } from "../lib/models/checkpoint.ts";
+import { modelFromCheckpoint } from "../lib/train/checkpoint.ts";
 import { generate } from "../lib/models/generate.ts";
 import { Rng } from "../lib/random.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";

@@ -27,7 +27,8 @@ import {
   PRESETS,
   type TrainConfig,
 } from "../lib/train/config.ts";
-import { type Metric, thousands, TrainingSession } from "../lib/train/session.ts";
+import { thousands } from "../lib/train/format.ts";
+import { type Metric, TrainingSession } from "../lib/train/session.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";

@@ -10,7 +10,8 @@ import { loadPtbAll, type PtbOptions } from "./ptb.ts";
 import { PTB_HEAD_WORDS, ptbHead } from "../data/ptb_head.ts";
 import { SaikiError } from "../errors.ts";
 import type { TrainConfig } from "../train/config.ts";
-import { type RunData, thousands } from "../train/session.ts";
+import { thousands } from "../train/format.ts";
+import type { RunData } from "../train/session.ts";
 import { UsageError } from "../std/cli.ts";
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { SaikiError } from "../errors.ts";
-import type { CheckpointData } from "../models/checkpoint.ts";
+import type { CheckpointData } from "../train/checkpoint.ts";
 import { perplexityChartSvg } from "../train/plot.ts";
 import type { TrainConfig } from "../train/config.ts";
 import type { Metric } from "../train/session.ts";

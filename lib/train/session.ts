@@ -2,7 +2,8 @@
  * A training run's policy, as the reference's scripts run it: epochs of truncated BPTT,
  * validation after each epoch with the best parameters kept and the learning rate divided by 4
  * when validation gets worse, periodic checkpoints, a test perplexity at the end, metrics and
- * progress with an ETA. Also the checkpoint schema: what a run saves and how it resumes.
+ * progress with an ETA. What a run's checkpoint holds is `checkpoint.ts`'s, how numbers are
+ * shown `format.ts`'s.
  *
  * Pure (no I/O): files, terminals and signals are the caller's, through
  * {@linkcode SessionHooks}; `lib/io/run_folder.ts` writes a run folder, `scripts/train.ts`
@@ -11,19 +12,19 @@
  * @module
  */
 
-import { SaikiError } from "../errors.ts";
 import {
-  checkpointConfig,
   type CheckpointData,
-  modelCheckpoint,
   modelFromCheckpoint,
-} from "../models/checkpoint.ts";
+  restoreRun,
+  runCheckpoint,
+  type RunProgress,
+} from "./checkpoint.ts";
 import { LanguageModel } from "../models/rnnlm.ts";
 import { createOptimizer, type Optimizer } from "./optimizers.ts";
 import { Rng } from "../random.ts";
-import { type IntTensor, Tensor } from "../tensor.ts";
-import { RnnlmTrainer, type TrainerOptions, type TrainerState } from "./trainer.ts";
+import { RnnlmTrainer, type TrainerOptions } from "./trainer.ts";
 import { modelConfig, type TrainConfig } from "./config.ts";
+import { formatDuration, thousands } from "./format.ts";
 
 /** One line of a run's `metrics.jsonl`. */
 export interface Metric {
@@ -33,18 +34,6 @@ export interface Metric {
   step: number;
   /** The measurement's fields (perplexity, lr, tokens/s, …). */
   [key: string]: number | string;
-}
-
-/** Run state kept in checkpoints beside the trainer's. */
-export interface RunProgress {
-  /** Best validation perplexity so far. */
-  bestValid: number;
-  /** Learning rate in use (after decays). */
-  lr: number;
-  /** Loss sum of the current epoch. */
-  epochLoss: number;
-  /** Iterations of the current epoch. */
-  epochCount: number;
 }
 
 /** The data of a run: training ids and, where the run has them, validation and test ids. */
@@ -85,30 +74,6 @@ export type RunOutcome =
   | { kind: "done"; seconds: number; iterations: number; testPpl?: number }
   | { kind: "stopped"; step: number }
   | { kind: "failed"; message: string };
-
-/** `929589` → `"929,589"`. */
-export const thousands = (n: number): string => n.toLocaleString("en-US");
-
-/**
- * Seconds as `"1h05m"`, `"3m07s"` or `"42s"`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatDuration } from "./session.ts";
- * assert(formatDuration(3725) === "1h02m" && formatDuration(65) === "1m05s");
- * ```
- */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  return h > 0
-    ? `${h}h${String(m).padStart(2, "0")}m`
-    : m > 0
-    ? `${m}m${String(s % 60).padStart(2, "0")}s`
-    : `${s}s`;
-}
 
 /** Options of a session. */
 export interface SessionOptions extends TrainerOptions {
@@ -198,117 +163,33 @@ export class TrainingSession {
     data: RunData,
     options: SessionOptions & { where?: string } = {},
   ): Promise<TrainingSession> {
-    const where = options.where ?? "checkpoint";
-    const saved = checkpointConfig(ckpt, where);
-    const words = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
-    if (!Array.isArray(words)) throw new SaikiError(`${where}: metadata "vocab" is not a list`);
-    if (saved.vocabSize !== data.words.length || words.some((w, i) => w !== data.words[i])) {
-      throw new SaikiError(`${where}: the checkpoint's vocabulary differs from the data's`);
-    }
-    const rng = new Rng(config.seed);
-    const model = modelFromCheckpoint(ckpt, { rng, maskSeed: config.seed, where });
-    const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
-    const slots: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(ckpt.tensors)) {
-      if (!k.startsWith("optimizer.")) continue;
-      if (!(t instanceof Tensor)) {
-        throw new SaikiError(`${where}: tensor "${k}" is I32, expected F32`);
-      }
-      slots[k.slice("optimizer.".length)] = t;
-    }
-    const meta = parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state");
-    if (!isRecord(meta) || !Object.values(meta).every((v) => typeof v === "number")) {
-      throw new SaikiError(`${where}: metadata "optimizer_state" is not a map of numbers`);
-    }
-    try {
-      optimizer.loadState(slots, meta as Record<string, number>);
-    } catch (e) {
-      throw new SaikiError(`${where}: the optimizer state does not fit: ${(e as Error).message}`);
-    }
-    const session = new TrainingSession(config, data, model, optimizer, rng, options);
-    session.progress = checkProgress(
-      parseJson(ckpt.metadata.progress, where, "progress"),
-      `${where}: metadata "progress"`,
-    );
-    optimizer.lr = session.progress.lr;
-    session.trainer.state = checkTrainerState(
-      parseJson(ckpt.metadata.trainer, where, "trainer"),
-      `${where}: metadata "trainer"`,
-      session.itersPerEpoch,
-    );
-    const rngState = parseJson(ckpt.metadata.rng, where, "rng");
-    if (
-      !Array.isArray(rngState) || rngState.length !== 5 ||
-      !rngState.slice(0, 4).every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) ||
-      !(rngState[4] === null || typeof rngState[4] === "number")
-    ) {
-      throw new SaikiError(`${where}: metadata "rng" is not a generator state (4 words, 1 number)`);
-    }
-    rng.setState(rngState.map((v) => v ?? NaN));
-    const H = model.config.hiddenSize;
-    const layers = model.rnnLayers.map((layer, i) => {
-      const get = (name: string) => {
-        const t = ckpt.tensors[name];
-        if (t === undefined) return undefined;
-        if (!(t instanceof Tensor)) {
-          throw new SaikiError(`${where}: tensor "${name}" is I32, expected F32`);
-        }
-        if (t.shape.join() !== `${config.batch},${H}`) {
-          throw new SaikiError(
-            `${where}: tensor "${name}" has shape [${t.shape}], expected [${config.batch},${H}]`,
-          );
-        }
-        if (!t.data.every(Number.isFinite)) {
-          throw new SaikiError(`${where}: tensor "${name}" holds non-finite values`);
-        }
-        return t;
-      };
-      const h = get(`state.h${i + 1}`), c = get(`state.c${i + 1}`);
-      if (layer.hasCellState && h !== undefined && c === undefined) {
-        throw new SaikiError(
-          `${where}: tensor "state.c${i + 1}" is missing beside state.h${i + 1}`,
-        );
-      }
-      return { h, c: layer.hasCellState ? c ?? null : null };
-    });
-    const all = layers.every((l) => l.h !== undefined);
-    if (!all && layers.some((l) => l.h !== undefined)) {
-      throw new SaikiError(`${where}: the recurrent state is there for some layers, not all`);
-    }
-    await session.trainer.setRecurrentState(
-      all ? layers as { h: Tensor; c: Tensor | null }[] : [],
-      config.batch,
-    );
+    const iters = itersPerEpoch(config, data);
+    const { model, run } = restoreRun(ckpt, config, data.words, iters, options.where);
+    const session = new TrainingSession(config, data, model, run.optimizer, run.rng, options);
+    session.progress = run.progress;
+    session.trainer.state = run.trainer;
+    await session.trainer.setRecurrentState(run.recurrent, config.batch);
     return session;
   }
 
   /**
-   * Everything a resumed run needs, as checkpoint contents: the parameters, the optimizer's
-   * slots, the recurrent state of the whole batch (gathered from the shards), the trainer's
-   * position, the generator, the progress, the vocabulary and the configuration.
+   * Everything a resumed run needs, as checkpoint contents ({@linkcode runCheckpoint}): the
+   * parameters, the optimizer's slots, the recurrent state of the whole batch (gathered from
+   * the shards), the trainer's position, the generator, the progress, the vocabulary and the
+   * configuration.
    */
   async checkpointData(): Promise<CheckpointData> {
-    const { model, optimizer, trainer, config } = this;
-    const tensors: Record<string, Tensor | IntTensor> = {};
-    for (const [k, v] of Object.entries(optimizer.stateTensors())) tensors[`optimizer.${k}`] = v;
-    (await trainer.recurrentState()).forEach(({ h, c }, i) => {
-      tensors[`state.h${i + 1}`] = h;
-      if (c) tensors[`state.c${i + 1}`] = c;
-    });
-    return modelCheckpoint(model, {
-      tensors,
-      metadata: {
-        vocab: JSON.stringify(this.data.words),
-        step: String(trainer.state.step),
-        epoch: String(trainer.state.epoch),
-        seed: String(config.seed),
-        optimizer: optimizer.name,
-        optimizer_state: JSON.stringify(optimizer.stateMeta()),
-        trainer: JSON.stringify(trainer.state),
-        rng: JSON.stringify(this.rng.getState()),
-        progress: JSON.stringify(this.progress),
-        train_config: JSON.stringify(config),
-      },
+    const { model, optimizer, trainer, rng, progress, config } = this;
+    const recurrent = await trainer.recurrentState();
+    const words = this.data.words;
+    return runCheckpoint(model, {
+      optimizer,
+      trainer: trainer.state,
+      rng,
+      progress,
+      recurrent,
+      words,
+      config,
     });
   }
 
@@ -320,7 +201,7 @@ export class TrainingSession {
 
   /** Iterations per epoch. */
   get itersPerEpoch(): number {
-    return Math.floor((this.data.train.length - 1) / (this.config.batch * this.config.time));
+    return itersPerEpoch(this.config, this.data);
   }
 
   /** Stops the trainer's workers (idempotent). */
@@ -494,69 +375,7 @@ export class TrainingSession {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Throws unless every `fields` entry of `value` passes its check; names the first that fails. */
-function checkFields(
-  where: string,
-  value: unknown,
-  fields: Record<string, [string, (v: unknown) => boolean]>,
-): Record<string, unknown> {
-  if (!isRecord(value)) throw new SaikiError(`${where} is not an object`);
-  for (const [key, [expected, ok]] of Object.entries(fields)) {
-    if (!ok(value[key])) {
-      throw new SaikiError(
-        `${where}: "${key}" is ${JSON.stringify(value[key])}, expected ${expected}`,
-      );
-    }
-  }
-  return value;
-}
-
-const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-
-function checkTrainerState(value: unknown, where: string, itersPerEpoch: number): TrainerState {
-  const s = checkFields(where, value, {
-    timeIdx: ["an integer >= 0", count],
-    epoch: ["an integer >= 0", count],
-    iter: [
-      `an integer from 0 to ${itersPerEpoch - 1}`,
-      (v) => count(v) && (v as number) < itersPerEpoch,
-    ],
-    step: ["an integer >= 0", count],
-    totalLoss: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
-    lossCount: ["an integer >= 0", count],
-  });
-  const st = s as unknown as TrainerState;
-  if (st.step < st.epoch * itersPerEpoch + st.iter) {
-    throw new SaikiError(
-      `${where}: "step" is ${st.step}, fewer than epoch ${st.epoch} × ${itersPerEpoch} + iter ${st.iter}`,
-    );
-  }
-  return { ...st };
-}
-
-function checkProgress(value: unknown, where: string): RunProgress {
-  const p = checkFields(where, value, {
-    bestValid: ["a number > 0 or null", (v) => v === null || (typeof v === "number" && v > 0)],
-    lr: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
-    epochLoss: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],
-    epochCount: ["an integer >= 0", count],
-  });
-  // JSON has no Infinity: a run saved before any validation stores null
-  return {
-    ...(p as unknown as RunProgress),
-    bestValid: (p.bestValid as number | null) ?? Infinity,
-  };
-}
-
-function parseJson<T = unknown>(text: string | undefined, where: string, field: string): T {
-  try {
-    return JSON.parse(text ?? "");
-  } catch {
-    throw new SaikiError(`${where}: metadata "${field}" is not valid JSON`);
-  }
+/** Iterations per epoch of `config`'s batches over `data`'s training ids. */
+function itersPerEpoch(config: TrainConfig, data: RunData): number {
+  return Math.floor((data.train.length - 1) / (config.batch * config.time));
 }

@@ -7,7 +7,7 @@
 
 import { SaikiError } from "../../lib/errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/io/checkpoint.ts";
-import { modelFromCheckpoint } from "../../lib/models/checkpoint.ts";
+import { modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
 import { Rng } from "../../lib/random.ts";
 import { PRESETS, type TrainConfig } from "../../lib/train/config.ts";
 import { TrainingSession } from "../../lib/train/session.ts";

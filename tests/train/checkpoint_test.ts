@@ -1,4 +1,4 @@
-import { modelCheckpoint, modelFromCheckpoint } from "../../lib/models/checkpoint.ts";
+import { modelCheckpoint, modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
 import { BetterRnnlm, SimpleRnnlm } from "../../lib/models/rnnlm.ts";
 import { Rng } from "../../lib/random.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../lib/models/safetensors.ts";
