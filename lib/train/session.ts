@@ -22,7 +22,7 @@ import {
 import { LanguageModel } from "../models/rnnlm.ts";
 import { createOptimizer, type Optimizer } from "./optimizers.ts";
 import { Rng } from "../random.ts";
-import { RnnlmTrainer, type TrainerOptions } from "./trainer.ts";
+import { RnnlmTrainer, type TrainerOptions, type TrainReport } from "./trainer.ts";
 import { modelConfig, type TrainConfig } from "./config.ts";
 import { formatDuration, thousands } from "./format.ts";
 
@@ -215,150 +215,209 @@ export class TrainingSession {
    * parameters turn non-finite; the last checkpoint saved is then the last good state.
    */
   async run(hooks: SessionHooks): Promise<RunOutcome> {
-    const { config, data, model, optimizer, trainer, progress } = this;
-    const validate = this.validates;
-    const xs = data.train.subarray(0, -1), ts = data.train.subarray(1);
-    const maxIters = this.itersPerEpoch;
-    const totalSteps = maxIters * config.epochs;
-    const stopAfter = this.#options.stopAfter;
-    const sessionStart = performance.now();
-    const sessionStartStep = trainer.state.step;
-    const elapsedBefore = this.elapsedBefore;
-    const sinceStart = () => (performance.now() - sessionStart) / 1000;
-    /** Seconds left, at this session's mean time per iteration. */
-    const eta = (step: number) =>
-      sinceStart() / Math.max(step - sessionStartStep, 1) * (totalSteps - step);
-    const name = this.#options.checkpointName ?? "the checkpoint";
-    // a resumed run has a checkpoint; a new one has none until its first save
-    let saved = trainer.state.step > 0;
-    const kept = () => saved ? `${name} keeps the last good state` : `no checkpoint was saved yet`;
-    let failed: string | undefined;
-    let stopped = false;
-    let lastTokS = 0, lastPpl = NaN;
-    const live = hooks.progress;
-
-    // Saves unless an update has made a parameter non-finite (then the loss of the next
-    // iteration would be too): the file on disk always holds a usable state.
-    const checkpoint = async () => {
-      if (!model.paramBuffer.data.every(Number.isFinite)) {
-        failed ??= `the parameters became non-finite by iteration ${trainer.state.step}; ` +
-          `stopped, and ${kept()} (lower --lr or set --clip)`;
-        return;
-      }
-      await hooks.save("checkpoint", await this.checkpointData());
-      saved = true;
-    };
-
-    const evaluate = (split: string, ids: Int32Array) => {
-      if (!live) hooks.log(`evaluating ${split} perplexity …`);
-      return trainer.evaluate(ids, 10, 35, (done, total) => {
-        if (live && (done % 10 === 0 || done === total)) {
-          live(`evaluating ${split} perplexity: batch ${done}/${total}`);
-        }
-      });
-    };
-
-    // One epoch per call. The validating flow follows train_better_rnnlm.py, which calls fit
-    // once per epoch, so each epoch reads the corpus from its start again; otherwise
-    // (train_rnnlm.py's single fit call) the read position runs on across epochs. A stopped
-    // epoch resumes as it was.
-    const fitEpoch = () =>
-      trainer.fit(xs, ts, {
-        maxEpoch: 1,
-        resume: !validate || trainer.state.iter > 0,
-        batchSize: config.batch,
-        timeSize: config.time,
-        maxGrad: config.clip > 0 ? config.clip : undefined,
-        evalInterval: config.evalInterval,
-        onReport(r) {
-          if (!Number.isFinite(r.ppl)) return; // diverged: onIteration stops the run next
-          lastTokS = r.tokensPerSec;
-          lastPpl = r.ppl;
-          hooks.metric({
-            kind: "train",
-            step: r.step,
-            epoch: r.epoch,
-            iter: r.iter,
-            ppl: r.ppl,
-            lr: r.lr,
-            grad_norm: r.gradNorm,
-            tokens_per_sec: Math.round(r.tokensPerSec),
-            elapsed: Math.round((elapsedBefore + sinceStart()) * 10) / 10,
-          });
-          if (!live) {
-            hooks.log(
-              `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
-                Math.floor(sinceStart())
-              }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
-                formatDuration(eta(r.step))
-              }`,
-            );
-          }
-        },
-        onIteration: async ({ epoch, iter, step, loss }) => {
-          // diverged: the loss, or its perplexity, is beyond float range
-          if (!Number.isFinite(Math.exp(loss))) {
-            failed = `training diverged: the loss is ${loss} (perplexity ${Math.exp(loss)}) at ` +
-              `iteration ${step} (epoch ${epoch}, iter ${iter}); stopped, and ${kept()} ` +
-              `(lower --lr or set --clip)`;
-            return false;
-          }
-          progress.epochLoss += loss;
-          progress.epochCount++;
-          live?.(
-            `epoch ${epoch}/${config.epochs} | iter ${iter}/${maxIters} | ppl ${
-              Number.isNaN(lastPpl) ? "—" : lastPpl.toFixed(2)
-            } | ${lastTokS === 0 ? "—" : thousands(Math.round(lastTokS))} tok/s | ETA ${
-              formatDuration(eta(step))
-            }`,
-          );
-          if (stopAfter !== undefined && step >= stopAfter) {
-            stopped = true;
-            await checkpoint();
-            return false;
-          }
-          if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < maxIters) {
-            await checkpoint();
-            if (failed !== undefined) return false;
-          }
-        },
-      });
-
-    while (trainer.state.epoch < config.epochs && failed === undefined && !stopped) {
-      await fitEpoch();
-      if (failed !== undefined || stopped) break;
-      const epoch = trainer.state.epoch;
-      const epochPpl = Math.exp(progress.epochLoss / Math.max(progress.epochCount, 1));
-      progress.epochLoss = 0;
-      progress.epochCount = 0;
-      hooks.metric({ kind: "epoch", step: trainer.state.step, epoch, ppl: epochPpl });
-      hooks.log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
-      if (validate) {
-        await trainer.resetState(); // as the reference: validate from zeros, train on from zeros
-        const ppl = await evaluate("valid", data.valid!);
-        hooks.metric({ kind: "valid", step: trainer.state.step, epoch, ppl });
-        hooks.log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
-        if (ppl < progress.bestValid) {
-          progress.bestValid = ppl;
-          await hooks.save("best", await this.checkpointData());
-        } else if (config.decay) {
-          optimizer.lr /= 4;
-          progress.lr = optimizer.lr;
-          hooks.log(`| valid perplexity got worse: lr ÷ 4 → ${optimizer.lr}`);
-        }
-        await trainer.resetState();
-      }
-      await checkpoint();
+    const loop = new RunLoop(this, hooks, this.#options);
+    while (this.trainer.state.epoch < this.config.epochs && loop.going) {
+      await loop.fitEpoch();
+      if (loop.going) await loop.endEpoch();
     }
-    if (failed !== undefined) return { kind: "failed", message: failed };
-    if (stopped) return { kind: "stopped", step: trainer.state.step };
-    const seconds = sinceStart();
-    const iterations = trainer.state.step - sessionStartStep;
+    return await loop.finish();
+  }
+}
+
+/**
+ * One call of {@linkcode TrainingSession.run}: the epochs' loop, what it reports, when it saves,
+ * and why it stops (a diverged loss, non-finite parameters, `stopAfter`).
+ */
+class RunLoop {
+  /** Why the run failed; the last checkpoint saved is then the last good state. */
+  failed: string | undefined;
+  /** Whether `stopAfter` stopped it. */
+  stopped = false;
+  readonly #s: TrainingSession;
+  readonly #hooks: SessionHooks;
+  readonly #stopAfter: number | undefined;
+  readonly #name: string;
+  readonly #start = performance.now();
+  readonly #startStep: number;
+  readonly #totalSteps: number;
+  /** Whether a checkpoint holds a usable state: a resumed run's does, a new one's not yet. */
+  #saved: boolean;
+  #lastTokS = 0;
+  #lastPpl = NaN;
+
+  constructor(session: TrainingSession, hooks: SessionHooks, options: SessionOptions) {
+    this.#s = session;
+    this.#hooks = hooks;
+    this.#stopAfter = options.stopAfter;
+    this.#name = options.checkpointName ?? "the checkpoint";
+    this.#startStep = session.trainer.state.step;
+    this.#totalSteps = session.itersPerEpoch * session.config.epochs;
+    this.#saved = session.trainer.state.step > 0;
+  }
+
+  /** Neither failed nor stopped. */
+  get going(): boolean {
+    return this.failed === undefined && !this.stopped;
+  }
+
+  /** Seconds since this session started. */
+  get #seconds(): number {
+    return (performance.now() - this.#start) / 1000;
+  }
+
+  /** Seconds left, at this session's mean time per iteration. */
+  #eta(step: number): number {
+    return this.#seconds / Math.max(step - this.#startStep, 1) * (this.#totalSteps - step);
+  }
+
+  #kept(): string {
+    return this.#saved ? `${this.#name} keeps the last good state` : `no checkpoint was saved yet`;
+  }
+
+  /**
+   * Saves unless an update has made a parameter non-finite (then the loss of the next
+   * iteration would be too): the file on disk always holds a usable state.
+   */
+  async #checkpoint(): Promise<void> {
+    const s = this.#s;
+    if (!s.model.paramBuffer.data.every(Number.isFinite)) {
+      this.failed ??= `the parameters became non-finite by iteration ${s.trainer.state.step}; ` +
+        `stopped, and ${this.#kept()} (lower --lr or set --clip)`;
+      return;
+    }
+    await this.#hooks.save("checkpoint", await s.checkpointData());
+    this.#saved = true;
+  }
+
+  #evaluate(split: string, ids: Int32Array): Promise<number> {
+    const live = this.#hooks.progress;
+    if (!live) this.#hooks.log(`evaluating ${split} perplexity …`);
+    return this.#s.trainer.evaluate(ids, 10, 35, (done, total) => {
+      if (live && (done % 10 === 0 || done === total)) {
+        live(`evaluating ${split} perplexity: batch ${done}/${total}`);
+      }
+    });
+  }
+
+  /**
+   * One epoch. The validating flow follows train_better_rnnlm.py, which calls fit once per
+   * epoch, so each epoch reads the corpus from its start again; otherwise (train_rnnlm.py's
+   * single fit call) the read position runs on across epochs. A stopped epoch resumes as it was.
+   */
+  async fitEpoch(): Promise<void> {
+    const { trainer, config, data } = this.#s;
+    await trainer.fit(data.train.subarray(0, -1), data.train.subarray(1), {
+      maxEpoch: 1,
+      resume: !this.#s.validates || trainer.state.iter > 0,
+      batchSize: config.batch,
+      timeSize: config.time,
+      maxGrad: config.clip > 0 ? config.clip : undefined,
+      evalInterval: config.evalInterval,
+      onReport: (r) => this.#report(r),
+      onIteration: (it) => this.#iteration(it),
+    });
+  }
+
+  /** A report of the trainer's: a metric, and a log line when there is no live line. */
+  #report(r: TrainReport): void {
+    if (!Number.isFinite(r.ppl)) return; // diverged: #iteration stops the run next
+    this.#lastTokS = r.tokensPerSec;
+    this.#lastPpl = r.ppl;
+    const elapsed = this.#s.elapsedBefore + this.#seconds;
+    this.#hooks.metric({
+      kind: "train",
+      step: r.step,
+      epoch: r.epoch,
+      iter: r.iter,
+      ppl: r.ppl,
+      lr: r.lr,
+      grad_norm: r.gradNorm,
+      tokens_per_sec: Math.round(r.tokensPerSec),
+      elapsed: Math.round(elapsed * 10) / 10,
+    });
+    if (this.#hooks.progress) return;
+    this.#hooks.log(
+      `| epoch ${r.epoch} | iter ${r.iter} / ${r.maxIters} | time ${
+        Math.floor(this.#seconds)
+      }[s] | perplexity ${r.ppl.toFixed(2)} | ${Math.round(r.tokensPerSec)} tok/s | ETA ${
+        formatDuration(this.#eta(r.step))
+      }`,
+    );
+  }
+
+  /** After every iteration: divergence, the live line, `stopAfter`, `saveEvery`. */
+  async #iteration(
+    { epoch, iter, step, loss }: { epoch: number; iter: number; step: number; loss: number },
+  ): Promise<boolean | void> {
+    const { config, progress, itersPerEpoch } = this.#s;
+    // diverged: the loss, or its perplexity, is beyond float range
+    if (!Number.isFinite(Math.exp(loss))) {
+      this.failed = `training diverged: the loss is ${loss} (perplexity ${Math.exp(loss)}) at ` +
+        `iteration ${step} (epoch ${epoch}, iter ${iter}); stopped, and ${this.#kept()} ` +
+        `(lower --lr or set --clip)`;
+      return false;
+    }
+    progress.epochLoss += loss;
+    progress.epochCount++;
+    const ppl = Number.isNaN(this.#lastPpl) ? "—" : this.#lastPpl.toFixed(2);
+    const tokS = this.#lastTokS === 0 ? "—" : thousands(Math.round(this.#lastTokS));
+    this.#hooks.progress?.(
+      `epoch ${epoch}/${config.epochs} | iter ${iter}/${itersPerEpoch} | ppl ${ppl} | ` +
+        `${tokS} tok/s | ETA ${formatDuration(this.#eta(step))}`,
+    );
+    if (this.#stopAfter !== undefined && step >= this.#stopAfter) {
+      this.stopped = true;
+      await this.#checkpoint();
+      return false;
+    }
+    if (config.saveEvery > 0 && step % config.saveEvery === 0 && iter < itersPerEpoch) {
+      await this.#checkpoint();
+      if (this.failed !== undefined) return false;
+    }
+  }
+
+  /**
+   * The end of an epoch: its perplexity; with validation, the best parameters kept or the
+   * learning rate divided by 4 (as train_better_rnnlm.py); a checkpoint.
+   */
+  async endEpoch(): Promise<void> {
+    const { trainer, progress, optimizer, config, data } = this.#s;
+    const hooks = this.#hooks, epoch = trainer.state.epoch;
+    const epochPpl = Math.exp(progress.epochLoss / Math.max(progress.epochCount, 1));
+    progress.epochLoss = 0;
+    progress.epochCount = 0;
+    hooks.metric({ kind: "epoch", step: trainer.state.step, epoch, ppl: epochPpl });
+    hooks.log(`| epoch ${epoch} | perplexity ${epochPpl.toFixed(2)} | lr ${optimizer.lr}`);
+    if (this.#s.validates) {
+      await trainer.resetState(); // as the reference: validate from zeros, train on from zeros
+      const ppl = await this.#evaluate("valid", data.valid!);
+      hooks.metric({ kind: "valid", step: trainer.state.step, epoch, ppl });
+      hooks.log(`| epoch ${epoch} | valid perplexity ${ppl.toFixed(2)}`);
+      if (ppl < progress.bestValid) {
+        progress.bestValid = ppl;
+        await hooks.save("best", await this.#s.checkpointData());
+      } else if (config.decay) {
+        optimizer.lr /= 4;
+        progress.lr = optimizer.lr;
+        hooks.log(`| valid perplexity got worse: lr ÷ 4 → ${optimizer.lr}`);
+      }
+      await trainer.resetState();
+    }
+    await this.#checkpoint();
+  }
+
+  /** How the run ended; when it is done, the test perplexity (with the best parameters). */
+  async finish(): Promise<RunOutcome> {
+    if (this.failed !== undefined) return { kind: "failed", message: this.failed };
+    const { trainer, progress, model, data } = this.#s;
+    if (this.stopped) return { kind: "stopped", step: trainer.state.step };
+    const hooks = this.#hooks, seconds = this.#seconds;
+    const iterations = trainer.state.step - this.#startStep;
     const result = hooks.result ?? hooks.log;
     result(`trained ${iterations} iterations in ${formatDuration(seconds)}`);
     let testPpl: number | undefined;
     if (data.test) {
-      if (validate && Number.isFinite(progress.bestValid) && hooks.loadBest) {
+      if (this.#s.validates && Number.isFinite(progress.bestValid) && hooks.loadBest) {
         const best = modelFromCheckpoint(await hooks.loadBest());
         best.params.forEach((p, i) => model.params[i].data.set(p.data));
         result(
@@ -366,7 +425,7 @@ export class TrainingSession {
         );
       }
       await trainer.resetState();
-      testPpl = await evaluate("test", data.test);
+      testPpl = await this.#evaluate("test", data.test);
       hooks.metric({ kind: "test", step: trainer.state.step, ppl: testPpl });
       result(`test perplexity: ${testPpl.toFixed(2)}`);
       await trainer.resetState();
