@@ -89,7 +89,13 @@ export {
   Rnnlm,
   SimpleRnnlm,
 } from "./lib/models/rnnlm.ts";
-export * from "./lib/train/checkpoint.ts";
+export {
+  CHECKPOINT_FORMAT,
+  checkpointConfig,
+  type CheckpointData,
+  modelCheckpoint,
+  modelFromCheckpoint,
+} from "./lib/train/checkpoint.ts";
 export * from "./lib/models/generate.ts";
 export * from "./lib/train/optimizers.ts";
 export {

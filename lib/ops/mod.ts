@@ -34,3 +34,4 @@ export * from "./reduce.ts";
 export * from "./linalg.ts";
 export * from "./shape.ts";
 export * from "./softmax.ts";
+export * from "./compare.ts";

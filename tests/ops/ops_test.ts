@@ -1,9 +1,11 @@
 import {
   abs,
   add,
+  allclose,
   arange,
   argmax,
   argmin,
+  arrayEqual,
   broadcastShapes,
   colBlock,
   concat,
@@ -719,4 +721,17 @@ Deno.test("ops agree across backends up to float32 rounding", () => {
   } finally {
     setKernels(previous);
   }
+});
+
+Deno.test("allclose and arrayEqual: NumPy's tolerances, broadcasting, NaN, views", () => {
+  const a = tensor([[1, 2], [3, 4]]);
+  assertEquals(allclose(a, tensor([[1, 2], [3, 4 + 3e-5]])), true); // within 1e-5·4 + 1e-8
+  assertEquals(allclose(a, tensor([[1, 2], [3, 4 + 5e-5]])), false);
+  assertEquals(allclose(a, tensor([1, 2]).reshape([1, 2])), false); // broadcast, row 2 differs
+  assertEquals(allclose(tensor([NaN]), tensor([NaN])), false);
+  assertEquals(allclose(tensor([0]), tensor([1e-9])), true); // atol
+  const xs = tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+  assertEquals(arrayEqual(timestep(xs, 1), tensor([[3, 4], [7, 8]])), true);
+  assertEquals(arrayEqual(timestep(xs, 1), tensor([3, 4, 7, 8])), false);
+  assertEquals(arrayEqual(tensor([NaN]), tensor([NaN])), false);
 });
