@@ -31,7 +31,8 @@ export class Rng {
    * @param seed an integer (53 bits at most); equal seeds give equal sequences, different
    *   ones different sequences
    */
-  constructor(seed = 0) {
+  constructor(seed?: number) {
+    seed ??= 0;
     if (!Number.isSafeInteger(seed)) {
       throw new SaikiError(`Rng: seed must be an integer of at most 53 bits, got ${seed}`);
     }

@@ -178,7 +178,8 @@ export class Tensor implements Mat, Vec {
    * `keepValues` is false (then the tensor adopts what the block holds): how a model packs its
    * parameters into one block.
    */
-  moveTo(block: Block, start: number, keepValues = true): this {
+  moveTo(block: Block, start: number, keepValues?: boolean): this {
+    keepValues ??= true;
     const view = block.f32(start, this.#size);
     if (keepValues) view.set(this.data);
     this.#data = view;

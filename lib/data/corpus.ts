@@ -122,7 +122,8 @@ export interface TokenizeOptions {
  * assert.deepEqual(tokenize("a\nb", { reference: true }), ["a<eos>b"]);
  * ```
  */
-export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
+export function tokenize(text: string, options?: TokenizeOptions): string[] {
+  options ??= {};
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   const words = text.replaceAll("\n", options.reference ? EOS : ` ${EOS} `).split(WHITESPACE);
   // A regex split leaves at most one empty string at each end (leading/trailing whitespace).
@@ -181,8 +182,9 @@ export interface CorpusOptions {
  */
 export function corpusFromText(
   text: string,
-  options: CorpusOptions = {},
+  options?: CorpusOptions,
 ): { ids: Int32Array; vocab: Vocabulary } {
+  options ??= {};
   const where = options.where ?? "corpusFromText";
   if (options.vocab !== undefined && options.maxSize !== undefined) {
     throw new SaikiError(

@@ -129,7 +129,8 @@ export class TimeAffine implements Layer {
    * @param W weights `(D, M)`, or `(M, D)` when `transposed`
    * @param b bias `(M)`
    */
-  constructor(W: Tensor, b: Tensor, options: TimeAffineOptions = {}) {
+  constructor(W: Tensor, b: Tensor, options?: TimeAffineOptions) {
+    options ??= {};
     this.transposed = options.transposed ?? false;
     const dims = expectShape("TimeAffine", "W", W.shape, this.transposed ? ["M", "D"] : ["D", "M"]);
     expectShape("TimeAffine", "b", b.shape, ["M"], dims);

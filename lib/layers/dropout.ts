@@ -68,7 +68,9 @@ export class Dropout implements Layer {
    * @param dropoutRatio in `[0, 1)`
    * @param options the mask generator
    */
-  constructor(dropoutRatio = 0.5, options: DropoutOptions = {}) {
+  constructor(dropoutRatio?: number, options?: DropoutOptions) {
+    dropoutRatio ??= 0.5;
+    options ??= {};
     this.dropoutRatio = checkRatio("Dropout", dropoutRatio);
     this.#rng = options.rng ?? new Rng(0);
   }
@@ -180,9 +182,11 @@ export class TimeDropout implements Layer {
    *   forward); `stream`: this layer's stream under that key
    */
   constructor(
-    dropoutRatio = 0.5,
-    options: { key?: MaskKey; seed?: number; stream?: number } = {},
+    dropoutRatio?: number,
+    options?: { key?: MaskKey; seed?: number; stream?: number },
   ) {
+    dropoutRatio ??= 0.5;
+    options ??= {};
     this.dropoutRatio = checkRatio("TimeDropout", dropoutRatio);
     this.#ownKey = options.key === undefined;
     this.key = options.key ?? { seed: options.seed ?? 0, step: 0, rowOffset: 0 };

@@ -98,8 +98,9 @@ export function dot(a: Tensor, b: Tensor): number {
 export function gradCheck(
   loss: () => number,
   targets: readonly GradCheckTarget[],
-  options: GradCheckOptions = {},
+  options?: GradCheckOptions,
 ): GradCheckResult[] {
+  options ??= {};
   const { eps = 1e-2, maxChecks = 64, floor = 1e-3, seed = 0 } = options;
   const rng = new Rng(seed);
   return targets.map(({ name, value, grad }) => {

@@ -162,7 +162,8 @@ export class TimeGRU extends TimeRecurrent {
    * @param Wh `(H, 3H)`
    * @param b `(3H)`
    */
-  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
+  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful?: boolean) {
+    stateful ??= false;
     super("TimeGRU", Wx, Wh, b, 3, stateful);
   }
 

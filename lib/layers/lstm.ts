@@ -158,7 +158,8 @@ export class TimeLSTM extends TimeRecurrent {
    * @param Wh `(H, 4H)`
    * @param b `(4H)`
    */
-  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
+  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful?: boolean) {
+    stateful ??= false;
     super("TimeLSTM", Wx, Wh, b, 4, stateful);
   }
 

@@ -136,7 +136,8 @@ export class TimeRNN extends TimeRecurrent {
    * @param Wh `(H, H)`
    * @param b `(H)`
    */
-  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful = false) {
+  constructor(Wx: Tensor, Wh: Tensor, b: Tensor, stateful?: boolean) {
+    stateful ??= false;
     super("TimeRNN", Wx, Wh, b, 1, stateful);
   }
 

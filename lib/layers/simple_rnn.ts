@@ -144,7 +144,8 @@ export class SimpleRNN {
    * @param nNodes hidden width `n_nodes`
    * @param options activation, learning rate, initial weights
    */
-  constructor(nFeatures: number, nNodes: number, options: SimpleRNNOptions = {}) {
+  constructor(nFeatures: number, nNodes: number, options?: SimpleRNNOptions) {
+    options ??= {};
     const rng = options.rng ?? new Rng(0);
     const init = (
       name: string,

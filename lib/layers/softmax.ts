@@ -153,8 +153,8 @@ export class TimeSoftmaxWithLoss implements Layer {
    * A loss layer that skips positions labelled `ignoreLabel`.
    * @param ignoreLabel label to leave out (default −1)
    */
-  constructor(ignoreLabel = -1) {
-    this.ignoreLabel = ignoreLabel;
+  constructor(ignoreLabel?: number) {
+    this.ignoreLabel = ignoreLabel ?? -1;
   }
 
   /**

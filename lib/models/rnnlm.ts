@@ -239,7 +239,8 @@ export class LanguageModel {
   #ties: [Tensor, Tensor][];
 
   /** Builds the layers, from `options.params` or freshly initialised ones. */
-  constructor(config: LanguageModelConfig, options: LanguageModelOptions = {}) {
+  constructor(config: LanguageModelConfig, options?: LanguageModelOptions) {
+    options ??= {};
     this.config = checkConfig(config);
     const specs = paramSpecs(this.config);
     const params = options.params ??
@@ -340,7 +341,8 @@ export class LanguageModel {
    * Mean cross-entropy of predicting `ts` `(N, T)` from `xs` `(N, T)`. A training forward
    * draws its dropout masks at `maskKey.step`, then advances it.
    */
-  forward(xs: IntTensor, ts: IntTensor, trainFlg = true): number {
+  forward(xs: IntTensor, ts: IntTensor, trainFlg?: boolean): number {
+    trainFlg ??= true;
     const loss = this.lossLayer.forward(this.predict(xs, trainFlg), ts);
     if (trainFlg) this.maskKey.step++;
     return loss;
@@ -400,8 +402,9 @@ export class SimpleRnnlm extends LanguageModel {
     vocabSize: number,
     wordvecSize: number,
     hiddenSize: number,
-    options: LanguageModelOptions = {},
+    options?: LanguageModelOptions,
   ) {
+    options ??= {};
     super(
       { vocabSize, wordvecSize, hiddenSize, cell: "rnn", layers: 1, dropout: 0, tieWeights: false },
       options,
@@ -428,11 +431,15 @@ export class Rnnlm extends LanguageModel {
    * @param hiddenSize H
    */
   constructor(
-    vocabSize = 10000,
-    wordvecSize = 100,
-    hiddenSize = 100,
-    options: LanguageModelOptions = {},
+    vocabSize?: number,
+    wordvecSize?: number,
+    hiddenSize?: number,
+    options?: LanguageModelOptions,
   ) {
+    vocabSize ??= 10000;
+    wordvecSize ??= 100;
+    hiddenSize ??= 100;
+    options ??= {};
     super(
       {
         vocabSize,
@@ -469,12 +476,17 @@ export class BetterRnnlm extends LanguageModel {
    * @param dropoutRatio p
    */
   constructor(
-    vocabSize = 10000,
-    wordvecSize = 650,
-    hiddenSize = 650,
-    dropoutRatio = 0.5,
-    options: LanguageModelOptions = {},
+    vocabSize?: number,
+    wordvecSize?: number,
+    hiddenSize?: number,
+    dropoutRatio?: number,
+    options?: LanguageModelOptions,
   ) {
+    vocabSize ??= 10000;
+    wordvecSize ??= 650;
+    hiddenSize ??= 650;
+    dropoutRatio ??= 0.5;
+    options ??= {};
     super(
       {
         vocabSize,

@@ -98,8 +98,9 @@ function show(value: unknown): string {
  */
 export function encodeSafetensors(
   tensors: Record<string, Tensor | IntTensor>,
-  metadata: Record<string, string> = {},
+  metadata?: Record<string, string>,
 ): Uint8Array {
+  metadata ??= {};
   const where = "encodeSafetensors";
   if (!isPlainObject(tensors)) {
     throw new SaikiError(`${where}: tensors is ${describe(tensors)}, expected an object`);
@@ -205,8 +206,9 @@ interface Entry {
  */
 export function decodeSafetensors(
   bytes: Uint8Array,
-  where = "safetensors",
+  where?: string,
 ): SafetensorsContents {
+  where ??= "safetensors";
   if (!(bytes instanceof Uint8Array)) {
     throw new SaikiError(`${where}: expected the file's bytes as a Uint8Array`);
   }

@@ -34,8 +34,9 @@ export interface CloseOptions {
 export function allclose(
   a: Operand | number,
   b: Operand | number,
-  options: CloseOptions = {},
+  options?: CloseOptions,
 ): boolean {
+  options ??= {};
   const { rtol = 1e-5, atol = 1e-8 } = options;
   const absB = typeof b === "number" ? Math.abs(b) : abs(b);
   const excess = sub(abs(sub(a, b)), add(atol, mul(rtol, absB)));

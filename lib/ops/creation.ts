@@ -134,9 +134,11 @@ export interface LinspaceOptions {
 export function linspace(
   start: number,
   stop: number,
-  num = 50,
-  options: LinspaceOptions = {},
+  num?: number,
+  options?: LinspaceOptions,
 ): Tensor {
+  num ??= 50;
+  options ??= {};
   const endpoint = options.endpoint ?? true;
   if (!Number.isInteger(num) || num < 0) {
     throw new SaikiError(`linspace: num ${num} must be an integer >= 0`);

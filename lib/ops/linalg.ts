@@ -46,7 +46,8 @@ export interface MatmulOptions {
  * assert.throws(() => matmul(tensor([[1, 2, 3]]), b), /the inner sizes 3 and 2 differ/);
  * ```
  */
-export function matmul(a: Operand, b: Operand, options: MatmulOptions = {}): Tensor {
+export function matmul(a: Operand, b: Operand, options?: MatmulOptions): Tensor {
+  options ??= {};
   const where = "matmul";
   const am = operand(where, "a", a), bm = operand(where, "b", b);
   const sa = shapeOf(a), sb = shapeOf(b);

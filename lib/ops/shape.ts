@@ -47,7 +47,8 @@ function shapesOf(where: string, list: readonly Operand[]): number[][] {
  * assert.throws(() => concat([a, b]), /sizes but axis 0 must agree/);
  * ```
  */
-export function concat(list: readonly Operand[], axis = 0): Tensor {
+export function concat(list: readonly Operand[], axis?: number): Tensor {
+  axis ??= 0;
   const where = "concat";
   const shapes = shapesOf(where, list);
   const first = shapes[0], nd = first.length;
@@ -104,7 +105,8 @@ export function concat(list: readonly Operand[], axis = 0): Tensor {
  * assert.deepEqual(stack([a, b], 1).toArray(), [[1, 3], [2, 4]]);
  * ```
  */
-export function stack(list: readonly Operand[], axis = 0): Tensor {
+export function stack(list: readonly Operand[], axis?: number): Tensor {
+  axis ??= 0;
   const where = "stack";
   const shapes = shapesOf(where, list);
   const first = shapes[0];

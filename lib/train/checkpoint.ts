@@ -65,8 +65,9 @@ export interface CheckpointData {
  */
 export function modelCheckpoint(
   model: LanguageModel,
-  extra: Partial<CheckpointData> = {},
+  extra?: Partial<CheckpointData>,
 ): CheckpointData {
+  extra ??= {};
   const tensors: Record<string, Tensor | IntTensor> = { ...model.namedParams() };
   for (const [name, t] of Object.entries(extra.tensors ?? {})) {
     if (name in tensors) throw new SaikiError(`modelCheckpoint: tensor name "${name}" is taken`);
@@ -99,7 +100,8 @@ export function modelCheckpoint(
  *   /lm.safetensors: metadata "config" is invalid: LanguageModel: layers is 0/);
  * ```
  */
-export function checkpointConfig(data: CheckpointData, where = "checkpoint"): LanguageModelConfig {
+export function checkpointConfig(data: CheckpointData, where?: string): LanguageModelConfig {
+  where ??= "checkpoint";
   if (data.metadata.format !== CHECKPOINT_FORMAT) {
     throw new SaikiError(
       `${where}: metadata "format" is ${
@@ -138,8 +140,9 @@ export function checkpointConfig(data: CheckpointData, where = "checkpoint"): La
  */
 export function modelFromCheckpoint(
   data: CheckpointData,
-  options: { rng?: Rng; maskSeed?: number; where?: string } = {},
+  options?: { rng?: Rng; maskSeed?: number; where?: string },
 ): LanguageModel {
+  options ??= {};
   const where = options.where ?? "checkpoint";
   const config = checkpointConfig(data, where);
   const params = paramSpecs(config).map(({ name, shape }) => {

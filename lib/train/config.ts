@@ -176,7 +176,8 @@ export function modelConfig(config: TrainConfig, vocabSize: number): LanguageMod
  * assert(presetModel("better").layers === 2 && presetModel("better").tieWeights);
  * ```
  */
-export function presetModel(name: string, vocabSize = 10000): LanguageModelConfig {
+export function presetModel(name: string, vocabSize?: number): LanguageModelConfig {
+  vocabSize ??= 10000;
   return modelConfig({ ...PRESETS[name], preset: name, seed: 1, saveEvery: 0 }, vocabSize);
 }
 

@@ -373,8 +373,12 @@ export class SGD extends SlotOptimizer {
   /** `"sgd"`. */
   readonly name = "sgd";
 
-  /** Defaults are the reference's. @param lr learning rate */
-  constructor(lr = 0.01) {
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate (default 0.01)
+   */
+  constructor(lr?: number) {
+    lr ??= 0.01;
     super("SGD", [], lr);
   }
 
@@ -406,8 +410,14 @@ export class Momentum extends SlotOptimizer {
   /** Momentum coefficient. */
   momentum: number;
 
-  /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
-  constructor(lr = 0.01, momentum = 0.9) {
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate (default 0.01)
+   * @param momentum momentum coefficient (default 0.9)
+   */
+  constructor(lr?: number, momentum?: number) {
+    lr ??= 0.01;
+    momentum ??= 0.9;
     super("Momentum", ["v"], lr);
     this.momentum = checkHyper("Momentum", "momentum", momentum);
   }
@@ -439,8 +449,14 @@ export class Nesterov extends SlotOptimizer {
   /** Momentum coefficient. */
   momentum: number;
 
-  /** Defaults are the reference's. @param lr learning rate @param momentum momentum coefficient */
-  constructor(lr = 0.01, momentum = 0.9) {
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate (default 0.01)
+   * @param momentum momentum coefficient (default 0.9)
+   */
+  constructor(lr?: number, momentum?: number) {
+    lr ??= 0.01;
+    momentum ??= 0.9;
     super("Nesterov", ["v"], lr);
     this.momentum = checkHyper("Nesterov", "momentum", momentum);
   }
@@ -469,8 +485,12 @@ export class AdaGrad extends SlotOptimizer {
   /** `"adagrad"`. */
   readonly name = "adagrad";
 
-  /** Defaults are the reference's. @param lr learning rate */
-  constructor(lr = 0.01) {
+  /**
+   * Defaults are the reference's.
+   * @param lr learning rate (default 0.01)
+   */
+  constructor(lr?: number) {
+    lr ??= 0.01;
     super("AdaGrad", ["h"], lr);
   }
 
@@ -502,9 +522,12 @@ export class RMSprop extends SlotOptimizer {
 
   /**
    * Defaults are the reference's.
-   * @param lr learning rate @param decayRate decay of the running mean of `g²`
+   * @param lr learning rate (default 0.01)
+   * @param decayRate decay of the running mean of `g²` (default 0.99)
    */
-  constructor(lr = 0.01, decayRate = 0.99) {
+  constructor(lr?: number, decayRate?: number) {
+    lr ??= 0.01;
+    decayRate ??= 0.99;
     super("RMSprop", ["h"], lr);
     this.decayRate = checkHyper("RMSprop", "decayRate", decayRate);
   }
@@ -545,10 +568,14 @@ export class Adam extends SlotOptimizer {
 
   /**
    * Defaults are the reference's.
-   * @param lr learning rate @param beta1 decay of the first moment
-   * @param beta2 decay of the second moment
+   * @param lr learning rate (default 0.001)
+   * @param beta1 decay of the first moment (default 0.9)
+   * @param beta2 decay of the second moment (default 0.999)
    */
-  constructor(lr = 0.001, beta1 = 0.9, beta2 = 0.999) {
+  constructor(lr?: number, beta1?: number, beta2?: number) {
+    lr ??= 0.001;
+    beta1 ??= 0.9;
+    beta2 ??= 0.999;
     super("Adam", ["m", "v"], lr);
     this.beta1 = checkHyper("Adam", "beta1", beta1);
     this.beta2 = checkHyper("Adam", "beta2", beta2);
@@ -625,7 +652,8 @@ export interface OptimizerOptions {
  * assert(createOptimizer("SGD", {}).lr === 0.01);
  * ```
  */
-export function createOptimizer(name: string, options: OptimizerOptions = {}): Optimizer {
+export function createOptimizer(name: string, options?: OptimizerOptions): Optimizer {
+  options ??= {};
   const { lr, momentum, decayRate, beta1, beta2 } = options;
   switch (String(name).toLowerCase()) {
     case "sgd":

@@ -112,7 +112,8 @@ function checkSize(name: string, value: number, min: number): number {
  * assert(svg.includes('points="') && svg.includes(">validation</text>"));
  * ```
  */
-export function perplexityChartSvg(train: PplPoint[], options: ChartOptions = {}): string {
+export function perplexityChartSvg(train: PplPoint[], options?: ChartOptions): string {
+  options ??= {};
   const W = checkSize("width", options.width ?? 720, 240);
   const H = checkSize("height", options.height ?? 420, 160);
   const m = { left: 72, right: 20, top: 40, bottom: 50 };

@@ -163,7 +163,8 @@ export class RnnlmTrainer {
    * @param optimizer its optimizer
    * @param options threads and shards
    */
-  constructor(model: LanguageModel, optimizer: Optimizer, options: TrainerOptions = {}) {
+  constructor(model: LanguageModel, optimizer: Optimizer, options?: TrainerOptions) {
+    options ??= {};
     this.model = model;
     this.optimizer = optimizer;
     const { workers = 1, shards } = options;
@@ -284,10 +285,12 @@ export class RnnlmTrainer {
    */
   async evaluate(
     corpus: Int32Array,
-    batchSize = 10,
-    timeSize = 35,
+    batchSize?: number,
+    timeSize?: number,
     onProgress?: (done: number, total: number) => void,
   ): Promise<number> {
+    batchSize ??= 10;
+    timeSize ??= 35;
     const maxIters = evalIters(corpus, batchSize, timeSize);
     const executor = await this.#start(batchSize);
     const S = Math.min(this.#shards, batchSize);
@@ -376,7 +379,8 @@ export class RnnlmTrainer {
    *
    * @returns `pplList`: the perplexity of every report of this call (and of the calls it resumes)
    */
-  async fit(xs: Int32Array, ts: Int32Array, options: FitOptions = {}): Promise<number[]> {
+  async fit(xs: Int32Array, ts: Int32Array, options?: FitOptions): Promise<number[]> {
+    options ??= {};
     const {
       maxEpoch = 10,
       batchSize = 20,
@@ -521,10 +525,12 @@ function evalBatch(corpus: Int32Array, iters: number, xs: IntTensor, ts: IntTens
 export function evalPerplexity(
   model: LanguageModel,
   corpus: Int32Array,
-  batchSize = 10,
-  timeSize = 35,
+  batchSize?: number,
+  timeSize?: number,
   onProgress?: (done: number, total: number) => void,
 ): number {
+  batchSize ??= 10;
+  timeSize ??= 35;
   const maxIters = evalIters(corpus, batchSize, timeSize);
   const xs = IntTensor.engine([batchSize, timeSize]);
   const ts = IntTensor.engine([batchSize, timeSize]);
