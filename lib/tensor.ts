@@ -47,6 +47,11 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 function checkShape(where: string, shape: readonly number[], length: number): number[] {
+  if (!Array.isArray(shape)) {
+    throw new SaikiError(
+      `${where}: shape is ${describeValue(shape)}, expected an array of dimensions like [2, 3]`,
+    );
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new SaikiError(
@@ -64,7 +69,89 @@ function checkShape(where: string, shape: readonly number[], length: number): nu
   return [...shape];
 }
 
+/**
+ * Names what a value is, for error messages: `a Tensor (float32) of shape [2,3]`, `an Array`,
+ * `a Float64Array`, `the number 3`, `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeValue, tensor } from "./tensor.ts";
+ * assert.equal(describeValue(tensor([[1, 2]])), "a Tensor (float32) of shape [1,2]");
+ * assert.equal(describeValue(new Float64Array(2)), "a Float64Array");
+ * assert.equal(describeValue([1, 2]), "an Array");
+ * assert.equal(describeValue(undefined), "undefined");
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof Tensor) return `a Tensor (float32) of shape ${formatShape(value.shape)}`;
+  if (value instanceof IntTensor) {
+    return `an IntTensor (int32) of shape ${formatShape(value.shape)}`;
+  }
+  switch (typeof value) {
+    case "number":
+    case "bigint":
+    case "boolean":
+      return `the ${typeof value} ${String(value)}`;
+    case "string":
+      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+  }
+  if (Array.isArray(value)) return "an Array";
+  const name = ArrayBuffer.isView(value)
+    ? Object.prototype.toString.call(value).slice(8, -1)
+    : (value as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== "string" || name === "" || name === "Object") return "an object";
+  return `${/^([AEIO]|U(?!int))/.test(name) ? "an" : "a"} ${name}`;
+}
+
+/** Whether `value` is a typed array of kind `name` (`instanceof`, or one from another realm). */
+function isTypedArray(value: unknown, name: "Float32Array" | "Int32Array"): boolean {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === `[object ${name}]`;
+}
+
+/**
+ * Checks that `value` is an {@linkcode IntTensor} (word ids or labels) before anything reads
+ * it: a float {@linkcode Tensor} or a plain array where ids are expected gets a
+ * {@linkcode SaikiError} naming the argument and what it was.
+ *
+ * @param where the operation, e.g. `"Rnnlm.forward"`
+ * @param name the argument, e.g. `"xs"`
+ * @param what what the ids are, for the message (default `"word ids"`)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expectIntTensor, IntTensor, tensor } from "./tensor.ts";
+ * expectIntTensor("Rnnlm.forward", "xs", IntTensor.from([[1, 2]]));
+ * assert.throws(() => expectIntTensor("Rnnlm.forward", "xs", tensor([[1, 2]])),
+ *   /Rnnlm.forward: xs must be an IntTensor of word ids, got a Tensor \(float32\) of shape \[1,2\]/);
+ * ```
+ */
+export function expectIntTensor(
+  where: string,
+  name: string,
+  value: unknown,
+  what?: string,
+): asserts value is IntTensor {
+  if (value instanceof IntTensor) return;
+  what ??= "word ids";
+  throw new SaikiError(
+    `${where}: ${name} must be an IntTensor of ${what}, got ${describeValue(value)} ` +
+      `(make one with IntTensor.from(values))`,
+  );
+}
+
 function nestedToArray(where: string, value: NestedArray): { shape: number[]; data: number[] } {
+  if (typeof value !== "number" && !Array.isArray(value)) {
+    throw new SaikiError(
+      `${where}: values is ${describeValue(value)}, expected a number or nested arrays of ` +
+        `numbers` + (ArrayBuffer.isView(value) ? " (Array.from(values) makes one)" : ""),
+    );
+  }
   const shape: number[] = [];
   let probe: NestedArray = value;
   while (Array.isArray(probe)) {
@@ -134,8 +221,17 @@ export class Tensor implements Mat, Vec {
   #block: Block | undefined; // the engine storage viewed (held, so it stays allocated)
   #start = 0; // float index of the first value in #block
 
-  /** Wraps `data` (not copied) with `shape`; throws if the sizes differ. */
+  /**
+   * Wraps `data` (not copied) with `shape`; throws if `data` is not a `Float32Array` (build a
+   * tensor from plain numbers with {@linkcode tensor}) or the sizes differ.
+   */
   constructor(data: Float32Array, shape: readonly number[]) {
+    if (!(data instanceof Float32Array) && !isTypedArray(data, "Float32Array")) {
+      throw new SaikiError(
+        `Tensor: data is ${describeValue(data)}, expected a Float32Array (for other values ` +
+          `use tensor(values) or tensor(values, shape), which copy them into float32)`,
+      );
+    }
     this.shape = checkShape("Tensor", shape, data.length);
     this.#data = data;
     this.#size = data.length;
@@ -325,8 +421,17 @@ export class IntTensor implements Ids {
   #block: Block | undefined;
   #start = 0;
 
-  /** Wraps `data` (not copied) with `shape`; throws if the sizes differ. */
+  /**
+   * Wraps `data` (not copied) with `shape`; throws if `data` is not an `Int32Array` (build ids
+   * from plain numbers with {@linkcode IntTensor.from}) or the sizes differ.
+   */
   constructor(data: Int32Array, shape: readonly number[]) {
+    if (!(data instanceof Int32Array) && !isTypedArray(data, "Int32Array")) {
+      throw new SaikiError(
+        `IntTensor: data is ${describeValue(data)}, expected an Int32Array (for other values ` +
+          `use IntTensor.from(values), which checks that they are int32)`,
+      );
+    }
     this.shape = checkShape("IntTensor", shape, data.length);
     this.#data = data;
     this.#size = data.length;

@@ -10,7 +10,7 @@
 
 import { expectIds, expectShape } from "../errors.ts";
 import { getKernels } from "../engine/kernels.ts";
-import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
+import { expectIntTensor, type IntTensor, type Tensor, zeros } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
 /**
@@ -59,6 +59,7 @@ export class Embedding implements Layer {
 
   /** idx: `(N)` ids in `[0, V)` → out: `(N, D)`. */
   forward(idx: IntTensor): Tensor {
+    expectIntTensor("Embedding.forward", "idx", idx);
     const [W] = this.params;
     const [V, D] = W.shape;
     const { N } = expectShape("Embedding.forward", "idx", idx.shape, ["N"]);
@@ -112,6 +113,7 @@ export class TimeEmbedding implements Layer {
 
   /** xs: `(N, T)` ids in `[0, V)` → out: `(N, T, D)`. */
   forward(xs: IntTensor): Tensor {
+    expectIntTensor("TimeEmbedding.forward", "xs", xs);
     const [W] = this.params;
     const [V, D] = W.shape;
     const { N, T } = expectShape("TimeEmbedding.forward", "xs", xs.shape, ["N", "T"]);

@@ -14,7 +14,7 @@
 
 import { expectIds, expectShape } from "../errors.ts";
 import { getKernels } from "../engine/kernels.ts";
-import type { IntTensor, Tensor } from "../tensor.ts";
+import { expectIntTensor, type IntTensor, type Tensor } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
 
 /**
@@ -95,6 +95,7 @@ export class SoftmaxWithLoss implements Layer {
 
   /** x: `(N, C)` scores, t: `(N)` labels in `[0, C)` → mean cross-entropy. */
   forward(x: Tensor, t: IntTensor): number {
+    expectIntTensor("SoftmaxWithLoss.forward", "t", t, "labels");
     const dims = expectShape("SoftmaxWithLoss.forward", "x", x.shape, ["N", "C"]);
     expectShape("SoftmaxWithLoss.forward", "t", t.shape, ["N"], dims);
     const { N, C } = dims;
@@ -162,6 +163,7 @@ export class TimeSoftmaxWithLoss implements Layer {
    * cross-entropy over the counted positions (0 when every position is ignored).
    */
   forward(xs: Tensor, ts: IntTensor): number {
+    expectIntTensor("TimeSoftmaxWithLoss.forward", "ts", ts, "labels");
     const dims = expectShape("TimeSoftmaxWithLoss.forward", "xs", xs.shape, ["N", "T", "V"]);
     expectShape("TimeSoftmaxWithLoss.forward", "ts", ts.shape, ["N", "T"], dims);
     const { N, T, V } = dims;

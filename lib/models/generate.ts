@@ -7,27 +7,41 @@
 
 import { SaikiError } from "../errors.ts";
 import type { Rng } from "../random.ts";
-import { IntTensor } from "../tensor.ts";
+import { describeValue, IntTensor } from "../tensor.ts";
 import type { LanguageModel } from "./rnnlm.ts";
 
 /** Options of {@linkcode generate}. */
 export interface GenerateOptions {
   /** Random generator for sampling (reproducible from a seed). */
   rng: Rng;
-  /** Ids never emitted (the reference skips `N`, `<unk>`, `$`). */
+  /** Ids never emitted (the reference skips `N`, `<unk>`, `$`): integers in `[0, V)`. */
   skipIds?: readonly number[];
-  /** Length of the result, start word included (default 100). */
+  /** Length of the result, start word included: an integer in `[1, 1e6]` (default 100). */
   sampleSize?: number;
-  /** Divides the scores before the softmax: below 1 sharper, above 1 flatter (default 1). */
+  /**
+   * Divides the scores before the softmax: below 1 sharper, above 1 flatter; a finite number
+   * > 0 (default 1).
+   */
   temperature?: number;
-  /** Sample only among the `topK` most likely words (default 0: all). */
+  /** Sample only among the `topK` most likely words: an integer in `[0, V]` (default 0: all). */
   topK?: number;
+}
+
+/** The longest sample {@linkcode generate} makes. */
+const MAX_SAMPLE_SIZE = 1_000_000;
+
+/** A value as an error message shows it: strings quoted, arrays and objects named. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || value === null || value === undefined) return String(value);
+  return describeValue(value);
 }
 
 /**
  * Generates `sampleSize` word ids starting with `startId`: the model reads one word at a time
  * (its recurrent state carries the context), and the next word is drawn from the softmax of
- * its scores. The model's state is reset first.
+ * its scores. The model's state is reset first. Every argument is checked before the model
+ * runs; an error names the option and its value.
  *
  * Skipped ids are left out of the distribution: the next word is drawn among the others. (The
  * reference draws from all words and draws again on a skipped one, feeding the previous word to
@@ -42,6 +56,8 @@ export interface GenerateOptions {
  * import { Rng } from "../random.ts";
  * const ids = generate(new Rnnlm(20, 8, 8), 3, { rng: new Rng(1), sampleSize: 10, skipIds: [0] });
  * assert(ids.length === 10 && ids[0] === 3 && !ids.includes(0));
+ * assert.throws(() => generate(new Rnnlm(20, 8, 8), 3, { rng: new Rng(1), sampleSize: -5 }),
+ *   /generate: sampleSize is -5, expected an integer in \[1, 1000000\]/);
  * ```
  */
 export function generate(
@@ -49,22 +65,61 @@ export function generate(
   startId: number,
   options: GenerateOptions,
 ): number[] {
+  const V = model?.config?.vocabSize;
+  if (typeof model?.predict !== "function" || !Number.isSafeInteger(V) || V < 1) {
+    throw new SaikiError(
+      `generate: model is ${show(model)}, expected a LanguageModel (e.g. new Rnnlm(V, D, H))`,
+    );
+  }
+  if (options === null || typeof options !== "object") {
+    throw new SaikiError(
+      `generate: options is ${show(options)}, expected an object { rng, sampleSize?, ` +
+        `temperature?, topK?, skipIds? }`,
+    );
+  }
   const { rng, skipIds = [], sampleSize = 100, temperature = 1, topK = 0 } = options;
-  const V = model.config.vocabSize;
+  if (typeof rng?.uniform !== "function") {
+    throw new SaikiError(`generate: rng is ${show(rng)}, expected an Rng (e.g. new Rng(seed))`);
+  }
   if (!Number.isInteger(startId) || startId < 0 || startId >= V) {
-    throw new SaikiError(`generate: startId is ${startId}, expected an id in [0, ${V})`);
+    throw new SaikiError(`generate: startId is ${show(startId)}, expected an id in [0, ${V})`);
   }
-  if (!(temperature > 0)) {
-    throw new SaikiError(`generate: temperature is ${temperature}, expected a number > 0`);
+  if (!Number.isInteger(sampleSize) || sampleSize < 1 || sampleSize > MAX_SAMPLE_SIZE) {
+    throw new SaikiError(
+      `generate: sampleSize is ${show(sampleSize)}, expected an integer in ` +
+        `[1, ${MAX_SAMPLE_SIZE}] (the length of the result, start word included)`,
+    );
   }
-  if (!Number.isInteger(topK) || topK < 0) {
-    throw new SaikiError(`generate: topK is ${topK}, expected an integer >= 0`);
+  if (typeof temperature !== "number" || !(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new SaikiError(
+      `generate: temperature is ${show(temperature)}, expected a finite number > 0`,
+    );
+  }
+  if (!Number.isInteger(topK) || topK < 0 || topK > V) {
+    throw new SaikiError(
+      `generate: topK is ${show(topK)}, expected an integer in [0, ${V}] (0: all words)`,
+    );
+  }
+  if (
+    skipIds === null || typeof skipIds !== "object" ||
+    typeof (skipIds as Iterable<number>)[Symbol.iterator] !== "function"
+  ) {
+    throw new SaikiError(`generate: skipIds is ${show(skipIds)}, expected an array of ids`);
   }
   const allowed = new Uint8Array(V).fill(1);
-  for (const id of skipIds) {
-    if (Number.isInteger(id) && id >= 0 && id < V) allowed[id] = 0;
+  let k = 0;
+  for (const id of skipIds as Iterable<number>) {
+    if (!Number.isInteger(id) || id < 0 || id >= V) {
+      throw new SaikiError(`generate: skipIds[${k}] is ${show(id)}, expected an id in [0, ${V})`);
+    }
+    allowed[id] = 0;
+    k++;
   }
-  if (!allowed.includes(1)) throw new SaikiError("generate: every word is skipped");
+  if (!allowed.includes(1)) {
+    throw new SaikiError(
+      `generate: skipIds leave nothing to sample: every word is skipped (all ${V} ids)`,
+    );
+  }
   model.resetState();
   const x = new IntTensor(new Int32Array(1), [1, 1]);
   const p = new Float64Array(V);
@@ -73,12 +128,19 @@ export function generate(
   x.data[0] = startId;
   while (wordIds.length < sampleSize) {
     const score = model.predict(x).data; // (1, 1, V)
-    // softmax over the allowed words: the likeliest has p = 1, so the sum is at least 1
+    // softmax over the allowed words: the likeliest has p = 1, so the sum is at least 1.
+    // (s − max)/temperature ≤ 0, so no temperature overflows the exponent.
     let max = -Infinity;
-    for (let i = 0; i < V; i++) if (allowed[i]) max = Math.max(max, score[i] / temperature);
+    for (let i = 0; i < V; i++) if (allowed[i]) max = Math.max(max, score[i]);
     let sum = 0;
     for (let i = 0; i < V; i++) {
-      sum += p[i] = allowed[i] ? Math.exp(score[i] / temperature - max) : 0;
+      sum += p[i] = allowed[i] ? Math.exp((score[i] - max) / temperature) : 0;
+    }
+    if (!Number.isFinite(max) || !(sum >= 1)) {
+      throw new SaikiError(
+        `generate: the model's scores after ${wordIds.length} word(s) are not finite ` +
+          `(largest ${max}): its parameters hold NaN or infinity`,
+      );
     }
     if (topK > 0 && topK < V) {
       // the K likeliest allowed words

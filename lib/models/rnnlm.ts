@@ -21,7 +21,7 @@ import { TimeSoftmaxWithLoss } from "../layers/softmax.ts";
 import { getKernels } from "../engine/kernels.ts";
 import { attachParams, packParams } from "../params.ts";
 import { Rng } from "../random.ts";
-import { type IntTensor, type Tensor, zeros } from "../tensor.ts";
+import { describeValue, expectIntTensor, type IntTensor, type Tensor, zeros } from "../tensor.ts";
 
 /** The recurrent cell of a model. */
 export type CellKind = "rnn" | "lstm" | "gru";
@@ -65,7 +65,108 @@ export interface LanguageModelConfig {
 export type Recurrent = TimeRecurrent;
 
 /**
- * Checks a configuration and returns it complete; errors name the field.
+ * The most bytes saiki's engine can hold: one WebAssembly memory addresses 4 GiB. A model whose
+ * parameters and gradients alone exceed it is refused before anything is allocated
+ * ({@linkcode checkConfig}); the command line compares a whole run's estimate with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ENGINE_MAX_BYTES } from "./rnnlm.ts";
+ * assert.equal(ENGINE_MAX_BYTES, 2 ** 32);
+ * ```
+ */
+export const ENGINE_MAX_BYTES = 4 * 2 ** 30;
+
+function checkFields(config: LanguageModelConfig): void {
+  if (config === null || typeof config !== "object") {
+    throw new SaikiError(
+      `LanguageModel: config is ${describeValue(config)}, expected an object { vocabSize, ` +
+        `wordvecSize, hiddenSize, cell, layers, dropout, tieWeights }`,
+    );
+  }
+  const { vocabSize, wordvecSize, hiddenSize, cell, layers, dropout, tieWeights } = config;
+  for (const [name, v] of Object.entries({ vocabSize, wordvecSize, hiddenSize, layers })) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      const shown = typeof v === "string" ? JSON.stringify(v) : v;
+      const below = Number.isInteger(v) && v >= 1 ? " and below 2^53" : "";
+      throw new SaikiError(`LanguageModel: ${name} is ${shown}, expected an integer >= 1${below}`);
+    }
+  }
+  if (!Object.hasOwn(CELL_GATES, cell)) {
+    throw new SaikiError(`LanguageModel: cell is "${cell}", expected "rnn", "lstm" or "gru"`);
+  }
+  if (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1)) {
+    throw new SaikiError(`LanguageModel: dropout is ${dropout}, expected a ratio in [0, 1)`);
+  }
+  if (typeof tieWeights !== "boolean") {
+    throw new SaikiError(`LanguageModel: tieWeights is ${tieWeights}, expected true or false`);
+  }
+  if (tieWeights && wordvecSize !== hiddenSize) {
+    throw new SaikiError(
+      `LanguageModel: tieWeights needs wordvecSize == hiddenSize, got ${wordvecSize} and ${hiddenSize}`,
+    );
+  }
+}
+
+/**
+ * How many floats a model's distinct parameters hold (a tied matrix counted once): the sum of
+ * the sizes of {@linkcode paramSpecs}, computed without building anything. The one count both
+ * the model's size check and the command line's run estimate use.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { paramCount } from "./rnnlm.ts";
+ * // V 10, D 4, H 5, one LSTM: embed 10·4, Wx 4·20, Wh 5·20, b 20, affine 5·10 + 10
+ * const config = { vocabSize: 10, wordvecSize: 4, hiddenSize: 5, cell: "lstm" as const,
+ *   layers: 1, dropout: 0, tieWeights: false };
+ * assert.equal(paramCount(config), 40 + 80 + 100 + 20 + 50 + 10);
+ * ```
+ */
+export function paramCount(config: LanguageModelConfig): number {
+  checkFields(config);
+  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers, tieWeights } = config;
+  const G = CELL_GATES[cell] * H;
+  // embedding, output layer, then each recurrent layer's Wx, Wh and b (closed form: a loop
+  // over a huge layer count would hang before the size check could refuse it)
+  return V * D + V + (tieWeights ? 0 : H * V) + (D + H + 1) * G + (layers - 1) * (2 * H + 1) * G;
+}
+
+/**
+ * Bytes a model's parameters and gradients take in the engine's memory (float32; a tied
+ * matrix has one value block and two gradients, as {@linkcode LanguageModel.gradBuffer} lays
+ * them out; the few bytes that align each tensor in its block aside). A floor of what the
+ * model needs: activations come on top.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelBytes, paramCount } from "./rnnlm.ts";
+ * const config = { vocabSize: 10000, wordvecSize: 100, hiddenSize: 100, cell: "lstm" as const,
+ *   layers: 1, dropout: 0, tieWeights: false };
+ * assert.equal(modelBytes(config), 2 * 4 * paramCount(config)); // 16 MB for the lstm preset
+ * ```
+ */
+export function modelBytes(config: LanguageModelConfig): number {
+  const n = paramCount(config);
+  return 4 * (2 * n + (config.tieWeights ? config.vocabSize * config.wordvecSize : 0));
+}
+
+function formatCount(n: number): string {
+  return Number.isSafeInteger(n) ? `${n}` : `about ${n.toExponential(2)}`;
+}
+
+function formatGiB(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1e6 ? `${gib.toExponential(2)} GiB` : `${gib.toFixed(1)} GiB`;
+}
+
+/**
+ * Checks a configuration and returns it complete; errors name the field. Sizes must be safe
+ * integers >= 1, and the model's parameters and gradients ({@linkcode modelBytes}) must fit in
+ * the engine's memory ({@linkcode ENGINE_MAX_BYTES}): too large a model is refused here, with
+ * its sizes named, before anything is allocated.
  *
  * @example
  * ```ts
@@ -77,24 +178,25 @@ export type Recurrent = TimeRecurrent;
  * assert.throws(() => checkConfig({ ...config, hiddenSize: 16 }),
  *   /tieWeights needs wordvecSize == hiddenSize, got 8 and 16/);
  * assert.throws(() => checkConfig({ ...config, dropout: 1 }), /dropout is 1, expected a ratio/);
+ * assert.throws(() => checkConfig({ ...config, vocabSize: 2 ** 27 }),
+ *   /needs 13\.0 GiB of parameters and gradients; the engine's memory holds at most 4 GiB/);
  * ```
  */
 export function checkConfig(config: LanguageModelConfig): LanguageModelConfig {
-  const { vocabSize, wordvecSize, hiddenSize, cell, layers, dropout, tieWeights } = config;
-  for (const [name, v] of Object.entries({ vocabSize, wordvecSize, hiddenSize, layers })) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new SaikiError(`LanguageModel: ${name} is ${v}, expected an integer >= 1`);
-    }
-  }
-  if (!(cell in CELL_GATES)) {
-    throw new SaikiError(`LanguageModel: cell is "${cell}", expected "rnn", "lstm" or "gru"`);
-  }
-  if (!(dropout >= 0 && dropout < 1)) {
-    throw new SaikiError(`LanguageModel: dropout is ${dropout}, expected a ratio in [0, 1)`);
-  }
-  if (tieWeights && wordvecSize !== hiddenSize) {
+  checkFields(config);
+  const bytes = modelBytes(config);
+  if (bytes > ENGINE_MAX_BYTES) {
+    const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers, tieWeights } = config;
+    const output = tieWeights
+      ? "(embedding, tied to the output)"
+      : `(embedding), hiddenSize ${H} × vocabSize ${V} (output)`;
+    const count = formatCount(paramCount(config));
+    const rnn = `${layers} ${cell} layer${layers === 1 ? "" : "s"} of hiddenSize ${H}`;
     throw new SaikiError(
-      `LanguageModel: tieWeights needs wordvecSize == hiddenSize, got ${wordvecSize} and ${hiddenSize}`,
+      `LanguageModel: vocabSize ${V} × wordvecSize ${D} ${output} and ${rnn} make ${count} ` +
+        `parameters; the model needs ${formatGiB(bytes)} of parameters and gradients; the ` +
+        `engine's memory holds at most ${ENGINE_MAX_BYTES / 2 ** 30} GiB (lower vocabSize, ` +
+        `wordvecSize, hiddenSize or layers)`,
     );
   }
   return { ...config };
@@ -322,6 +424,12 @@ export class LanguageModel {
     this.names = this.params.map((p) => names[params.indexOf(p)]);
   }
 
+  /** The class name errors start with: `Rnnlm`, `BetterRnnlm`, … */
+  #name(): string {
+    const name = this.constructor.name;
+    return name === "" ? "LanguageModel" : name;
+  }
+
   /** The distinct parameters with their names: what a checkpoint stores. */
   namedParams(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
@@ -331,6 +439,7 @@ export class LanguageModel {
 
   /** xs: `(N, T)` word ids → scores `(N, T, V)`; dropout only when `trainFlg`. */
   predict(xs: IntTensor, trainFlg = false): Tensor {
+    expectIntTensor(`${this.#name()}.predict`, "xs", xs);
     for (const d of this.dropLayers) d.trainFlg = trainFlg;
     let h = this.embed.forward(xs);
     for (const layer of this.body) h = layer.forward(h);
@@ -342,6 +451,8 @@ export class LanguageModel {
    * draws its dropout masks at `maskKey.step`, then advances it.
    */
   forward(xs: IntTensor, ts: IntTensor, trainFlg?: boolean): number {
+    expectIntTensor(`${this.#name()}.forward`, "xs", xs);
+    expectIntTensor(`${this.#name()}.forward`, "ts", ts, "target word ids");
     trainFlg ??= true;
     const loss = this.lossLayer.forward(this.predict(xs, trainFlg), ts);
     if (trainFlg) this.maskKey.step++;

@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { LanguageModelConfig } from "../models/rnnlm.ts";
+import {
+  CELL_GATES,
+  ENGINE_MAX_BYTES,
+  type LanguageModelConfig,
+  paramCount,
+} from "../models/rnnlm.ts";
 import { defaultShards } from "../parallel/shards.ts";
 
 /** Everything a run is configured by; saved as `config.json` in the run folder. */
@@ -253,7 +258,8 @@ export function autoWorkers(
 }
 
 /**
- * The most memory a run may need: what one WebAssembly memory can address (4 GiB).
+ * The most memory a run may need: what one WebAssembly memory can address (4 GiB), the
+ * engine's limit that a model's own size check uses too ({@linkcode ENGINE_MAX_BYTES}).
  *
  * @example
  * ```ts
@@ -267,13 +273,14 @@ export function autoWorkers(
  * assert(estimateRunBytes(wide, modelConfig(wide, 10000)) > MAX_RUN_BYTES);
  * ```
  */
-export const MAX_RUN_BYTES = 4 * 2 ** 30;
+export const MAX_RUN_BYTES: number = ENGINE_MAX_BYTES;
 
 /**
  * About how many bytes a run of `model` needs: parameters, the shards' gradients and two
  * optimizer slots, plus one batch's activations (scores, probabilities and their gradient
  * dominate for a large vocabulary). A floor, checked before anything is allocated, so that
- * sizes that cannot fit fail at once with their size named.
+ * sizes that cannot fit fail at once with their size named. The parameters are counted by
+ * {@linkcode paramCount}, as the model's own check counts them.
  *
  * @example
  * ```ts
@@ -285,10 +292,9 @@ export const MAX_RUN_BYTES = 4 * 2 ** 30;
  * ```
  */
 export function estimateRunBytes(config: TrainConfig, model: LanguageModelConfig): number {
-  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers, tieWeights } = model;
-  const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
-  let params = V * D + V + (tieWeights ? 0 : H * V);
-  for (let l = 0; l < layers; l++) params += ((l === 0 ? D : H) + H + 1) * G;
+  const { vocabSize: V, wordvecSize: D, hiddenSize: H, cell, layers } = model;
+  const G = CELL_GATES[cell] * H;
+  const params = paramCount(model);
   const shards = defaultShards(config.batch);
   const perToken = 2 * D + layers * (2 * G + 4 * H) + 3 * V;
   return 4 * ((4 + shards) * params + config.batch * config.time * perToken);
