@@ -17,6 +17,7 @@ import {
 import type { IntTensor, Tensor } from "../tensor.ts";
 import { sha256Hex } from "../std/hash.ts";
 import { removeOrphans, writeFileAtomic } from "./atomic.ts";
+import { FileRefusedError, type ReadLimits, readRegularFile, readRegularFileSync } from "./read.ts";
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -109,16 +110,30 @@ function notFound(path: string): never {
 }
 
 function cannotRead(path: string, e: unknown): never {
-  throw new SaikiError(`loadCheckpoint: cannot read ${path}: ${messageOf(e)}`);
+  const why = e instanceof FileRefusedError ? `it is ${e.detail}` : messageOf(e);
+  throw new SaikiError(`loadCheckpoint: cannot read ${path}: ${why}`);
 }
 
 /**
- * Reads and decodes the safetensors checkpoint at `path`.
+ * The largest checkpoint file read: 4 GiB, all the memory saiki's engine can address (a run's
+ * parameters, optimizer slots and recurrent state live there). A larger file is refused before
+ * it is read.
+ */
+export const MAX_CHECKPOINT_BYTES = 4 * 2 ** 30;
+
+const LIMITS: ReadLimits = { maxBytes: MAX_CHECKPOINT_BYTES, expected: "a checkpoint file" };
+
+/**
+ * Reads and decodes the safetensors checkpoint at `path`: a regular file of at most
+ * {@linkcode MAX_CHECKPOINT_BYTES}, checked before it is opened (a FIFO, a device or a folder
+ * is refused, never read).
  *
  * @param path the checkpoint file
  * @returns its tensors and metadata
  * @throws {SaikiError} `loadCheckpoint: no checkpoint at <path>` when the file does not
- *   exist; `<path>: <problem>` for a malformed file (see {@linkcode decodeSafetensors})
+ *   exist; `loadCheckpoint: cannot read <path>: it is not a regular file (a FIFO): give a
+ *   checkpoint file` (a folder, a device; or a file too large);
+ *   `<path>: <problem>` for a malformed file (see {@linkcode decodeSafetensors})
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -133,7 +148,7 @@ function cannotRead(path: string, e: unknown): never {
 export async function loadCheckpoint(path: string): Promise<SafetensorsContents> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readRegularFile(path, LIMITS);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) notFound(path);
     cannotRead(path, e);
@@ -161,7 +176,7 @@ export async function loadCheckpoint(path: string): Promise<SafetensorsContents>
 export function loadCheckpointSync(path: string): SafetensorsContents {
   let bytes: Uint8Array;
   try {
-    bytes = Deno.readFileSync(path);
+    bytes = readRegularFileSync(path, LIMITS);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) notFound(path);
     cannotRead(path, e);

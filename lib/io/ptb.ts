@@ -19,6 +19,7 @@
 
 import { SaikiError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { FileRefusedError, formatSize, readRegularFile } from "./read.ts";
 import { sha256Hex } from "../std/hash.ts";
 import { join } from "../std/path.ts";
 import { corpusFromText, type Vocabulary } from "../data/corpus.ts";
@@ -155,11 +156,36 @@ export function stderrProgress(): (file: string, done: number, total?: number) =
   };
 }
 
-/** The file's bytes, or why it could not be read (missing or not permitted). */
-async function readLocal(path: string): Promise<{ bytes?: Uint8Array; why?: string }> {
+/**
+ * The largest PTB file read or downloaded: 64 MiB (the reference files are 5.1 MB, 0.4 MB and
+ * 0.4 MB). A larger file is refused before it is read; a download stops there.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_PTB_BYTES } from "./ptb.ts";
+ * assert.equal(MAX_PTB_BYTES, 64 * 2 ** 20);
+ * ```
+ */
+export const MAX_PTB_BYTES = 64 * 2 ** 20;
+
+/**
+ * The file's bytes, or why it could not be read (missing, not permitted, not a regular file:
+ * a FIFO or a device is refused before it is opened, or larger than {@linkcode MAX_PTB_BYTES}).
+ */
+async function readLocal(
+  path: string,
+  name: string,
+): Promise<{ bytes?: Uint8Array; why?: string }> {
   try {
-    return { bytes: await Deno.readFile(path) };
+    return {
+      bytes: await readRegularFile(path, {
+        maxBytes: MAX_PTB_BYTES,
+        expected: `the reference ${name}`,
+      }),
+    };
   } catch (e) {
+    if (e instanceof FileRefusedError) return { why: e.detail };
     if (e instanceof Deno.errors.NotFound) return { why: "not there" };
     if (e instanceof Deno.errors.NotCapable) return { why: "not readable: no --allow-read" };
     if (e instanceof Deno.errors.PermissionDenied) return { why: "not readable: access denied" };
@@ -197,9 +223,19 @@ async function download(name: string, options: PtbOptions): Promise<Uint8Array> 
   const chunks: Uint8Array[] = [];
   let done = 0;
   report(name, 0, total);
+  if (total !== undefined && total > MAX_PTB_BYTES) {
+    await res.body.cancel();
+    throw new Error(
+      `it is ${formatSize(total)}, more than the ${formatSize(MAX_PTB_BYTES)} a PTB file may have`,
+    );
+  }
   for await (const chunk of res.body) {
     chunks.push(chunk);
     done += chunk.length;
+    if (done > MAX_PTB_BYTES) {
+      // leaving the loop cancels the stream
+      throw new Error(`it sent more than the ${formatSize(MAX_PTB_BYTES)} a PTB file may have`);
+    }
     report(name, done, total);
   }
   if (total === undefined) report(name, done, done); // lets a bar finish its line
@@ -228,7 +264,7 @@ async function findSplit(
   if (explicit !== undefined) {
     const from = options.dataDir !== undefined ? "--data-dir" : "SAIKI_DATA_DIR";
     const path = join(explicit, name);
-    const { bytes, why } = await readLocal(path);
+    const { bytes, why } = await readLocal(path, name);
     if (bytes === undefined) {
       throw new SaikiError(
         `PTB: ${path} is ${why} (${from} ${explicit} must hold ${names})`,
@@ -248,7 +284,7 @@ async function findSplit(
     looked.push("cache: no folder (XDG_CACHE_HOME, HOME and LOCALAPPDATA are unset or unreadable)");
   } else {
     const path = join(cache, name);
-    const { bytes, why } = await readLocal(path);
+    const { bytes, why } = await readLocal(path, name);
     if (bytes !== undefined) {
       checkHash(split, path, bytes, `delete it to download it again.`);
       return { bytes, path };

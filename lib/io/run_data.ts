@@ -5,7 +5,7 @@
  * @module
  */
 
-import { corpusFromText, UNK } from "../data/corpus.ts";
+import { corpusFromText, EOS, tokenize, UNK } from "../data/corpus.ts";
 import { loadPtbAll, type PtbOptions } from "./ptb.ts";
 import { PTB_HEAD_WORDS, ptbHead } from "../data/ptb_head.ts";
 import { SaikiError } from "../errors.ts";
@@ -13,6 +13,7 @@ import type { TrainConfig } from "../train/config.ts";
 import { thousands } from "../train/format.ts";
 import type { RunData } from "../train/session.ts";
 import { UsageError } from "../std/cli.ts";
+import { fileKind, readRegularFile } from "./read.ts";
 
 /**
  * Reads a run's data: the `--corpus` texts (with `--valid`/`--test`, held-out words missing
@@ -27,22 +28,48 @@ export async function loadRunData(
   options: { ptb?: PtbOptions; env?: (name: string) => string | undefined } = {},
 ): Promise<RunData> {
   if (config.corpus !== undefined) {
-    const { ids, vocab } = corpusFromText(await readText("--corpus", config.corpus), {
-      maxSize: config.vocabSize,
-    });
+    const text = await readText("--corpus", config.corpus);
+    const { ids, vocab } = corpusFromText(text, { maxSize: config.vocabSize });
     const notes: string[] = [];
-    // Held-out words the training text lacks become <unk>; without --vocab-size the training
-    // vocabulary has none, so it gets one (never a training target: such words cost what the
-    // model gives a word it has not seen).
+    // With --vocab-size, the training text's words the cap left out (they are <unk> now)
+    let trainWords: Set<string> | undefined;
+    if (config.vocabSize !== undefined) {
+      const tokens = tokenize(text);
+      trainWords = new Set(tokens);
+      const cutTokens = tokens.reduce((n, w) => n + (vocab.wordToId.has(w) ? 0 : 1), 0);
+      if (cutTokens > 0) {
+        const cutWords = [...trainWords].filter((w) => !vocab.wordToId.has(w)).length;
+        notes.push(
+          `--vocab-size ${config.vocabSize} left out ${thousands(cutWords)} of the training ` +
+            `text's ${thousands(trainWords.size)} distinct words: ${thousands(cutTokens)} of ` +
+            `${thousands(ids.length)} training tokens are ${UNK}`,
+        );
+      }
+    }
+    // Held-out words outside the vocabulary become <unk>: words the training text lacks, and
+    // (with --vocab-size) words it has but the cap left out. Without --vocab-size the training
+    // vocabulary has no <unk>, so it gets one (never a training target: such words cost what
+    // the model gives a word it has not seen).
     if ((config.validCorpus ?? config.testCorpus) !== undefined) vocab.add(UNK);
-    const unk = vocab.wordToId.get(UNK)!;
     const split = async (flag: string, path: string | undefined) => {
       if (path === undefined) return undefined;
-      const held = corpusFromText(await readText(flag, path), { vocab, where: `${flag} ${path}` });
-      const unknown = held.ids.reduce((n, id) => n + (id === unk ? 1 : 0), 0);
-      if (unknown > 0) {
-        const of = `${thousands(unknown)} of ${thousands(held.ids.length)}`;
-        notes.push(`${flag} ${path}: ${of} tokens are ${UNK} (not in the training text)`);
+      const heldText = await readText(flag, path);
+      const held = corpusFromText(heldText, { vocab, where: `${flag} ${path}` });
+      let absent = 0, cut = 0;
+      for (const w of tokenize(heldText)) {
+        if (vocab.wordToId.has(w)) continue;
+        if (trainWords?.has(w)) cut++;
+        else absent++;
+      }
+      if (absent + cut > 0) {
+        const of = `${thousands(absent + cut)} of ${thousands(held.ids.length)}`;
+        const cutBy = `--vocab-size ${config.vocabSize}`;
+        const why = cut === 0
+          ? "not in the training text"
+          : absent === 0
+          ? `words of the training text that ${cutBy} left out`
+          : `${thousands(absent)} not in the training text, ${thousands(cut)} left out by ${cutBy}`;
+        notes.push(`${flag} ${path}: ${of} tokens are ${UNK} (${why})`);
       }
       return held.ids;
     };
@@ -58,8 +85,8 @@ export async function loadRunData(
     const info = await Deno.stat(config.dataDir).catch(() => undefined);
     if (info !== undefined && !info.isDirectory) {
       throw new SaikiError(
-        `--data-dir ${config.dataDir} is a file; it names the folder that holds ptb.train.txt, ` +
-          `ptb.valid.txt and ptb.test.txt`,
+        `--data-dir ${config.dataDir} is ${fileKind(info) ?? "a file"}; it names the folder ` +
+          `that holds ptb.train.txt, ptb.valid.txt and ptb.test.txt`,
       );
     }
   }
@@ -98,6 +125,15 @@ export const EVAL_MIN_TOKENS = 10 * 35 + 1;
 
 /** Fails before anything is written when a split is too small for the run's batches. */
 export function checkSizes(config: TrainConfig, data: RunData): void {
+  const eos = data.words.indexOf(EOS);
+  const blank = (ids: Int32Array) => ids.length > 0 && ids.every((id) => id === eos);
+  const lines = (n: number) => `${thousands(n)} blank line${n === 1 ? "" : "s"}`;
+  if (blank(data.train)) {
+    throw new SaikiError(
+      `the training text (${config.corpus ?? "ptb.train.txt"}) has no words, only ` +
+        `${lines(data.train.length)}: a language model needs words to learn`,
+    );
+  }
   if (data.train.length < 2) {
     throw new SaikiError(
       `the training text (${config.corpus ?? "ptb.train.txt"}) has ${data.train.length} words; ` +
@@ -116,6 +152,11 @@ export function checkSizes(config: TrainConfig, data: RunData): void {
     ["test", data.test, config.testCorpus ?? "ptb.test.txt"],
   ] as const;
   for (const [split, ids, file] of splits) {
+    if (ids !== undefined && blank(ids)) {
+      throw new SaikiError(
+        `the ${split} text (${file}) has no words, only ${lines(ids.length)}: it measures nothing`,
+      );
+    }
     if (ids !== undefined && ids.length < EVAL_MIN_TOKENS) {
       throw new SaikiError(
         `the ${split} text (${file}) has ${ids.length} tokens; perplexity is evaluated in ` +
@@ -129,8 +170,9 @@ export function checkSizes(config: TrainConfig, data: RunData): void {
 export const MAX_TEXT_BYTES = 512 * 2 ** 20;
 
 /**
- * Reads a text file as UTF-8, strictly: a regular file of at most {@linkcode MAX_TEXT_BYTES},
- * a BOM dropped, and errors naming the byte offset for invalid UTF-8 (Latin-1, UTF-16) or a
+ * Reads a text file as UTF-8, strictly: a regular file of at most {@linkcode MAX_TEXT_BYTES}
+ * (checked before it is opened: a FIFO or a device is refused, see `readRegularFile`), a BOM
+ * dropped, and errors naming the byte offset for invalid UTF-8 (Latin-1, UTF-16) or a
  * NUL byte (binary data).
  *
  * @example
@@ -149,17 +191,11 @@ export const MAX_TEXT_BYTES = 512 * 2 ** 20;
 export async function readText(flag: string, path: string): Promise<string> {
   let bytes: Uint8Array;
   try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) {
-      throw new SaikiError(`${flag} ${path}: not a regular file (a folder or a device?)`);
-    }
-    if (info.size > MAX_TEXT_BYTES) {
-      throw new SaikiError(
-        `${flag} ${path}: ${(info.size / 2 ** 20).toFixed(0)} MiB, more than the ` +
-          `${MAX_TEXT_BYTES / 2 ** 20} MiB a corpus may have`,
-      );
-    }
-    bytes = await Deno.readFile(path);
+    bytes = await readRegularFile(path, {
+      maxBytes: MAX_TEXT_BYTES,
+      expected: "a UTF-8 text file",
+      where: `${flag} ${path}`,
+    });
   } catch (e) {
     if (e instanceof SaikiError) throw e;
     throw new SaikiError(`${flag} ${path}: cannot read the file (${(e as Error).message})`);

@@ -41,9 +41,11 @@ export class UsageError extends Error {
 export type Flags = Record<string, string | number | boolean | undefined> & { _: string[] };
 
 /**
- * Parses `args` against `specs`: unknown flags, missing values, non-numbers, values outside
- * `choices` or outside `min`..`max` throw a {@linkcode UsageError} naming the flag and what it
- * expected. A value that reads as a negative number (`--seed -1`) is the flag's value.
+ * Parses `args` against `specs`: unknown flags, missing or blank values (`--lr " "`),
+ * non-numbers, values outside `choices` or outside `min`..`max` throw a
+ * {@linkcode UsageError} naming the flag and what it expected. A value that reads as a
+ * negative number (`--seed -1`) is the flag's value. A flag given twice takes its last value,
+ * booleans too (`--no-tie --tie` is true).
  *
  * @example
  * ```ts
@@ -54,6 +56,7 @@ export type Flags = Record<string, string | number | boolean | undefined> & { _:
  *   tie: { type: "boolean", help: "tie weights", default: true },
  * });
  * assert(flags.lr === 0.5 && flags.tie === false);
+ * assert.throws(() => parseFlags(["--lr", " "], { lr: { type: "number", help: "lr" } }), /blank/);
  * ```
  */
 export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Flags {
@@ -87,7 +90,13 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
   });
   let parsed;
   try {
-    parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joined,
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (e) {
     const m = (e as Error).message;
     const unknown = m.match(/Unknown option '([^']+)'/);
@@ -95,17 +104,32 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Fla
     throw new UsageError(m.replace(/^TypeError \[[A-Z_]+\]: /, ""));
   }
   const out = { _: parsed.positionals } as Flags;
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  // Every flag's last occurrence wins, in command-line order: `--no-tie --tie` is true.
+  const given = new Map<string, string | boolean>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const spec = specs[token.name];
+    if (spec !== undefined && spec.type !== "boolean") given.set(token.name, token.value ?? "");
+    else if (spec !== undefined) given.set(token.name, true);
+    else given.set(token.name.slice(3), false); // --no-NAME
+  }
   for (const [name, spec] of Object.entries(specs)) {
-    let v: string | number | boolean | undefined = values[name];
-    if (spec.type === "boolean" && values[`no-${name}`]) v = false;
+    let v: string | number | boolean | undefined = given.get(name);
     if (v === undefined) {
       out[name] = spec.default;
       continue;
     }
+    if (typeof v === "string" && v.trim() === "") {
+      const expected = spec.type === "number"
+        ? "a number"
+        : spec.choices
+        ? `one of ${spec.choices.join(", ")}`
+        : "a value";
+      throw new UsageError(`--${name} takes ${expected}, got a blank value "${v}"`);
+    }
     if (spec.type === "number") {
       const n = Number(v);
-      if (v === "" || !Number.isFinite(n)) {
+      if (!Number.isFinite(n)) {
         throw new UsageError(`--${name} takes a number, got "${v}"`);
       }
       if (spec.integer && !Number.isInteger(n)) {
