@@ -15,9 +15,10 @@
 
 import { SaikiError } from "../lib/errors.ts";
 import { checkSizes, loadRunData } from "../lib/io/run_data.ts";
-import { RunFolder } from "../lib/io/run_folder.ts";
+import { checkRunName, RunFolder } from "../lib/io/run_folder.ts";
 import { createOptimizer } from "../lib/train/optimizers.ts";
 import { workersUnavailable } from "../lib/parallel/pool.ts";
+import { defaultShards } from "../lib/parallel/shards.ts";
 import {
   autoWorkers,
   estimateRunBytes,
@@ -105,6 +106,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   resume: {
     type: "string",
     help: "continue the run in this folder (optionally with a larger --epochs)",
+  },
+  "break-lock": {
+    type: "boolean",
+    help: "take over a run folder whose run.lock was left by a process that has ended",
+    default: false,
   },
   quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
   backend: BACKEND_FLAG,
@@ -243,6 +249,7 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
 /** The flags `--resume` accepts: they change how the run goes on, not what it trains. */
 const RESUME_FLAGS = [
   "resume",
+  "break-lock",
   "epochs",
   "quiet",
   "data-dir",
@@ -264,8 +271,26 @@ function resolveWorkers(flag: unknown, config: TrainConfig, vocabSize: number) {
   return { workers: n, why: "--workers" };
 }
 
+/**
+ * {@linkcode trainIn}, with every run folder it locked released on the way out, whatever the
+ * way (a result, an error); Ctrl-C releases it in its own handler.
+ */
 async function train(flags: Record<string, unknown>, io: TrainIO): Promise<number> {
+  const held: RunFolder[] = [];
+  try {
+    return await trainIn(flags, io, held);
+  } finally {
+    for (const run of held) run.close();
+  }
+}
+
+async function trainIn(
+  flags: Record<string, unknown>,
+  io: TrainIO,
+  held: RunFolder[],
+): Promise<number> {
   const kernels = useBackend(flags.backend);
+  const breakLock = flags["break-lock"] === true;
   const resumeDir = flags.resume as string | undefined;
   let config: TrainConfig;
   let run: RunFolder;
@@ -280,17 +305,16 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
           `(got --${given[0]})`,
       );
     }
-    run = new RunFolder(resumeDir);
+    run = await RunFolder.open(resumeDir, { breakLock });
+    held.push(run);
     config = await run.readConfig();
     if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
     if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
   } else {
     config = resolveConfig(flags);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    run = new RunFolder(join(
-      flags["runs-dir"] as string,
-      (flags.name as string | undefined) ?? `${config.preset}-${stamp}`,
-    ));
+    const name = flags.name === undefined ? `${config.preset}-${stamp}` : String(flags.name);
+    run = new RunFolder(join(flags["runs-dir"] as string, checkRunName(name)));
   }
   if (flags.workers !== "auto") resolveWorkers(flags.workers, config, 1); // a bad count fails first
   const log = flags.quiet ? () => {} : io.log;
@@ -307,6 +331,18 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     );
   }
   const { workers, why } = resolveWorkers(flags.workers, config, data.words.length);
+  // What runs: the trainer starts at most one worker per shard (the batch's rows fix the
+  // shards), and none where this runtime cannot share the engine's memory with workers.
+  const shards = defaultShards(config.batch);
+  const capped = Math.min(workers, shards);
+  const noWorkers = capped > 1 ? workersUnavailable() : undefined;
+  const running = noWorkers === undefined ? capped : 1;
+  const asked = why === "--workers" ? `--workers ${workers}` : why;
+  const threadsWhy = noWorkers !== undefined
+    ? `${asked}; workers are unavailable here`
+    : workers > shards
+    ? `${asked} capped at ${shards} shard${shards === 1 ? "" : "s"}`
+    : asked;
   const options = {
     workers,
     stopAfter: flags["stop-after"] as number | undefined,
@@ -344,14 +380,17 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
     );
   } else {
     session = TrainingSession.create(config, data, options);
-    const created = await RunFolder.create(run.dir);
+    run.close(); // a resumed folder without a checkpoint is created anew, under a new lock
+    const created = await RunFolder.create(run.dir, { breakLock });
     run = created.run;
+    held.push(run);
     if (fromScratch) log(`${run.dir} holds no checkpoint: its run starts from the beginning`);
     else if (created.reused) log(`reusing ${run.dir}: it holds no checkpoint`);
   }
   // Ctrl-C stops the workers before the process ends; the last checkpoint stays as it was.
   const onInterrupt = () => {
     session.close();
+    run.close();
     io.log(`interrupted; ${run.checkpointPath} keeps the last checkpoint (--resume ${run.dir})`);
     Deno.exit(130);
   };
@@ -365,18 +404,17 @@ async function train(flags: Record<string, unknown>, io: TrainIO): Promise<numbe
       data.notes.push("--decay has no validation data to watch: the learning rate stays fixed");
     }
     const nParams = [...new Set(model.params)].reduce((n, p) => n + p.size, 0);
-    const threads = workers === 1 ? "1 thread" : `${workers} workers`;
+    const threads = running === 1 ? "1 thread" : `${running} workers`;
     log(
       `saiki: ${config.preset} | ${config.model} ×${config.layers} | V ${V} D ${config.wordvec} H ${config.hidden} | ` +
         `${(nParams / 1e6).toFixed(2)}M params | ${thousands(data.train.length)} train tokens | ` +
         `batch ${config.batch}×${config.time} | ${session.itersPerEpoch} iters/epoch | ` +
-        `kernels ${kernels} | ${threads} (${why}) | run ${run.dir}`,
+        `kernels ${kernels} | ${threads} (${threadsWhy}) | run ${run.dir}`,
     );
     for (const note of data.notes) io.log(`note: ${note}`);
     if (session.optimizer.lr === 0) {
       io.log("warning: the learning rate is 0: the parameters will not change (nothing trains)");
     }
-    const noWorkers = workers > 1 ? workersUnavailable() : undefined;
     if (noWorkers !== undefined) io.log(`note: training runs on one thread: ${noWorkers}`);
 
     const outcome = await session.run({

@@ -1,7 +1,11 @@
 /**
  * A run folder on disk (Deno only): `config.json`, `metrics.jsonl`,
  * `checkpoint.safetensors`, `best.safetensors` and `perplexity.svg`. Every file is written to
- * a temporary file and renamed, so a crash leaves the old version or the new one.
+ * a temporary file and renamed, so a crash leaves the old version or the new one; metric lines
+ * are appended whole and flushed to disk before each checkpoint is saved, so a checkpoint never
+ * names an iteration whose metrics were lost. `config.json` carries a marker (`"saiki_run"`):
+ * a folder is only ever reused when it holds nothing but files saiki wrote, and nothing else
+ * is overwritten or deleted. `run.lock` makes a folder one process's at a time.
  *
  * @module
  */
@@ -15,6 +19,55 @@ import type { SafetensorsContents } from "../models/safetensors.ts";
 import { basename, join } from "../std/path.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { readRegularFile, readRegularFileSync } from "./read.ts";
+
+/** The key `config.json` carries to say saiki wrote it (its value: the folder layout's version). */
+export const RUN_MARKER = "saiki_run";
+
+/** The longest run name `--name` takes (a path segment on every file system). */
+export const MAX_RUN_NAME = 100;
+
+/** I/O errors as one line naming what was being done to which file. */
+function ioError(what: string, path: string, e: unknown): SaikiError {
+  const message = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return new SaikiError(`cannot ${what} ${path}: ${message}`);
+}
+
+/**
+ * Checks a run name (`--name`): one non-empty path segment, not `.` or `..`, at most
+ * {@linkcode MAX_RUN_NAME} characters, no control characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkRunName } from "./run_folder.ts";
+ * assert.equal(checkRunName("lstm-1"), "lstm-1");
+ * assert.throws(() => checkRunName(""), /--name is empty/);
+ * assert.throws(() => checkRunName("a/b"), /one folder name/);
+ * assert.throws(() => checkRunName(".."), /names no run folder/);
+ * ```
+ */
+export function checkRunName(name: string): string {
+  if (name.trim() === "") throw new SaikiError(`--name is empty: give the run a folder name`);
+  if (name === "." || name === "..") {
+    throw new SaikiError(`--name "${name}" names no run folder: not . or .., a name of its own`);
+  }
+  if (/[\/\\]/.test(name)) {
+    throw new SaikiError(
+      `--name "${name}" must be one folder name (no / or \\); --runs-dir chooses where it goes`,
+    );
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) {
+    throw new SaikiError(`--name ${JSON.stringify(name)} holds a control character`);
+  }
+  if (name.length > MAX_RUN_NAME) {
+    throw new SaikiError(
+      `--name is ${name.length} characters long, at most ${MAX_RUN_NAME} are taken`,
+    );
+  }
+  return name;
+}
 
 /** Writes `text` to `path` atomically ({@linkcode writeFileAtomic}), naming `path` when it fails. */
 export function writeTextAtomic(path: string, text: string): void {
@@ -38,12 +91,15 @@ export function writeTextAtomic(path: string, text: string): void {
  * run.appendMetric({ kind: "train", step: 20, ppl: 300 });
  * run.appendMetric({ kind: "train", step: 40, ppl: 250 });
  * assert(run.readMetrics(20).length === 1);
+ * run.close(); // releases run.lock
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class RunFolder {
   /** The folder. */
   readonly dir: string;
+  #metrics: Deno.FsFile | undefined;
+  #lock: Deno.FsFile | undefined;
 
   /** The run folder `dir` (nothing is read or written yet). */
   constructor(dir: string) {
@@ -66,28 +122,89 @@ export class RunFolder {
   }
 
   /**
-   * A new run folder: creates it, or reuses one that holds no checkpoint (a run that stopped
-   * before its first save, e.g. on a full disk), clearing what that run left; refuses one
-   * that holds a checkpoint, naming what to do instead. Starts an empty `metrics.jsonl`.
-   * Returns the folder and whether an earlier attempt's folder was reused.
+   * A new run folder, locked for this process: creates it, or reuses one that holds only
+   * files saiki wrote and no checkpoint (a run that stopped before its first save, e.g. on a
+   * full disk), clearing what that run left; refuses one that holds a checkpoint, or anything
+   * saiki did not write (changing nothing), naming what to do instead. Starts an empty
+   * `metrics.jsonl`. Returns the folder and whether an earlier attempt's folder was reused.
    */
-  static async create(dir: string): Promise<{ run: RunFolder; reused: boolean }> {
+  static async create(
+    dir: string,
+    options?: { breakLock?: boolean },
+  ): Promise<{ run: RunFolder; reused: boolean }> {
     const run = new RunFolder(dir);
-    const reused = await holdsFiles(dir);
-    if (reused) {
-      if (await exists(run.checkpointPath)) {
+    const found = await listFolder(dir);
+    if (found?.includes("checkpoint.safetensors")) {
+      throw new SaikiError(
+        `${dir} already holds a run; continue it with --resume ${dir}, ` +
+          `choose another --name, or delete the folder`,
+      );
+    }
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw ioError("create the run folder", dir, e);
+    }
+    run.lock(options?.breakLock);
+    try {
+      const entries = ((await listFolder(dir)) ?? []).filter((n) => n !== "run.lock");
+      const foreign = [];
+      for (const name of entries) if (!(await run.#isOwn(name))) foreign.push(name);
+      if (foreign.length > 0) {
         throw new SaikiError(
-          `${dir} already holds a run; continue it with --resume ${dir}, ` +
-            `choose another --name, or delete the folder`,
+          `${dir} holds ${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}, ` +
+            `which saiki did not write: choose another --name (nothing was changed)`,
         );
       }
-      for (const name of ["best.safetensors", "perplexity.svg", "config.json"]) {
-        await Deno.remove(join(dir, name)).catch(() => {});
+      for (const name of entries) await Deno.remove(join(dir, name));
+      writeTextAtomic(run.metricsPath, "");
+      return { run, reused: entries.length > 0 };
+    } catch (e) {
+      run.close(); // releases the lock
+      if (e instanceof SaikiError) throw e;
+      throw ioError("clear", dir, e);
+    }
+  }
+
+  /**
+   * An existing run folder to resume, locked for this process ({@linkcode RunFolder.lock});
+   * refuses a path that is not a folder.
+   */
+  static async open(dir: string, options?: { breakLock?: boolean }): Promise<RunFolder> {
+    if ((await listFolder(dir)) === undefined) {
+      throw new SaikiError(`--resume ${dir}: no such run folder`);
+    }
+    const run = new RunFolder(dir);
+    run.lock(options?.breakLock);
+    return run;
+  }
+
+  /**
+   * Whether entry `name` of the folder is a file saiki writes there and may clear: the marked
+   * `config.json` (or an empty one, what a failed write used to leave), `metrics.jsonl`,
+   * `perplexity.svg`, temporary files of interrupted writes, a stale `run.lock`. Never
+   * `best.safetensors`: a run's best parameters are not thrown away.
+   */
+  async #isOwn(name: string): Promise<boolean> {
+    const path = join(this.dir, name);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch {
+      return false;
+    }
+    if (!info.isFile) return false;
+    if (/\.tmp-\d+-[0-9a-z]+$/.test(name)) return true;
+    if (name === "metrics.jsonl" || name === "perplexity.svg") return true;
+    if (name === "config.json") {
+      if (info.size === 0) return true;
+      try {
+        return JSON.parse(await Deno.readTextFile(path))?.[RUN_MARKER] !== undefined;
+      } catch {
+        return false;
       }
     }
-    await Deno.mkdir(dir, { recursive: true });
-    writeTextAtomic(run.metricsPath, "");
-    return { run, reused };
+    return false;
   }
 
   /** Whether the folder holds a last checkpoint. */
@@ -97,13 +214,20 @@ export class RunFolder {
 
   /** Writes `config.json`. */
   writeConfig(config: TrainConfig): void {
-    writeTextAtomic(join(this.dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+    const text = JSON.stringify({ [RUN_MARKER]: 1, ...config }, null, 2) + "\n";
+    writeTextAtomic(join(this.dir, "config.json"), text);
   }
 
   /** Reads `config.json` (errors name the folder). */
   async readConfig(): Promise<TrainConfig> {
     try {
-      return JSON.parse(await Deno.readTextFile(join(this.dir, "config.json")));
+      const path = join(this.dir, "config.json");
+      const bytes = await readRegularFile(path, {
+        maxBytes: 1 << 20,
+        expected: "a run's config.json",
+      });
+      const { [RUN_MARKER]: _, ...config } = JSON.parse(new TextDecoder().decode(bytes));
+      return config;
     } catch (e) {
       throw new SaikiError(
         `--resume ${this.dir}: cannot read config.json (${(e as Error).message}); the folder ` +
@@ -116,9 +240,11 @@ export class RunFolder {
   readMetrics(upToStep = Infinity): Metric[] {
     let text = "";
     try {
-      text = Deno.readTextFileSync(this.metricsPath);
-    } catch {
-      return [];
+      const limits = { maxBytes: 1 << 30, expected: "a run's metrics.jsonl" };
+      text = new TextDecoder().decode(readRegularFileSync(this.metricsPath, limits));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e instanceof SaikiError ? e : ioError("read", this.metricsPath, e);
     }
     // a line cut short by a kill (appends are not atomic) is left out
     const metrics: Metric[] = [];
@@ -138,9 +264,96 @@ export class RunFolder {
     writeTextAtomic(this.metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
   }
 
-  /** Appends one metric. */
+  /**
+   * Appends one metric as one whole line (a short write is continued, an error names the
+   * file); {@linkcode RunFolder.save} flushes the lines to disk before each checkpoint.
+   */
   appendMetric(m: Metric): void {
-    Deno.writeTextFileSync(this.metricsPath, JSON.stringify(m) + "\n", { append: true });
+    const bytes = new TextEncoder().encode(JSON.stringify(m) + "\n");
+    try {
+      this.#metrics ??= Deno.openSync(this.metricsPath, { append: true, create: true });
+      for (let at = 0; at < bytes.length;) at += this.#metrics.writeSync(bytes.subarray(at));
+    } catch (e) {
+      throw ioError("append to", this.metricsPath, e);
+    }
+  }
+
+  /** Flushes the appended metric lines to disk. */
+  syncMetrics(): void {
+    try {
+      this.#metrics?.syncSync();
+    } catch (e) {
+      throw ioError("flush", this.metricsPath, e);
+    }
+  }
+
+  /** Closes the metrics file and releases the folder's lock (if this process holds it). */
+  close(): void {
+    try {
+      this.#metrics?.close();
+    } catch { /* already closed */ }
+    this.#metrics = undefined;
+    const lock = this.#lock;
+    if (lock !== undefined) {
+      this.#lock = undefined;
+      try {
+        Deno.removeSync(this.lockPath);
+      } catch { /* removed by hand: nothing to remove */ }
+      lock.close(); // releases the system's lock
+    }
+  }
+
+  /** The lock's path. */
+  get lockPath(): string {
+    return join(this.dir, "run.lock");
+  }
+
+  /**
+   * Makes the folder this process's until {@linkcode RunFolder.close}: `run.lock`, holding this
+   * process's id, locked with the system's advisory file lock (which the system releases when
+   * the process ends, however it ends). A folder another running process holds is refused
+   * naming it. A lock file left by a process that has ended (killed, or a crash) is refused
+   * too, naming it as stale, unless `breakStale` (`--break-lock`) is set.
+   */
+  lock(breakStale = false): void {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(this.lockPath, { read: true, write: true, create: true });
+      } catch (e) {
+        throw ioError("create", this.lockPath, e);
+      }
+      let mine = false;
+      try {
+        if (!file.tryLockSync(true)) {
+          throw new SaikiError(
+            `${this.dir} is in use by ${holderOf(this.lockPath)}: two runs must not write one ` +
+              `folder (wait for it to end, or choose another --name)`,
+          );
+        }
+        // the path may have been removed (a holder closing) between the open and the lock
+        const held = file.statSync(), now = Deno.statSync(this.lockPath);
+        if (held.ino !== null && now.ino !== null && held.ino !== now.ino) continue;
+        if (held.size > 0 && !breakStale) {
+          throw new SaikiError(
+            `${this.dir} has a stale lock: ${holderOf(this.lockPath)} ended without releasing ` +
+              `it (killed?); if no run writes this folder, go on with --break-lock`,
+          );
+        }
+        const body = JSON.stringify({ pid: Deno.pid, started: new Date().toISOString() });
+        file.truncateSync(0);
+        file.writeSync(new TextEncoder().encode(body + "\n"));
+        this.#lock = file;
+        mine = true;
+        return;
+      } catch (e) {
+        if (e instanceof SaikiError) throw e;
+        throw ioError("lock", this.lockPath, e);
+      } finally {
+        if (!mine) file.close(); // releases the lock
+      }
+    }
+    throw new SaikiError(`cannot lock ${this.lockPath}: it keeps being replaced`);
   }
 
   /** Draws the training (and validation) perplexity of `metrics` into `perplexity.svg`. */
@@ -157,8 +370,12 @@ export class RunFolder {
     );
   }
 
-  /** Saves checkpoint contents as `checkpoint.safetensors` or `best.safetensors`. */
+  /**
+   * Saves checkpoint contents as `checkpoint.safetensors` or `best.safetensors`, the metric
+   * lines appended so far flushed to disk first.
+   */
   save(which: "checkpoint" | "best", data: CheckpointData): void {
+    this.syncMetrics();
     saveCheckpoint(
       which === "best" ? this.bestPath : this.checkpointPath,
       data.tensors,
@@ -172,24 +389,50 @@ export class RunFolder {
   }
 }
 
-/** Whether `path` exists. */
+/** Whether `path` exists (an error other than "not found" names the path). */
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+    throw ioError("look at", path, e);
   }
 }
 
-/** Whether `dir` exists and is not empty. */
-async function holdsFiles(dir: string): Promise<boolean> {
+/** The entries of folder `dir`, or `undefined` when it does not exist; a file is refused. */
+async function listFolder(dir: string): Promise<string[] | undefined> {
+  let info: Deno.FileInfo;
   try {
-    for await (const _ of Deno.readDir(dir)) return true;
+    info = await Deno.stat(dir);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+    if (e instanceof Deno.errors.NotFound) {
+      // a dangling symbolic link is "not found" too: refuse to write through it
+      const link = await Deno.lstat(dir).catch(() => undefined);
+      if (link?.isSymlink) {
+        throw new SaikiError(`${dir} is a symbolic link to nothing: choose another --name`);
+      }
+      return undefined;
+    }
+    throw ioError("look at", dir, e);
   }
-  return false;
+  if (!info.isDirectory) {
+    throw new SaikiError(`${dir} exists and is not a folder: choose another --name`);
+  }
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  } catch (e) {
+    throw ioError("read the folder", dir, e);
+  }
+  return names.sort();
+}
+
+/** Who a lock file names: `process 1234 (since 2026-12-06T06:13:21Z)`. */
+function holderOf(path: string): string {
+  try {
+    const { pid, started } = JSON.parse(Deno.readTextFileSync(path));
+    if (Number.isSafeInteger(pid)) return `process ${pid}${started ? ` (since ${started})` : ""}`;
+  } catch { /* empty or unreadable: written by nobody yet */ }
+  return "another process";
 }

@@ -220,7 +220,7 @@ Deno.test("train: Ctrl-C stops the workers and the process with code 130; the ch
   }
 });
 
-Deno.test("train: kill -9 while saving every iteration leaves a checkpoint that loads and resumes", async () => {
+Deno.test("train: kill -9 while saving every iteration leaves a checkpoint that loads and resumes (with --break-lock)", async () => {
   const dir = await makeTestDir();
   try {
     const corpus = join(dir, "corpus.txt");
@@ -251,12 +251,89 @@ Deno.test("train: kill -9 while saving every iteration leaves a checkpoint that 
       child.kill("SIGKILL");
       await reader.cancel();
       assertEquals((await child.status).signal, "SIGKILL");
-      const { lines, io } = capture();
-      const code = await main(["--resume", join(dir, name), "--epochs", "1", "--quiet"], io);
+      // the killed run's lock stays: named as stale, taken over only when asked
+      let { lines, io } = capture();
+      let code = await main(["--resume", join(dir, name), "--epochs", "1", "--quiet"], io);
+      assertEquals(code, 1, lines.join("\n"));
+      assertOk(
+        lines.join("\n").includes(`has a stale lock: process ${child.pid}`),
+        lines.join("\n"),
+      );
+      ({ lines, io } = capture());
+      const resume = ["--resume", join(dir, name), "--epochs", "1", "--quiet", "--break-lock"];
+      code = await main(resume, io);
       assertEquals(code, 0, lines.join("\n"));
       const left = [...Deno.readDirSync(join(dir, name))].map((e) => e.name);
       assertOk(!left.some((f) => f.includes(".tmp-")), `temp files left: ${left}`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a run folder is one writer's: a second train on the same --name is refused naming the first", async () => {
+  const dir = await makeTestDir();
+  try {
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, corpusText(3000, 9));
+    const script = new URL("../../scripts/train.ts", import.meta.url).pathname;
+    const flags = ["--corpus", corpus, "--runs-dir", dir, "--name", "one", "--workers", "1"];
+    const child = new Deno.Command("deno", {
+      args: [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        script,
+        ...flags,
+        ..."--model lstm --wordvec 16 --hidden 16 --batch 4 --time 5 --epochs 50".split(" "),
+        ..."--eval-interval 5".split(" "),
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!/iter 6 \//.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    assertOk(/iter 6 \//.test(out), out);
+    try {
+      for (const second of [[...flags, "--epochs", "1"], ["--resume", join(dir, "one")]]) {
+        const { lines, io } = capture();
+        assertEquals(await main([...second, "--quiet", "--break-lock"], io), 1, lines.join("\n"));
+        assertOk(
+          lines.join("\n").includes(`in use by process ${child.pid}`),
+          lines.join("\n"),
+        );
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await reader.cancel();
+      await child.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: --name is one folder name: empty, . and .., slashes and 300 characters are refused", async () => {
+  const dir = await makeTestDir();
+  try {
+    for (
+      const [name, part] of [
+        ["..", "names no run folder"],
+        ["a/b", "one folder name"],
+        ["x".repeat(300), "at most 100"],
+      ]
+    ) {
+      const { lines, io } = capture();
+      const code = await main(["--runs-dir", dir, "--name", name, "--epochs", "1"], io);
+      assertOk(code === 1 || code === 2, `${name}: ${code}`);
+      assertOk(lines.join("\n").includes(part), lines.join("\n"));
+    }
+    assertEquals([...Deno.readDirSync(dir)].length, 0); // nothing written
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
