@@ -246,6 +246,30 @@ export async function main(args: string[], io: TrainIO = defaultIO()): Promise<n
   }
 }
 
+/**
+ * A resumed run's configuration: its `config.json`, or, when that is missing or unreadable and
+ * the folder holds a checkpoint, the configuration the checkpoint records (with a note; the
+ * resumed run writes `config.json` anew).
+ */
+async function readRunConfig(run: RunFolder, io: TrainIO): Promise<TrainConfig> {
+  try {
+    return await run.readConfig();
+  } catch (e) {
+    if (!(await run.hasCheckpoint())) throw e;
+    const saved = (await run.load("checkpoint")).metadata.train_config;
+    let config: TrainConfig | undefined;
+    try {
+      config = saved === undefined ? undefined : JSON.parse(saved);
+    } catch { /* reported below */ }
+    if (config === undefined || typeof config !== "object" || config === null) throw e;
+    io.log(
+      `note: ${(e as Error).message.split(";")[0]}; the configuration is rebuilt from ` +
+        `${run.checkpointPath}`,
+    );
+    return config;
+  }
+}
+
 /** The flags `--resume` accepts: they change how the run goes on, not what it trains. */
 const RESUME_FLAGS = [
   "resume",
@@ -307,9 +331,12 @@ async function trainIn(
     }
     run = await RunFolder.open(resumeDir, { breakLock });
     held.push(run);
-    config = await run.readConfig();
+    config = await readRunConfig(run, io);
     if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
     if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
+    if (flags["save-every"] !== FLAGS["save-every"].default) {
+      config.saveEvery = flags["save-every"] as number; // applies from now on, in config.json
+    }
   } else {
     config = resolveConfig(flags);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -64,10 +64,20 @@ def parse(raw):
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         fail("__metadata__ is not a str -> str map")
-    # saiki records the data section's SHA-256; check it independently, then set it aside
-    recorded = metadata.pop("data_sha256", None)
-    if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
-        fail(f"data SHA-256 {hashlib.sha256(data).hexdigest()}, header records {recorded}")
+    # saiki records the SHA-256 of the whole file (the header's JSON with this field blank,
+    # then the data); older files, of the data section: check either independently
+    recorded = metadata.pop("sha256", None)
+    if recorded is not None:
+        field = ('"sha256":"%s"' % recorded).encode()
+        text = header_bytes.rstrip(b" ")
+        if text.count(field) != 1:
+            fail("the header's sha256 field is not where saiki writes it")
+        actual = hashlib.sha256(text.replace(field, b'"sha256":""') + data).hexdigest()
+        if actual != recorded:
+            fail(f"file SHA-256 {actual}, header records {recorded}")
+    legacy = metadata.pop("data_sha256", None)
+    if legacy is not None and hashlib.sha256(data).hexdigest() != legacy:
+        fail(f"data SHA-256 {hashlib.sha256(data).hexdigest()}, header records {legacy}")
     tensors = {}
     spans = []
     for name, info in header.items():

@@ -61,9 +61,10 @@ export function saveCheckpoint(
   };
   let bytes: Uint8Array;
   try {
-    // the data section's SHA-256 goes into the header: loading verifies it
+    // the SHA-256 of the whole file, written with this field blank, goes into the header:
+    // loading blanks the field again and verifies it (metadata, tensor table and data alike)
     const plain = encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: "" });
-    const hash = sha256Hex(dataSection(plain));
+    const hash = fileHash(plain);
     bytes = encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: hash });
   } catch (e) {
     return fail(e);
@@ -76,28 +77,73 @@ export function saveCheckpoint(
   removeOrphans(path);
 }
 
-/** The metadata key of the data section's SHA-256 (hex). */
-export const CHECKSUM_KEY = "data_sha256";
+/**
+ * The metadata key of the file's SHA-256 (hex): of the header's JSON with this value blank
+ * (`""`, trailing padding left out) followed by the data section, so a change to any byte of
+ * the metadata, the tensor table or the data is caught.
+ */
+export const CHECKSUM_KEY = "sha256";
 
-/** The bytes after a safetensors file's header. */
-function dataSection(bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 8) return new Uint8Array();
+/** The key older checkpoints recorded the SHA-256 of their data section under (still verified). */
+const DATA_CHECKSUM_KEY = "data_sha256";
+
+/** The header's JSON text (without its padding) and the data section of safetensors `bytes`. */
+function split(bytes: Uint8Array): { header: Uint8Array; data: Uint8Array } {
+  if (bytes.length < 8) return { header: new Uint8Array(), data: new Uint8Array() };
   const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-  const headerLength = Number(view.getBigUint64(0, true));
-  return bytes.subarray(Math.min(bytes.length, 8 + headerLength));
+  const n = Math.min(bytes.length - 8, Number(view.getBigUint64(0, true)));
+  let end = 8 + n;
+  while (end > 8 && bytes[end - 1] === 0x20) end--;
+  return { header: bytes.subarray(8, end), data: bytes.subarray(8 + n) };
 }
 
-/** Refuses a file whose data section does not match the SHA-256 its header records. */
+/** SHA-256 of a file's header JSON (its checksum field blank, as written) and its data. */
+function fileHash(bytes: Uint8Array): string {
+  const { header, data } = split(bytes);
+  const both = new Uint8Array(header.length + data.length);
+  both.set(header);
+  both.set(data, header.length);
+  return sha256Hex(both);
+}
+
+/** `bytes` with the checksum field's recorded value `hash` blanked, as the file was hashed. */
+function blanked(bytes: Uint8Array, hash: string): Uint8Array | undefined {
+  const { header, data } = split(bytes);
+  const text = new TextDecoder().decode(header);
+  const field = `"${CHECKSUM_KEY}":${JSON.stringify(hash)}`;
+  const at = text.indexOf(field);
+  if (at < 0 || text.indexOf(field, at + 1) >= 0) return undefined;
+  const json = new TextEncoder().encode(
+    text.slice(0, at) + `"${CHECKSUM_KEY}":""` + text.slice(at + field.length),
+  );
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/**
+ * Refuses a file whose bytes do not match the SHA-256 its header records (the whole file; the
+ * data section for older checkpoints); files without one (written by another tool) pass.
+ */
 function verify(path: string, bytes: Uint8Array, contents: SafetensorsContents) {
-  const expected = contents.metadata[CHECKSUM_KEY];
-  if (expected === undefined) return contents; // written by another tool
-  if (sha256Hex(dataSection(bytes)) !== expected) {
-    throw new SaikiError(
-      `${path}: the file is damaged: its data does not match the SHA-256 recorded when it was ` +
-        `saved`,
+  const damaged = (what: string) =>
+    new SaikiError(
+      `${path}: the file is damaged: its ${what} does not match the SHA-256 recorded when it ` +
+        `was saved`,
     );
+  const expected = contents.metadata[CHECKSUM_KEY];
+  if (expected !== undefined) {
+    const plain = blanked(bytes, expected);
+    if (plain === undefined || fileHash(plain) !== expected) throw damaged("content");
+    delete contents.metadata[CHECKSUM_KEY];
   }
-  delete contents.metadata[CHECKSUM_KEY];
+  const legacy = contents.metadata[DATA_CHECKSUM_KEY];
+  if (legacy !== undefined) {
+    if (sha256Hex(split(bytes).data) !== legacy) throw damaged("data");
+    delete contents.metadata[DATA_CHECKSUM_KEY];
+  }
   return contents;
 }
 

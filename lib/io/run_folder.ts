@@ -226,8 +226,12 @@ export class RunFolder {
         maxBytes: 1 << 20,
         expected: "a run's config.json",
       });
-      const { [RUN_MARKER]: _, ...config } = JSON.parse(new TextDecoder().decode(bytes));
-      return config;
+      const value = JSON.parse(new TextDecoder().decode(bytes));
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new Error(`it holds ${JSON.stringify(value)}, not a run's configuration`);
+      }
+      const { [RUN_MARKER]: _, ...config } = value;
+      return checkTrainConfig(config);
     } catch (e) {
       throw new SaikiError(
         `--resume ${this.dir}: cannot read config.json (${(e as Error).message}); the folder ` +
@@ -435,4 +439,50 @@ function holderOf(path: string): string {
     if (Number.isSafeInteger(pid)) return `process ${pid}${started ? ` (since ${started})` : ""}`;
   } catch { /* empty or unreadable: written by nobody yet */ }
   return "another process";
+}
+
+const posInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+const str = (v: unknown) => typeof v === "string";
+const bool = (v: unknown) => typeof v === "boolean";
+const optional = (ok: (v: unknown) => boolean) => (v: unknown) => v === undefined || ok(v);
+
+/** The fields of `config.json` and what each must be. */
+const CONFIG_FIELDS: Record<string, [string, (v: unknown) => boolean]> = {
+  preset: ["a preset name", str],
+  model: ['"rnn", "lstm" or "gru"', (v) => v === "rnn" || v === "lstm" || v === "gru"],
+  layers: ["an integer >= 1", posInt],
+  wordvec: ["an integer >= 1", posInt],
+  hidden: ["an integer >= 1", posInt],
+  dropout: ["a number in [0, 1)", (v) => num(v) && (v as number) >= 0 && (v as number) < 1],
+  tie: ["true or false", bool],
+  batch: ["an integer >= 1", posInt],
+  time: ["an integer >= 1", posInt],
+  lr: ["a number >= 0", (v) => num(v) && (v as number) >= 0],
+  optimizer: ["an optimizer name", str],
+  epochs: ["an integer >= 1", posInt],
+  clip: ["a number >= 0", (v) => num(v) && (v as number) >= 0],
+  decay: ["true or false", bool],
+  evalInterval: ["an integer >= 1", posInt],
+  corpusSize: ["an integer >= 0", count],
+  seed: ["an integer", (v) => Number.isSafeInteger(v)],
+  saveEvery: ["an integer >= 0", count],
+  corpus: ["a path", optional(str)],
+  validCorpus: ["a path", optional(str)],
+  testCorpus: ["a path", optional(str)],
+  vocabSize: ["an integer >= 1", optional(posInt)],
+  dataDir: ["a path", optional(str)],
+};
+
+/** `value` as a run's configuration, every field checked; the error names the first bad one. */
+function checkTrainConfig(value: Record<string, unknown>): TrainConfig {
+  for (const [key, [expected, ok]] of Object.entries(CONFIG_FIELDS)) {
+    if (!ok(value[key])) {
+      throw new Error(
+        `"${key}" is ${JSON.stringify(value[key]) ?? "missing"}, expected ${expected}`,
+      );
+    }
+  }
+  return value as unknown as TrainConfig;
 }

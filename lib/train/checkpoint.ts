@@ -267,6 +267,7 @@ export function restoreRun(
   where = "checkpoint",
 ): { model: LanguageModel; run: RunState } {
   const saved = checkpointConfig(ckpt, where);
+  checkSameRun(ckpt, config, where);
   const savedWords = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
   if (!Array.isArray(savedWords)) throw new SaikiError(`${where}: metadata "vocab" is not a list`);
   if (saved.vocabSize !== words.length || savedWords.some((w, i) => w !== words[i])) {
@@ -412,5 +413,38 @@ function parseJson<T = unknown>(text: string | undefined, where: string, field: 
     return JSON.parse(text ?? "");
   } catch {
     throw new SaikiError(`${where}: metadata "${field}" is not valid JSON`);
+  }
+}
+
+/**
+ * The fields of a run's configuration that may change when it is resumed: how long it goes on
+ * (`epochs`), where its data is read from (`dataDir`), how often it saves (`saveEvery`).
+ */
+export const RESUMABLE_FIELDS: readonly string[] = ["epochs", "dataDir", "saveEvery"];
+
+/**
+ * Refuses to resume a checkpoint under a configuration other than the one it was trained with
+ * (an edited `config.json`, or a checkpoint copied in from another run): every field but
+ * {@linkcode RESUMABLE_FIELDS} must equal the checkpoint's own `train_config`, and the error
+ * names the first that differs with both values. Checkpoints without `train_config` pass.
+ */
+function checkSameRun(ckpt: CheckpointData, config: TrainConfig, where: string): void {
+  if (ckpt.metadata.train_config === undefined) return;
+  const saved = parseJson(ckpt.metadata.train_config, where, "train_config");
+  if (!isRecord(saved)) throw new SaikiError(`${where}: metadata "train_config" is not an object`);
+  const given = config as unknown as Record<string, unknown>;
+  const keys = new Set([...Object.keys(saved), ...Object.keys(given)]);
+  for (const key of keys) {
+    if (RESUMABLE_FIELDS.includes(key)) continue;
+    const a = JSON.stringify(given[key]), b = JSON.stringify(saved[key]);
+    if (a !== b) {
+      throw new SaikiError(
+        `${where}: config.json has ${key} = ${
+          a ?? "(none)"
+        }, but the checkpoint was trained with ` +
+          `${key} = ${b ?? "(none)"}: a resumed run keeps its configuration (only ` +
+          `${RESUMABLE_FIELDS.join(", ")} may change); restore config.json, or start a new run`,
+      );
+    }
   }
 }

@@ -215,6 +215,10 @@ export class TrainingSession {
    * parameters turn non-finite; the last checkpoint saved is then the last good state.
    */
   async run(hooks: SessionHooks): Promise<RunOutcome> {
+    const { stopAfter } = this.#options;
+    if (stopAfter !== undefined && this.trainer.state.step >= stopAfter) {
+      return { kind: "stopped", step: this.trainer.state.step }; // not one iteration more
+    }
     const loop = new RunLoop(this, hooks, this.#options);
     while (this.trainer.state.epoch < this.config.epochs && loop.going) {
       await loop.fitEpoch();

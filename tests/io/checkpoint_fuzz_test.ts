@@ -5,6 +5,7 @@
  * an unbounded allocation.
  */
 
+import { sha256Hex } from "../../lib/std/hash.ts";
 import { SaikiError } from "../../lib/errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/io/checkpoint.ts";
 import { modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
@@ -103,7 +104,7 @@ Deno.test("300 mutations of a checkpoint: each is a clean SaikiError or the iden
   }
 });
 
-Deno.test("a flipped bit in a checkpoint's data is caught by its SHA-256; files without one still load", async () => {
+Deno.test("any changed byte of a checkpoint — data, metadata, tensor table — is caught by its SHA-256; older and foreign files still load", async () => {
   const dir = await makeTestDir();
   try {
     const rng = new Rng(1);
@@ -114,24 +115,59 @@ Deno.test("a flipped bit in a checkpoint's data is caught by its SHA-256; files 
     await session.close();
     const path = join(dir, "c.safetensors");
     saveCheckpoint(path, saved.tensors, saved.metadata);
-    const bytes = Deno.readFileSync(path);
-    bytes[bytes.length - 5] ^= 4;
-    Deno.writeFileSync(path, bytes);
-    let message = "";
-    try {
-      await loadCheckpoint(path);
-    } catch (e) {
-      message = (e as Error).message;
-    }
-    assertEquals(
-      message,
-      `${path}: the file is damaged: its data does not match the SHA-256 recorded when it was saved`,
-    );
+    const good = Deno.readFileSync(path);
+    const text = new TextDecoder().decode(good);
+    const damage = (edit: (b: Uint8Array) => void) => {
+      const bytes = good.slice();
+      edit(bytes);
+      Deno.writeFileSync(path, bytes);
+    };
+    const refusal = async () => {
+      try {
+        await loadCheckpoint(path);
+        return "loaded";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const expected =
+      `${path}: the file is damaged: its content does not match the SHA-256 recorded when it ` +
+      `was saved`;
+    // a flipped bit in the data
+    damage((b) => b[b.length - 5] ^= 4);
+    assertEquals(await refusal(), expected);
+    // one digit of the learning rate in the metadata ("lr":0.1 → "lr":9.1 trained on before)
+    const lr = text.indexOf('\\"lr\\":') + 7;
+    assertOk(lr > 7, "the metadata holds the learning rate");
+    damage((b) => b[lr] = b[lr] === 0x39 ? 0x38 : 0x39);
+    assertEquals(await refusal(), expected);
+    // a shape in the tensor table
+    const shape = text.indexOf('"shape":[') + 9;
+    damage((b) => b[shape] = b[shape] === 0x31 ? 0x32 : 0x31);
+    assertOk((await refusal()).includes(path), await refusal());
+    // the intact file loads
+    Deno.writeFileSync(path, good);
+    assertEquals(await refusal(), "loaded");
     // a file another tool wrote, with no SHA-256 in its metadata, loads
     const plain = join(dir, "plain.safetensors");
     Deno.writeFileSync(plain, encodeSafetensors(saved.tensors, saved.metadata));
     const model = modelFromCheckpoint(await loadCheckpoint(plain));
     assertEquals(Array.from(model.paramBuffer.data), Array.from(session.model.paramBuffer.data));
+    // an older checkpoint records the SHA-256 of its data section only: still verified
+    const old = encodeSafetensors(saved.tensors, { ...saved.metadata, data_sha256: "" });
+    const headerEnd = 8 + Number(new DataView(old.buffer).getBigUint64(0, true));
+    const legacy = encodeSafetensors(saved.tensors, {
+      ...saved.metadata,
+      data_sha256: sha256Hex(old.subarray(headerEnd)),
+    });
+    Deno.writeFileSync(path, legacy);
+    assertEquals(await refusal(), "loaded");
+    legacy[legacy.length - 5] ^= 4;
+    Deno.writeFileSync(path, legacy);
+    assertEquals(
+      await refusal(),
+      `${path}: the file is damaged: its data does not match the SHA-256 recorded when it was saved`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
