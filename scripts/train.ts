@@ -31,6 +31,7 @@ import {
 import { thousands } from "../lib/train/format.ts";
 import { type Metric, TrainingSession } from "../lib/train/session.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { sha256Hex } from "../lib/std/hash.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 
@@ -270,6 +271,12 @@ async function readRunConfig(run: RunFolder, io: TrainIO): Promise<TrainConfig> 
   }
 }
 
+/** The training ids' size and SHA-256: what a checkpoint records of the text it trained on. */
+function corpusId(ids: Int32Array): string {
+  const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+  return `${thousands(ids.length)} tokens, sha256 ${sha256Hex(bytes).slice(0, 16)}`;
+}
+
 /** The flags `--resume` accepts: they change how the run goes on, not what it trains. */
 const RESUME_FLAGS = [
   "resume",
@@ -374,6 +381,7 @@ async function trainIn(
     workers,
     stopAfter: flags["stop-after"] as number | undefined,
     checkpointName: run.checkpointPath,
+    corpusId: corpusId(data.train),
   };
   let session: TrainingSession;
   let metrics: Metric[] = [];

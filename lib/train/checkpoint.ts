@@ -197,6 +197,8 @@ export interface RunState {
   recurrent: { h: Tensor; c: Tensor | null }[];
   /** The vocabulary, by id (`vocab`). */
   words: string[];
+  /** What identifies the training text, when the caller gave it (`corpus`). */
+  corpus?: string;
   /** The run's configuration (`train_config`). */
   config: TrainConfig;
 }
@@ -205,7 +207,7 @@ export interface RunState {
  * A training run as checkpoint contents: the model's ({@linkcode modelCheckpoint}) plus the
  * optimizer's slots under `optimizer.*`, the recurrent state under `state.h<i>`/`state.c<i>`,
  * and the run's metadata (`vocab`, `step`, `epoch`, `seed`, `optimizer`, `optimizer_state`,
- * `trainer`, `rng`, `progress`, `train_config`). {@linkcode restoreRun} reads it back.
+ * `trainer`, `rng`, `progress`, `train_config`, and `corpus` when given). {@linkcode restoreRun} reads it back.
  *
  * @example
  * ```ts
@@ -249,6 +251,7 @@ export function runCheckpoint(model: LanguageModel, run: RunState): CheckpointDa
       rng: JSON.stringify(run.rng.getState()),
       progress: JSON.stringify(run.progress),
       train_config: JSON.stringify(config),
+      ...(run.corpus === undefined ? {} : { corpus: run.corpus }),
     },
   });
 }
@@ -256,7 +259,8 @@ export function runCheckpoint(model: LanguageModel, run: RunState): CheckpointDa
 /**
  * Reads back what {@linkcode runCheckpoint} wrote, checking every field before use: the model,
  * and the run's state for `config` on a vocabulary of `words` with `itersPerEpoch` iterations
- * per epoch. Each error names the checkpoint (`where`) and the field. See
+ * per epoch, trained on the text `corpus` identifies (when both it and the checkpoint name
+ * one). Each error names the checkpoint (`where`) and the field. See
  * {@linkcode runCheckpoint} for an example.
  */
 export function restoreRun(
@@ -265,9 +269,17 @@ export function restoreRun(
   words: readonly string[],
   itersPerEpoch: number,
   where = "checkpoint",
+  corpus?: string,
 ): { model: LanguageModel; run: RunState } {
   const saved = checkpointConfig(ckpt, where);
   checkSameRun(ckpt, config, where);
+  const savedCorpus = ckpt.metadata.corpus;
+  if (corpus !== undefined && savedCorpus !== undefined && corpus !== savedCorpus) {
+    throw new SaikiError(
+      `${where}: the training text changed since the run began: it was ${savedCorpus}, it is ` +
+        `${corpus} now; resume on the same text, or start a new run`,
+    );
+  }
   const savedWords = parseJson(ckpt.metadata.vocab ?? "[]", where, "vocab");
   if (!Array.isArray(savedWords)) throw new SaikiError(`${where}: metadata "vocab" is not a list`);
   if (saved.vocabSize !== words.length || savedWords.some((w, i) => w !== words[i])) {
@@ -345,7 +357,7 @@ export function restoreRun(
   const recurrent = all ? layers as { h: Tensor; c: Tensor | null }[] : [];
   return {
     model,
-    run: { optimizer, trainer, rng, progress, recurrent, words: [...words], config },
+    run: { optimizer, trainer, rng, progress, recurrent, words: [...words], config, corpus },
   };
 }
 

@@ -81,6 +81,11 @@ export interface SessionOptions extends TrainerOptions {
   stopAfter?: number;
   /** How messages name the last checkpoint (default "the checkpoint"), e.g. its path. */
   checkpointName?: string;
+  /**
+   * What identifies the training text (its size and hash, computed by the caller), recorded in
+   * checkpoints and compared on resume: a text that changed between the runs is refused.
+   */
+  corpusId?: string;
 }
 
 /**
@@ -164,7 +169,14 @@ export class TrainingSession {
     options: SessionOptions & { where?: string } = {},
   ): Promise<TrainingSession> {
     const iters = itersPerEpoch(config, data);
-    const { model, run } = restoreRun(ckpt, config, data.words, iters, options.where);
+    const { model, run } = restoreRun(
+      ckpt,
+      config,
+      data.words,
+      iters,
+      options.where,
+      options.corpusId,
+    );
     const session = new TrainingSession(config, data, model, run.optimizer, run.rng, options);
     session.progress = run.progress;
     session.trainer.state = run.trainer;
@@ -181,7 +193,7 @@ export class TrainingSession {
   async checkpointData(): Promise<CheckpointData> {
     const { model, optimizer, trainer, rng, progress, config } = this;
     const recurrent = await trainer.recurrentState();
-    const words = this.data.words;
+    const words = this.data.words, corpus = this.#options.corpusId;
     return runCheckpoint(model, {
       optimizer,
       trainer: trainer.state,
@@ -190,6 +202,7 @@ export class TrainingSession {
       recurrent,
       words,
       config,
+      corpus,
     });
   }
 

@@ -225,6 +225,8 @@ export class RnnlmTrainer {
     batchSize: number,
     timeSize: number,
   ): [IntTensor, IntTensor] {
+    checkIdArray("RnnlmTrainer.getBatch", "xs", xs);
+    checkIdArray("RnnlmTrainer.getBatch", "ts", ts);
     const dataSize = xs.length;
     const jump = Math.floor(dataSize / batchSize);
     if (this.#batchX?.shape[0] !== batchSize || this.#batchX.shape[1] !== timeSize) {
@@ -398,6 +400,8 @@ export class RnnlmTrainer {
     if (maxGrad !== undefined && !(maxGrad > 0)) {
       throw new SaikiError(`RnnlmTrainer.fit: maxGrad is ${maxGrad}, expected a number > 0`);
     }
+    checkIdArray("RnnlmTrainer.fit", "xs", xs, this.model.config.vocabSize);
+    checkIdArray("RnnlmTrainer.fit", "ts", ts, this.model.config.vocabSize);
     if (xs.length !== ts.length) {
       throw new SaikiError(`RnnlmTrainer.fit: xs has ${xs.length} ids but ts has ${ts.length}`);
     }
@@ -549,5 +553,30 @@ export function evalPerplexity(
 function checkCount(where: string, name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new SaikiError(`${where}: ${name} is ${value}, expected an integer ≥ ${min}`);
+  }
+}
+
+/**
+ * `ids` must be an `Int32Array` (of word ids below `vocabSize`, when given): a float array or
+ * a plain list would be read as garbage ids by the kernels.
+ */
+function checkIdArray(where: string, name: string, ids: unknown, vocabSize?: number): void {
+  if (!(ids instanceof Int32Array)) {
+    const kind = ids === null || typeof ids !== "object"
+      ? undefined
+      : (ids as object).constructor?.name ?? "object";
+    const got = kind === undefined ? String(ids) : `${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind}`;
+    throw new SaikiError(
+      `${where}: ${name} is ${got}, expected an Int32Array of word ids (Int32Array.from(ids))`,
+    );
+  }
+  if (vocabSize === undefined) return;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < 0 || id >= vocabSize) {
+      throw new SaikiError(
+        `${where}: ${name}[${i}] is ${id}, expected a word id in [0, ${vocabSize})`,
+      );
+    }
   }
 }

@@ -505,3 +505,26 @@ Deno.test("new IntTensor takes an Int32Array only and points plain numbers to In
   assertEquals(IntTensor.from([1, 2]).toArray(), [1, 2]);
   assertEquals(new IntTensor(new Int32Array([5]), [1]).data[0], 5);
 });
+
+Deno.test("the trainer takes word ids as an Int32Array of ids below the vocabulary size", async () => {
+  const { RnnlmTrainer } = await import("../../lib/train/trainer.ts");
+  const { SGD } = await import("../../lib/train/optimizers.ts");
+  const { Rnnlm } = await import("../../lib/models/rnnlm.ts");
+  const trainer = new RnnlmTrainer(new Rnnlm(10, 4, 4), new SGD(0.1));
+  const ids = Int32Array.from({ length: 200 }, (_, i) => i % 10);
+  const refuse = async (xs: unknown, part: string) => {
+    let message = "";
+    try {
+      await trainer.fit(xs as Int32Array, ids, { batchSize: 2, timeSize: 5, maxEpoch: 1 });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    if (!message.includes(part)) throw new Error(`expected "${part}", got "${message}"`);
+  };
+  await refuse(Float32Array.from(ids), "xs is a Float32Array, expected an Int32Array");
+  await refuse(Array.from(ids), "xs is an Array, expected an Int32Array");
+  const bad = ids.slice();
+  bad[7] = 10;
+  await refuse(bad, "xs[7] is 10, expected a word id in [0, 10)");
+  await trainer.close();
+});

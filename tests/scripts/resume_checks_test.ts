@@ -114,3 +114,21 @@ Deno.test("resume: --save-every applies and is recorded; a --stop-after already 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("resume: a training text that changed since the run began is refused", async () => {
+  const dir = await makeTestDir();
+  try {
+    const { run, corpus } = await stoppedRun(dir, "r");
+    const text = await Deno.readTextFile(corpus);
+    const lines = text.split("\n"); // two later lines swapped: same words, same vocabulary
+    [lines[20], lines[21]] = [lines[21], lines[20]];
+    await Deno.writeTextFile(corpus, lines.join("\n"));
+    const { code, out } = await resume(run);
+    assertEquals(code, 1, out);
+    assertOk(out.includes("the training text changed since the run began: it was "), out);
+    await Deno.writeTextFile(corpus, text);
+    assertEquals((await resume(run)).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
