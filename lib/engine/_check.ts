@@ -104,3 +104,25 @@ export function gemmDims(
   }
   return { m, n, k };
 }
+
+/** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
+export function checkLabels(where: string, labels: Ids, cols: number, ignore: number): void {
+  const { data, off, size } = labels;
+  for (let r = 0; r < size; r++) {
+    const t = data[off + r];
+    if (t !== ignore && !(t >= 0 && t < cols)) {
+      throw new SaikiError(`${where}: label ${t} at row ${r} is outside [0, ${cols})`);
+    }
+  }
+}
+
+/** Ids must index rows of the matrix (`vocab` of them). */
+export function checkIds(where: string, ids: Ids, vocab: number): void {
+  const { data, off, size } = ids;
+  for (let r = 0; r < size; r++) {
+    const id = data[off + r];
+    if (!(id >= 0 && id < vocab)) {
+      throw new SaikiError(`${where}: id ${id} at row ${r} is outside [0, ${vocab})`);
+    }
+  }
+}

@@ -13,13 +13,15 @@ import { SaikiError } from "../errors.ts";
 import {
   checkContiguous,
   checkDims,
+  checkIds,
+  checkLabels,
   checkMat,
   checkSameLd,
   checkSize,
   checkVec,
   gemmDims,
 } from "./_check.ts";
-import type { GemmOptions, Ids, Kernels, Mat, Vec } from "./interface.ts";
+import type { GemmOptions, Kernels, Mat, Vec } from "./interface.ts";
 
 /** Columns of `C` computed per pass over `A` (a `k × 128` panel of B is ≤ 512 KB for k ≤ 1000). */
 const GEMM_PANEL = 128;
@@ -158,28 +160,6 @@ function softmaxRow(x: Mat, y: Mat, r: number, max: number): number {
   const inv = 1 / sum;
   for (let j = 0; j < cols; j++) yd[yo + j] *= inv;
   return sum;
-}
-
-/** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
-function checkLabels(where: string, labels: Ids, cols: number, ignore: number): void {
-  const { data, off, size } = labels;
-  for (let r = 0; r < size; r++) {
-    const t = data[off + r];
-    if (t !== ignore && !(t >= 0 && t < cols)) {
-      throw new SaikiError(`${where}: label ${t} at row ${r} is outside [0, ${cols})`);
-    }
-  }
-}
-
-/** Ids must index rows of the matrix (`vocab` of them). */
-function checkIds(where: string, ids: Ids, vocab: number): void {
-  const { data, off, size } = ids;
-  for (let r = 0; r < size; r++) {
-    const id = data[off + r];
-    if (!(id >= 0 && id < vocab)) {
-      throw new SaikiError(`${where}: id ${id} at row ${r} is outside [0, ${vocab})`);
-    }
-  }
 }
 
 /** A packed `op(B)` of `k × n` floats fits in `packed`. */

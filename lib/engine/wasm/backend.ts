@@ -27,6 +27,8 @@ import { SaikiError } from "../../errors.ts";
 import {
   checkContiguous,
   checkDims,
+  checkIds,
+  checkLabels,
   checkMat,
   checkSameLd,
   checkSize,
@@ -232,28 +234,6 @@ function checkPacked(at: string, packed: Vec, k: number, n: number): void {
       `${at}: packed has ${packed.size} values, expected at least packedSize(${k}, ${n}) = ` +
         `${packedSize(k, n)}`,
     );
-  }
-}
-
-/** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
-function checkLabels(at: string, labels: Ids, cols: number, ignore: number): void {
-  const { data, off, size } = labels;
-  for (let r = 0; r < size; r++) {
-    const t = data[off + r];
-    if (t !== ignore && !(t >= 0 && t < cols)) {
-      throw new SaikiError(`${at}: label ${t} at row ${r} is outside [0, ${cols})`);
-    }
-  }
-}
-
-/** Ids must index rows of the matrix (`vocab` of them). */
-function checkIds(at: string, ids: Ids, vocab: number): void {
-  const { data, off, size } = ids;
-  for (let r = 0; r < size; r++) {
-    const id = data[off + r];
-    if (!(id >= 0 && id < vocab)) {
-      throw new SaikiError(`${at}: id ${id} at row ${r} is outside [0, ${vocab})`);
-    }
   }
 }
 
