@@ -382,6 +382,7 @@ async function trainIn(
     stopAfter: flags["stop-after"] as number | undefined,
     checkpointName: run.checkpointPath,
     corpusId: corpusId(data.train),
+    runId: resumeDir === undefined ? crypto.randomUUID() : run.runId,
   };
   let session: TrainingSession;
   let metrics: Metric[] = [];
@@ -432,7 +433,7 @@ async function trainIn(
   // (One thread never yields to the event loop mid-epoch: there Ctrl-C keeps its default.)
   if (workers > 1) Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    run.writeConfig(config);
+    run.writeConfig(config, session.runId);
     const { model } = session;
     const V = data.words.length;
     if (session.config.decay && !session.validates) {

@@ -212,9 +212,13 @@ export class RunFolder {
     return exists(this.checkpointPath);
   }
 
-  /** Writes `config.json`. */
-  writeConfig(config: TrainConfig): void {
-    const text = JSON.stringify({ [RUN_MARKER]: 1, ...config }, null, 2) + "\n";
+  /** The run's id, as the last {@linkcode RunFolder.readConfig} read it from `config.json`. */
+  runId: string | undefined;
+
+  /** Writes `config.json` (with the marker saying saiki wrote it, and the run's id). */
+  writeConfig(config: TrainConfig, runId?: string): void {
+    const head = { [RUN_MARKER]: 1, ...(runId === undefined ? {} : { run_id: runId }) };
+    const text = JSON.stringify({ ...head, ...config }, null, 2) + "\n";
     writeTextAtomic(join(this.dir, "config.json"), text);
   }
 
@@ -230,7 +234,8 @@ export class RunFolder {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new Error(`it holds ${JSON.stringify(value)}, not a run's configuration`);
       }
-      const { [RUN_MARKER]: _, ...config } = value;
+      const { [RUN_MARKER]: _, run_id: runId, ...config } = value;
+      this.runId = typeof runId === "string" ? runId : undefined;
       return checkTrainConfig(config);
     } catch (e) {
       throw new SaikiError(
@@ -314,7 +319,7 @@ export class RunFolder {
 
   /**
    * Makes the folder this process's until {@linkcode RunFolder.close}: `run.lock`, holding this
-   * process's id, locked with the system's advisory file lock (which the system releases when
+   * process's id (and the machine's name, where permitted), locked with the system's advisory file lock (which the system releases when
    * the process ends, however it ends). A folder another running process holds is refused
    * naming it. A lock file left by a process that has ended (killed, or a crash) is refused
    * too, naming it as stale, unless `breakStale` (`--break-lock`) is set.
@@ -344,7 +349,11 @@ export class RunFolder {
               `it (killed?); if no run writes this folder, go on with --break-lock`,
           );
         }
-        const body = JSON.stringify({ pid: Deno.pid, started: new Date().toISOString() });
+        const body = JSON.stringify({
+          pid: Deno.pid,
+          host: hostname(),
+          started: new Date().toISOString(),
+        });
         file.truncateSync(0);
         file.writeSync(new TextEncoder().encode(body + "\n"));
         this.#lock = file;
@@ -432,11 +441,22 @@ async function listFolder(dir: string): Promise<string[] | undefined> {
   return names.sort();
 }
 
-/** Who a lock file names: `process 1234 (since 2026-12-06T06:13:21Z)`. */
+/** This machine's name, where `--allow-sys=hostname` grants it (the lock records it). */
+function hostname(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who a lock file names: `process 1234 on host (since 2026-12-06T06:13:21Z)`. */
 function holderOf(path: string): string {
   try {
-    const { pid, started } = JSON.parse(Deno.readTextFileSync(path));
-    if (Number.isSafeInteger(pid)) return `process ${pid}${started ? ` (since ${started})` : ""}`;
+    const { pid, host, started } = JSON.parse(Deno.readTextFileSync(path));
+    if (Number.isSafeInteger(pid)) {
+      return `process ${pid}${host ? ` on ${host}` : ""}${started ? ` (since ${started})` : ""}`;
+    }
   } catch { /* empty or unreadable: written by nobody yet */ }
   return "another process";
 }

@@ -199,6 +199,8 @@ export interface RunState {
   words: string[];
   /** What identifies the training text, when the caller gave it (`corpus`). */
   corpus?: string;
+  /** The run's id, when the caller gave it (`run_id`). */
+  runId?: string;
   /** The run's configuration (`train_config`). */
   config: TrainConfig;
 }
@@ -207,7 +209,7 @@ export interface RunState {
  * A training run as checkpoint contents: the model's ({@linkcode modelCheckpoint}) plus the
  * optimizer's slots under `optimizer.*`, the recurrent state under `state.h<i>`/`state.c<i>`,
  * and the run's metadata (`vocab`, `step`, `epoch`, `seed`, `optimizer`, `optimizer_state`,
- * `trainer`, `rng`, `progress`, `train_config`, and `corpus` when given). {@linkcode restoreRun} reads it back.
+ * `trainer`, `rng`, `progress`, `train_config`, and `corpus` and `run_id` when given). {@linkcode restoreRun} reads it back.
  *
  * @example
  * ```ts
@@ -252,6 +254,7 @@ export function runCheckpoint(model: LanguageModel, run: RunState): CheckpointDa
       progress: JSON.stringify(run.progress),
       train_config: JSON.stringify(config),
       ...(run.corpus === undefined ? {} : { corpus: run.corpus }),
+      ...(run.runId === undefined ? {} : { run_id: run.runId }),
     },
   });
 }
@@ -259,8 +262,9 @@ export function runCheckpoint(model: LanguageModel, run: RunState): CheckpointDa
 /**
  * Reads back what {@linkcode runCheckpoint} wrote, checking every field before use: the model,
  * and the run's state for `config` on a vocabulary of `words` with `itersPerEpoch` iterations
- * per epoch, trained on the text `corpus` identifies (when both it and the checkpoint name
- * one). Each error names the checkpoint (`where`) and the field. See
+ * per epoch, trained on the text `corpus` identifies, in the run `runId` names (each checked
+ * when both it and the checkpoint name one). Each error names the checkpoint (`where`) and the
+ * field. See
  * {@linkcode runCheckpoint} for an example.
  */
 export function restoreRun(
@@ -268,10 +272,17 @@ export function restoreRun(
   config: TrainConfig,
   words: readonly string[],
   itersPerEpoch: number,
-  where = "checkpoint",
-  corpus?: string,
+  options?: { where?: string; corpus?: string; runId?: string },
 ): { model: LanguageModel; run: RunState } {
+  const { where = "checkpoint", corpus, runId } = options ?? {};
   const saved = checkpointConfig(ckpt, where);
+  const savedRun = ckpt.metadata.run_id;
+  if (runId !== undefined && savedRun !== undefined && runId !== savedRun) {
+    throw new SaikiError(
+      `${where}: the checkpoint belongs to another run (run ${savedRun}), not to this folder's ` +
+        `(run ${runId}): copied in from elsewhere? resume the run it came from`,
+    );
+  }
   checkSameRun(ckpt, config, where);
   const savedCorpus = ckpt.metadata.corpus;
   if (corpus !== undefined && savedCorpus !== undefined && corpus !== savedCorpus) {
@@ -357,7 +368,17 @@ export function restoreRun(
   const recurrent = all ? layers as { h: Tensor; c: Tensor | null }[] : [];
   return {
     model,
-    run: { optimizer, trainer, rng, progress, recurrent, words: [...words], config, corpus },
+    run: {
+      optimizer,
+      trainer,
+      rng,
+      progress,
+      recurrent,
+      words: [...words],
+      config,
+      corpus,
+      runId: runId ?? savedRun,
+    },
   };
 }
 

@@ -86,6 +86,8 @@ export interface SessionOptions extends TrainerOptions {
    * checkpoints and compared on resume: a text that changed between the runs is refused.
    */
   corpusId?: string;
+  /** The run's id, recorded in checkpoints: a checkpoint of another run is refused on resume. */
+  runId?: string;
 }
 
 /**
@@ -169,15 +171,10 @@ export class TrainingSession {
     options: SessionOptions & { where?: string } = {},
   ): Promise<TrainingSession> {
     const iters = itersPerEpoch(config, data);
-    const { model, run } = restoreRun(
-      ckpt,
-      config,
-      data.words,
-      iters,
-      options.where,
-      options.corpusId,
-    );
-    const session = new TrainingSession(config, data, model, run.optimizer, run.rng, options);
+    const { where, corpusId: corpus, runId } = options;
+    const { model, run } = restoreRun(ckpt, config, data.words, iters, { where, corpus, runId });
+    const go = { ...options, runId: run.runId }; // a rebuilt config.json takes the checkpoint's
+    const session = new TrainingSession(config, data, model, run.optimizer, run.rng, go);
     session.progress = run.progress;
     session.trainer.state = run.trainer;
     await session.trainer.setRecurrentState(run.recurrent, config.batch);
@@ -193,7 +190,7 @@ export class TrainingSession {
   async checkpointData(): Promise<CheckpointData> {
     const { model, optimizer, trainer, rng, progress, config } = this;
     const recurrent = await trainer.recurrentState();
-    const words = this.data.words, corpus = this.#options.corpusId;
+    const words = this.data.words, corpus = this.#options.corpusId, runId = this.#options.runId;
     return runCheckpoint(model, {
       optimizer,
       trainer: trainer.state,
@@ -203,7 +200,13 @@ export class TrainingSession {
       words,
       config,
       corpus,
+      runId,
     });
+  }
+
+  /** The run's id (recorded in its checkpoints), when one was given or restored. */
+  get runId(): string | undefined {
+    return this.#options.runId;
   }
 
   /** Whether each epoch is validated: validation data and `decay`, or a `validCorpus`. */

@@ -61,15 +61,21 @@ Deno.test("resume: an edited config.json is refused naming the field and both va
   }
 });
 
-Deno.test("resume: a checkpoint copied in from another run (another seed) is refused", async () => {
+Deno.test("resume: a checkpoint copied in from another run (another seed, or the same configuration) is refused by its run id", async () => {
   const dir = await makeTestDir();
   try {
     const { run: a } = await stoppedRun(dir, "a");
     const { run: b } = await stoppedRun(dir, "b", ["--seed", "7"]);
     await Deno.copyFile(join(b, "checkpoint.safetensors"), join(a, "checkpoint.safetensors"));
-    const { code, out } = await resume(a);
+    let { code, out } = await resume(a);
     assertEquals(code, 1, out);
-    assertOk(out.includes("config.json has seed = "), out);
+    assertOk(out.includes("belongs to another run"), out);
+    // the same configuration and seed: the checkpoint's run id still tells the runs apart
+    const { run: c } = await stoppedRun(dir, "c");
+    await Deno.copyFile(join(c, "checkpoint.safetensors"), join(a, "checkpoint.safetensors"));
+    ({ code, out } = await resume(a));
+    assertEquals(code, 1, out);
+    assertOk(out.includes("belongs to another run"), out);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
