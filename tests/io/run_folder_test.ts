@@ -172,3 +172,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("I/O errors around a run folder are one line naming the path: a loop of links, a folder under a file", async () => {
+  const dir = await makeTestDir();
+  try {
+    const f = join(dir, "r");
+    Deno.mkdirSync(f);
+    const run = new RunFolder(f);
+    await symlink(run.checkpointPath, run.checkpointPath); // a link to itself
+    let e = saiki(await assertRejects(() => run.hasCheckpoint(), ""));
+    assertOk(e.message.startsWith(`cannot look at ${run.checkpointPath}: `), e.message);
+    assertOk(!e.message.includes("\n"), e.message);
+    Deno.writeTextFileSync(join(dir, "file"), "x");
+    e = saiki(await assertRejects(() => RunFolder.create(join(dir, "file", "run")), ""));
+    assertOk(e.message.includes(join(dir, "file", "run")), e.message);
+    assertOk(!e.message.includes("\n"), e.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
