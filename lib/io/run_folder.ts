@@ -17,12 +17,21 @@ import type { TrainConfig } from "../train/config.ts";
 import type { Metric } from "../train/session.ts";
 import type { SafetensorsContents } from "../models/safetensors.ts";
 import { basename, join } from "../std/path.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { removeOrphans, writeFileAtomic } from "./atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { readRegularFile, readRegularFileSync } from "./read.ts";
 
 /** The key `config.json` carries to say saiki wrote it (its value: the folder layout's version). */
 export const RUN_MARKER = "saiki_run";
+
+/** The files saiki writes in a run folder. */
+const RUN_FILES = [
+  "config.json",
+  "metrics.jsonl",
+  "checkpoint.safetensors",
+  "best.safetensors",
+  "perplexity.svg",
+];
 
 /** The longest run name `--name` takes (a path segment on every file system). */
 export const MAX_RUN_NAME = 100;
@@ -167,8 +176,9 @@ export class RunFolder {
   }
 
   /**
-   * An existing run folder to resume, locked for this process ({@linkcode RunFolder.lock});
-   * refuses a path that is not a folder.
+   * An existing run folder to resume, locked for this process ({@linkcode RunFolder.lock}),
+   * the temporary files of a killed run's interrupted writes removed; refuses a path that is
+   * not a folder.
    */
   static async open(dir: string, options?: { breakLock?: boolean }): Promise<RunFolder> {
     if ((await listFolder(dir)) === undefined) {
@@ -176,6 +186,8 @@ export class RunFolder {
     }
     const run = new RunFolder(dir);
     run.lock(options?.breakLock);
+    // what a killed writer left half-written goes: this process alone writes here now
+    for (const name of RUN_FILES) removeOrphans(join(dir, name));
     return run;
   }
 

@@ -191,3 +191,20 @@ Deno.test("I/O errors around a run folder are one line naming the path: a loop o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("opening a run to resume removes the temporary files a killed run's writes left", async () => {
+  const dir = await makeTestDir();
+  try {
+    const f = join(dir, "r");
+    Deno.mkdirSync(f);
+    for (const name of ["perplexity.svg.tmp-7-ab12", "checkpoint.safetensors.tmp-7-cd34"]) {
+      Deno.writeTextFileSync(join(f, name), "half");
+    }
+    Deno.writeTextFileSync(join(f, "notes.txt.tmp-7-ef56"), "not saiki's");
+    const run = await RunFolder.open(f);
+    assertEquals(names(f), ["notes.txt.tmp-7-ef56", "run.lock"]);
+    run.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
