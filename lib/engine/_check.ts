@@ -105,6 +105,51 @@ export function gemmDims(
   return { m, n, k };
 }
 
+/**
+ * The sizes of one product of {@linkcode Kernels.gemmBatched}: each operand's rows must cut into
+ * `batch` equal blocks, and the blocks must make `(m × k)·(k × n) = (m × n)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gemmBatchedDims } from "./_check.ts";
+ * import { asMat } from "./views.ts";
+ * // s_n = h_n·hs_nᵀ for N = 2: h (2, 3), hs (2·4, 3), s (2, 4)
+ * const h = asMat(new Float32Array(6), 2, 3), hs = asMat(new Float32Array(24), 8, 3);
+ * const s = asMat(new Float32Array(8), 2, 4);
+ * assert.deepEqual(gemmBatchedDims("gemmBatched", h, hs, s, { batch: 2, transB: true }),
+ *   { m: 1, n: 4, k: 3 });
+ * ```
+ */
+export function gemmBatchedDims(
+  where: string,
+  a: Mat,
+  b: Mat,
+  c: Mat,
+  options: GemmOptions & { batch: number },
+): { m: number; n: number; k: number } {
+  const { batch } = options;
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new SaikiError(`${where}: batch is ${batch}, expected an integer >= 1`);
+  }
+  for (const [name, x] of [["a", a], ["b", b], ["c", c]] as const) {
+    checkMat(where, name, x);
+    if (x.rows % batch !== 0) {
+      throw new SaikiError(
+        `${where}: ${name} has ${x.rows} rows, expected a multiple of batch ${batch}`,
+      );
+    }
+  }
+  const block = (x: Mat): Mat => ({
+    data: x.data,
+    off: x.off,
+    rows: x.rows / batch,
+    cols: x.cols,
+    ld: x.ld,
+  });
+  return gemmDims(where, block(a), block(b), block(c), options);
+}
+
 /** Labels must be in `[0, cols)` or `ignore`: the kernel addresses the row by them. */
 export function checkLabels(where: string, labels: Ids, cols: number, ignore: number): void {
   const { data, off, size } = labels;

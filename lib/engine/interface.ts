@@ -29,6 +29,12 @@ export interface GemmOptions {
   accumulate?: boolean;
 }
 
+/** Options of {@linkcode Kernels.gemmBatched}. */
+export interface GemmBatchedOptions extends GemmOptions {
+  /** Number of products: the rows of `a`, `b` and `c` are each cut into this many equal blocks. */
+  batch: number;
+}
+
 /** For kernels that can add to their output instead of overwriting it. */
 export interface AccumulateOptions {
   /** `out += …` instead of `out = …`. */
@@ -106,6 +112,15 @@ export interface Kernels {
    * `op(x)` is `xᵀ` when the matching `trans` option is set (`a` is then stored `(k, m)`).
    */
   gemm(a: Mat, b: Mat, c: Mat, options?: GemmOptions): void;
+
+  /**
+   * `batch` independent products, `c_i = op(a_i)·op(b_i)` (or `+=`), where `x_i` is the `i`-th
+   * of `batch` equal blocks of rows of `x`: an `(N, T, H)` tensor is `N` blocks of `T` rows, an
+   * `(N, H)` one (or a `timestep` view) `N` blocks of one row. The batched dot products of
+   * attention: `s_n = h_n·hs_nᵀ`, `c_n = a_n·hs_n` and their gradients. Not every backend
+   * takes `transA` and `transB` together.
+   */
+  gemmBatched(a: Mat, b: Mat, c: Mat, options: GemmBatchedOptions): void;
 
   /** Floats a packed `op(B)` of shape `(k, n)` takes (see {@linkcode Kernels.packB}). */
   packedSize(k: number, n: number): number;

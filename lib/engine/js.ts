@@ -19,6 +19,7 @@ import {
   checkSameLd,
   checkSize,
   checkVec,
+  gemmBatchedDims,
   gemmDims,
 } from "./_check.ts";
 import type { GemmOptions, Kernels, Mat, Vec } from "./interface.ts";
@@ -210,6 +211,30 @@ export const jsKernels: Kernels = {
     const P = { a: op(a, options.transA), b: op(b, options.transB), c: C, k, accumulate };
     // Column panels of B small enough to stay in cache while every row block of A meets them.
     for (let j0 = 0; j0 < n; j0 += GEMM_PANEL) gemmStrided(P, j0, Math.min(j0 + GEMM_PANEL, n));
+  },
+
+  gemmBatched(a, b, c, options) {
+    const { m, n, k } = gemmBatchedDims("gemmBatched", a, b, c, options);
+    const { batch, transA, transB } = options, accumulate = options.accumulate ?? false;
+    const ra = a.rows / batch, rb = b.rows / batch;
+    for (let i = 0; i < batch; i++) {
+      const C = { data: c.data, off: c.off + i * m * c.ld, rows: m, cols: n, ld: c.ld };
+      if (k === 0) {
+        if (!accumulate) {
+          for (let r = 0; r < m; r++) c.data.fill(0, C.off + r * C.ld, C.off + r * C.ld + n);
+        }
+        continue;
+      }
+      const A = op(
+        { data: a.data, off: a.off + i * ra * a.ld, rows: ra, cols: a.cols, ld: a.ld },
+        transA,
+      );
+      const B = op(
+        { data: b.data, off: b.off + i * rb * b.ld, rows: rb, cols: b.cols, ld: b.ld },
+        transB,
+      );
+      gemmStrided({ a: A, b: B, c: C, k, accumulate }, 0, n);
+    }
   },
 
   // The packed layout here is plain row-major op(B), (k, n).

@@ -142,6 +142,38 @@ function throws(name: string, fn: () => unknown, message: RegExp): void {
   );
 }
 
+// ---- gemmBatched: attention's products for N = 64, T = 29, H = 256 (hs alone 1.9 MB) ----
+
+{
+  const [N, Td, T, H] = [64, 10, 29, 256];
+  const hd = rand(N * Td * H, 47), hs = rand(N * T * H, 48), s = rand(N * Td * T, 49);
+  const c = rand(N * Td * H, 50);
+  const hsM = (d: Float32Array) => mat(d, N * T, H), sM = (d: Float32Array) => mat(d, N * Td, T);
+  const hdM = (d: Float32Array) => mat(d, N * Td, H);
+  compare(
+    "gemmBatched transB",
+    { hd, hs, s },
+    (k, x) => k.gemmBatched(hdM(x.hd), hsM(x.hs), sM(x.s), { batch: N, transB: true }),
+  );
+  compare(
+    "gemmBatched",
+    { s, hs, c },
+    (k, x) => k.gemmBatched(sM(x.s), hsM(x.hs), hdM(x.c), { batch: N }),
+  );
+  compare(
+    "gemmBatched transA accumulate",
+    { s, c, hs },
+    (k, x) =>
+      k.gemmBatched(sM(x.s), hdM(x.c), hsM(x.hs), { batch: N, transA: true, accumulate: true }),
+  );
+  // a timestep of (N, Td, T) as N one-row blocks, into a column block of (N, 2H) rows
+  const wide = rand(N * 2 * H, 51);
+  compare("gemmBatched, a timestep as a, c a column block", { s, hs, wide }, (k, x) => {
+    const a = mat(x.s, N, T, 3 * T, Td * T), out = colBlock(mat(x.wide, N, 2 * H), H, H);
+    k.gemmBatched(a, hsM(x.hs), out, { batch: N });
+  });
+}
+
 // ---- packB and gemmPacked: their packed operand must be in the engine's memory ----
 
 {

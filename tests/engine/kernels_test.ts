@@ -295,6 +295,18 @@ function gemmLayout(rng: Rng, P: GemmProblem, tA: boolean, tB: boolean, pad: num
   return { k, a, b, c, at, trans: { transA: tA, transB: tB } };
 }
 
+/**
+ * The tolerance of one element `v` of a product over `k` terms of magnitude `M` (`Σ|a·b|`, plus
+ * `|c₀|` when accumulating): see the module doc.
+ */
+function gemmTol(k: number, v: number, M: number, float64: boolean): number {
+  return k === 0
+    ? 0
+    : float64
+    ? 2 * U * Math.abs(v) + (k + 2) * 2 ** -52 * M
+    : (k + 2) * 2 * U * M + 1e-30;
+}
+
 /** What `C` must hold: `gemmNaive`'s result on the same views, within the module doc's bounds. */
 function expectC(L: GemmLayout, accumulate: boolean, float64: boolean): Expect {
   const { at, trans, k } = L;
@@ -306,12 +318,7 @@ function expectC(L: GemmLayout, accumulate: boolean, float64: boolean): Expect {
     for (let j = 0; j < at.c.cols; j++) {
       const o = at.c.off + i * at.c.ld + j, v = ref[o];
       const M = mag[o] + (accumulate ? Math.abs(L.c[o]) : 0);
-      const tol = k === 0
-        ? 0
-        : float64
-        ? 2 * U * Math.abs(v) + (k + 2) * 2 ** -52 * M
-        : (k + 2) * 2 * U * M + 1e-30;
-      e.set(o, v, tol);
+      e.set(o, v, gemmTol(k, v, M, float64));
     }
   }
   return e;
@@ -328,6 +335,83 @@ function runGemm(kk: Kernels, label: string, L: GemmLayout, accumulate: boolean)
 }
 
 const BOOLS = [false, true];
+
+// ---- batched products: `batch` blocks of rows per operand, one product per block ----
+
+/** Operands of `gemmBatched` in padded arrays, and where its views of them are. */
+interface BatchedLayout {
+  batch: number;
+  k: number;
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  at: { a: At; b: At; c: At };
+  trans: { transA: boolean; transB: boolean };
+}
+
+/** Block `i` of `batch` equal blocks of rows of a view. */
+function blockOf(at: At, batch: number, i: number): At {
+  const rows = at.rows / batch;
+  return { ...at, off: at.off + i * rows * at.ld, rows };
+}
+
+/**
+ * `batch` random products `(m × k)·(k × n)`, each operand's blocks stacked in one array as
+ * `gemmBatched` reads them (`A` blocks stored `(k, m)` when `tA`, `B` blocks `(n, k)` when
+ * `tB`), with offsets and leading dimensions padded by `pad`.
+ */
+function batchedLayout(
+  rng: Rng,
+  [batch, m, n, k]: number[],
+  tA: boolean,
+  tB: boolean,
+  pad: number,
+): BatchedLayout {
+  const [ar, ac] = tA ? [k, m] : [m, k], [br, bc] = tB ? [n, k] : [k, n];
+  const lda = ac + pad, ldb = bc + ((pad + 1) % 4), ldc = n + ((pad + 2) % 4);
+  const aOff = 5, bOff = 3, cOff = 7;
+  const a = randn(rng, aOff + lda * batch * ar + 4);
+  const b = randn(rng, bOff + ldb * batch * br + 4);
+  const c = randn(rng, cOff + ldc * batch * m + 6);
+  const at = {
+    a: { off: aOff, rows: batch * ar, cols: ac, ld: lda },
+    b: { off: bOff, rows: batch * br, cols: bc, ld: ldb },
+    c: { off: cOff, rows: batch * m, cols: n, ld: ldc },
+  };
+  return { batch, k, a, b, c, at, trans: { transA: tA, transB: tB } };
+}
+
+/** What `C` must hold: `gemmNaive` block by block on the same views, within `gemmTol`. */
+function expectBatched(L: BatchedLayout, accumulate: boolean, float64: boolean): Expect {
+  const { at, trans, k, batch } = L;
+  const ref = L.c.slice(), mag = new Float32Array(L.c.length);
+  const absA = L.a.map(Math.abs), absB = L.b.map(Math.abs);
+  const e = new Expect(L.c);
+  for (let i = 0; i < batch; i++) {
+    const A = blockOf(at.a, batch, i), B = blockOf(at.b, batch, i), C = blockOf(at.c, batch, i);
+    gemmNaive(on(L.a, A), on(L.b, B), on(ref, C), { ...trans, accumulate });
+    gemmNaive(on(absA, A), on(absB, B), on(mag, C), trans);
+    for (let r = 0; r < C.rows; r++) {
+      for (let j = 0; j < C.cols; j++) {
+        const o = C.off + r * C.ld + j, v = ref[o];
+        const M = mag[o] + (accumulate ? Math.abs(L.c[o]) : 0);
+        e.set(o, v, gemmTol(k, v, M, float64));
+      }
+    }
+  }
+  return e;
+}
+
+/** Runs `gemmBatched` on `L` in both placements against {@linkcode expectBatched}. */
+function runBatched(kk: Kernels, label: string, L: BatchedLayout, accumulate: boolean) {
+  const { at } = L, options = { ...L.trans, batch: L.batch, accumulate };
+  return verify(
+    label,
+    { a: L.a, b: L.b, c: L.c },
+    (x) => kk.gemmBatched(on(x.a, at.a), on(x.b, at.b), on(x.c, at.c), options),
+    { c: expectBatched(L, accumulate, kk.name === "js") },
+  ).arrays.c;
+}
 
 /** Rows of scores: random, one ignored row, one of large scores (1000 and −1000). */
 function scores(rng: Rng, rows: number, cols: number, off: number) {
@@ -522,6 +606,135 @@ for (const [bk, variant] of variants) {
             packedT.block!.free();
           }
         }
+      }
+    }
+  });
+
+  // ---- batched products (attention) ----
+
+  test("gemmBatched equals gemmNaive block by block: batch 1 and 4, m 1..5, n and k with tails of 1–3, all transposes, accumulate on and off", () => {
+    const rng = new Rng(22);
+    for (const batch of [1, 4]) {
+      for (const m of [1, 2, 3, 5]) {
+        for (const n of [1, 3, 4, 5, 8, 16, 17, 21, 33]) {
+          for (const kk of [1, 3, 4, 5, 8, 9, 17, 29]) {
+            for (const tA of BOOLS) {
+              for (const tB of BOOLS) {
+                const L = batchedLayout(rng, [batch, m, n, kk], tA, tB, (m + n + kk) % 4);
+                for (const acc of BOOLS) {
+                  const shape = `${batch}×(${m}x${n}x${kk})`;
+                  runBatched(k, `${bk} gemmBatched ${shape} tA=${tA} tB=${tB} acc=${acc}`, L, acc);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test("gemmBatched on attention's shapes: N = 64 blocks of (Td × H)·(T × H)ᵀ, (Td × T)·(T × H), (Td × T)ᵀ·(Td × H)", () => {
+    const rng = new Rng(23);
+    for (const [N, Td, T, H] of [[64, 1, 29, 5], [64, 11, 29, 37], [64, 7, 4, 256]]) {
+      const shapes: [string, number[], boolean, boolean][] = [
+        ["s = h·hsᵀ", [N, Td, T, H], false, true],
+        ["c = a·hs", [N, Td, H, T], false, false],
+        ["dhs = aᵀ·dc", [N, T, H, Td], true, false],
+      ];
+      for (const [what, shape, tA, tB] of shapes) {
+        const L = batchedLayout(rng, shape, tA, tB, 1);
+        for (const acc of BOOLS) {
+          runBatched(
+            k,
+            `${bk} gemmBatched ${what} N=${N} Td=${Td} T=${T} H=${H} acc=${acc}`,
+            L,
+            acc,
+          );
+        }
+      }
+    }
+  });
+
+  test("gemmBatched on strided views: a timestep of (N, T, H) as N blocks of one row, into a column block", () => {
+    const rng = new Rng(24);
+    for (const [N, Td, T, H] of [[3, 4, 5, 7], [5, 2, 9, 16], [2, 3, 6, 33]]) {
+      const t = Td - 1, W = 2 * H + 3; // step t of the decoder; rows of [· | c | ·], W wide
+      const step = (D: number): At => ({ off: t * D, rows: N, cols: D, ld: Td * D });
+      const dense = (rows: number, cols: number): At => ({ off: 0, rows, cols, ld: cols });
+      const hd = randn(rng, N * Td * H), hs = randn(rng, N * T * H);
+      const attn = randn(rng, N * Td * T), dc = randn(rng, N * Td * H);
+      const scores = randn(rng, N * (T + 5)), out = randn(rng, N * W);
+      const layouts: [string, BatchedLayout][] = [
+        // s_n = h_t,n·hs_nᵀ into columns 2..T+2 of an (N, T + 5) array
+        ["s_n = h_t·hs_nᵀ", {
+          batch: N,
+          k: H,
+          a: hd,
+          b: hs,
+          c: scores,
+          at: { a: step(H), b: dense(N * T, H), c: { off: 2, rows: N, cols: T, ld: T + 5 } },
+          trans: { transA: false, transB: true },
+        }],
+        // c_n = a_t,n·hs_n into the middle H columns of rows W wide
+        ["c_n = a_t·hs_n", {
+          batch: N,
+          k: T,
+          a: attn,
+          b: hs,
+          c: out,
+          at: { a: step(T), b: dense(N * T, H), c: { off: H, rows: N, cols: H, ld: W } },
+          trans: { transA: false, transB: false },
+        }],
+        // dhs_n (+)= a_t,nᵀ·dc_t,n: (T × 1)·(1 × H), both operands timesteps
+        ["dhs_n = a_tᵀ·dc_t", {
+          batch: N,
+          k: 1,
+          a: attn,
+          b: dc,
+          c: hs,
+          at: { a: step(T), b: step(H), c: dense(N * T, H) },
+          trans: { transA: true, transB: false },
+        }],
+      ];
+      for (const [what, L] of layouts) {
+        for (const acc of BOOLS) {
+          runBatched(k, `${bk} gemmBatched ${what} N=${N} T=${T} H=${H} acc=${acc}`, L, acc);
+        }
+      }
+      // the views as the library makes them: timestep() and colBlock() on tensors' data
+      const wide = asMat(out.slice(), N, W), c = colBlock(wide, H, H);
+      k.gemmBatched(timestep({ data: attn, shape: [N, Td, T] }, t), asMat(hs, N * T, H), c, {
+        batch: N,
+      });
+      const ref = out.slice();
+      for (let i = 0; i < N; i++) {
+        const A = mat(attn, i * Td * T + t * T, 1, T), B = mat(hs, i * T * H, T, H);
+        gemmNaive(A, B, mat(ref, i * W + H, 1, H));
+      }
+      for (let i = 0; i < ref.length; i++) {
+        const d = Math.abs(wide.data[i] - ref[i]);
+        assertOk(d <= 1e-5 * (1 + Math.abs(ref[i])), `${bk} timestep·hs into colBlock [${i}]`);
+      }
+    }
+  });
+
+  test("gemmBatched with k = 0 writes zeros (or keeps C when accumulating); m = 0 or n = 0 touch nothing", () => {
+    const rng = new Rng(25);
+    for (const [batch, m, n] of [[1, 3, 5], [4, 1, 9], [3, 2, 17]]) {
+      for (const tA of BOOLS) {
+        for (const tB of BOOLS) {
+          const L = batchedLayout(rng, [batch, m, n, 0], tA, tB, 2);
+          for (const acc of BOOLS) {
+            const c = runBatched(k, `${bk} gemmBatched ${batch}×(${m}x${n}x0) acc=${acc}`, L, acc);
+            if (!acc) assertEquals(c[L.at.c.off + L.at.c.ld * (batch * m - 1) + n - 1], 0);
+          }
+        }
+      }
+    }
+    for (const shape of [[3, 0, 5, 4], [3, 4, 0, 4], [2, 0, 0, 0]]) {
+      for (const tB of BOOLS) {
+        const L = batchedLayout(rng, shape, false, tB, 1);
+        for (const acc of BOOLS) runBatched(k, `${bk} gemmBatched ${shape} acc=${acc}`, L, acc);
       }
     }
   });
@@ -1413,6 +1626,30 @@ for (const [bk, variant] of variants) {
             k.gemm(M(a.y, 0, 2, 3), M(a.y, 0, 4, 3), M(a.g, 0, 2, 3), { transB: true }),
           "gemm: aᵀ is 2 × 3, b is 2 × 2, c is 2 × 2": () =>
             k.gemm(M(a.y, 0, 3, 2), M(a.y, 0, 2, 2), M(a.g, 0, 2, 2), { transA: true }),
+          // gemmBatched: the batch, rows that do not cut into it, blocks that do not multiply
+          "gemmBatched: batch is 0, expected an integer >= 1": () =>
+            k.gemmBatched(M(a.y, 0, 2, 3), M(a.y, 0, 2, 3), M(a.g, 0, 2, 2), { batch: 0 }),
+          "gemmBatched: batch is 1.5, expected an integer >= 1": () =>
+            k.gemmBatched(M(a.y, 0, 3, 2), M(a.y, 0, 3, 2), M(a.g, 0, 3, 3), { batch: 1.5 }),
+          "gemmBatched: a has 3 rows, expected a multiple of batch 2": () =>
+            k.gemmBatched(M(a.y, 0, 3, 2), M(a.y, 0, 4, 2), M(a.g, 0, 2, 2), { batch: 2 }),
+          "gemmBatched: c has 3 rows, expected a multiple of batch 2": () =>
+            k.gemmBatched(M(a.y, 0, 2, 2), M(a.y, 0, 4, 2), M(a.g, 0, 3, 2), { batch: 2 }),
+          "gemmBatched: a is 1 × 3, bᵀ is 3 × 2, c is 1 × 3: expected (m × k)·(k × n)": () =>
+            k.gemmBatched(M(a.y, 0, 2, 3), M(a.z, 0, 4, 3), M(a.g, 0, 2, 3), {
+              batch: 2,
+              transB: true,
+            }),
+          "gemmBatched: aᵀ is 2 × 1, b is 2 × 2, c is 2 × 2: expected (m × k)·(k × n)": () =>
+            k.gemmBatched(M(a.y, 0, 2, 2), M(a.y, 0, 4, 2), M(a.g, 0, 4, 2), {
+              batch: 2,
+              transA: true,
+            }),
+          "gemmBatched: c (4 × 2, ld 2, from 0) does not fit its array of 5": () =>
+            k.gemmBatched(M(a.y, 0, 4, 3), M(a.z, 0, 4, 3), M(a.c, 0, 4, 2), {
+              batch: 2,
+              transB: true,
+            }),
           "copyRows: y is 3 × 2, expected 2 × 3": () =>
             k.copyRows(M(a.x, 0, 2, 3), M(a.y, 0, 3, 2)),
           "axpy: y has 5 values, expected 6": () => k.axpy(1, V(a.x, 0, 6), V(a.y, 0, 5)),
@@ -1495,6 +1732,7 @@ for (const [bk, variant] of variants) {
 /** Every kernel of the interface (all but `name` and `packedSize`, which takes no operands). */
 const KERNELS: (keyof Kernels)[] = [
   "gemm",
+  "gemmBatched",
   "packB",
   "gemmPacked",
   "addBias",

@@ -19,6 +19,10 @@
  *   plain kernels instead, on its own arguments, and returns exactly what they return.
  * - **GEMM.** The blocking of the products around the emitted packing and macro-kernel
  *   functions lives in `gemm_driver.ts`; here its operands are translated like any other.
+ * - **Batched products.** `gemmBatched` is one call of an emitted function (`batched.ts`)
+ *   that loops over the whole batch: SIMD over the columns of `C` without `transB`, SIMD dot
+ *   products with it; `transA` and `transB` together, which attention does not need, run its
+ *   scalar loops (float32 sums too).
  *
  * @module
  */
@@ -33,6 +37,7 @@ import {
   checkSameLd,
   checkSize,
   checkVec,
+  gemmBatchedDims,
   gemmDims,
 } from "../_check.ts";
 import type { CrossEntropyOptions, Ids, Kernels, Mat, Vec } from "../interface.ts";
@@ -40,6 +45,7 @@ import { jsKernels } from "../js.ts";
 import { type Block, type EngineHeap, engineHeap } from "../memory.ts";
 import { span } from "../views.ts";
 import { f32, f32x4, ModuleBuilder, v128 } from "./emit.ts";
+import { emitBatched } from "./batched.ts";
 import { emitGemm, MR, NR } from "./gemm.ts";
 import { gemmDriver, gemmScratch, packedSize } from "./gemm_driver.ts";
 import { emitPointwise } from "./pointwise.ts";
@@ -243,6 +249,7 @@ function checkPacked(at: string, packed: Vec, k: number, n: number): void {
  */
 const checks: Checks = {
   gemm: (at, a, b, c, o) => void gemmDims(at, a, b, c, o),
+  gemmBatched: (at, a, b, c, o) => void gemmBatchedDims(at, a, b, c, o),
   packB: (at, b, packed, o = {}) => {
     checkMat(at, "b", b);
     const [k, n] = o.transB ? [b.cols, b.rows] : [b.rows, b.cols];
@@ -353,6 +360,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
   });
   emitGemm(mod, relaxed, { mr: MR, nr: NR, unroll: 16 });
   emitPointwise(mod, relaxed);
+  emitBatched(mod, relaxed);
   const bytes = mod.toBytes();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
     env: { memory: heap.memory! },
@@ -440,6 +448,23 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
   const bodies: { [K in Name]: Kernels[K] } = {
     gemm: (a, b, c, o = {}) =>
       g.gemm(c.rows, c.cols, inner(a, o), R(a), a.ld, R(b), b.ld, W(c), c.ld, o),
+    gemmBatched: (a, b, c, o) => {
+      const { batch } = o, m = c.rows / batch, n = c.cols, k = o.transA ? a.rows / batch : a.cols;
+      if (m === 0 || n === 0 || (k === 0 && o.accumulate)) return;
+      // each operand's blocks, `step` bytes apart: (rows / batch)·ld floats
+      const step = (v: Mat) => 4 * (v.rows / batch) * v.ld;
+      const pa = R(a), pb = R(b), pc = W(c), ac = acc(o);
+      const C = [pc, 4 * c.ld, step(c), ac] as const;
+      if (!o.transB) {
+        // element (r, p) of op(a) at pa + r·ars + p·acs
+        const [ars, acs] = o.transA ? [4, 4 * a.ld] : [4 * a.ld, 4];
+        x.gemm_batched_nn(batch, m, n, k, pa, ars, acs, step(a), pb, 4 * b.ld, step(b), ...C);
+      } else {
+        // Aᵀ·Bᵀ (not needed by attention) runs the scalar loops
+        const f = o.transA ? x.gemm_batched_tt : x.gemm_batched_nt;
+        f(batch, m, n, k, pa, 4 * a.ld, step(a), pb, 4 * b.ld, step(b), ...C);
+      }
+    },
     packB: (b, packed, o = {}) => {
       const [k, n] = o.transB ? [b.cols, b.rows] : [b.rows, b.cols];
       g.packB(k, n, R(b), b.ld, W(packed), o.transB);
