@@ -16,6 +16,7 @@
  * | 6.5 a better RNNLM | {@linkcode BetterRnnlm}, {@linkcode TimeDropout}, weight tying |
  * | 6 (appendix) GRU | {@linkcode GRU}, {@linkcode TimeGRU} |
  * | 7.1 generating text | {@linkcode generate} |
+ * | 7.2.5 the addition data set, 8.3.1 the dates (7.4.1: reversed questions) | {@linkcode sequenceData} (`reverse: true`), {@linkcode CharVocabulary}; their first lines from {@linkcode sequenceSample}, the whole files from `loadSequence` in `./lib/io/mod.ts` (Deno) |
  * | checking your own layer | {@linkcode gradCheck} |
  * | saving and loading | {@linkcode modelCheckpoint}, {@linkcode modelFromCheckpoint}, {@linkcode encodeSafetensors} |
  *
@@ -116,4 +117,10 @@ export {
 export * from "./lib/models/safetensors.ts";
 export * from "./lib/data/corpus.ts";
 export { PTB_HEAD_WORDS, ptbHead } from "./lib/data/ptb_head.ts";
+export * from "./lib/data/sequence.ts";
+export {
+  SEQUENCE_SAMPLE_LINES,
+  sequenceSample,
+  sequenceSampleText,
+} from "./lib/data/sequence_sample.ts";
 export * from "./lib/train/plot.ts";

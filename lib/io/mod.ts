@@ -1,7 +1,8 @@
 /**
  * saiki's file and network I/O for Deno: the Penn Treebank loader (the reference's
- * `ptb.load_data`), checkpoint files, and UTF-8 text files read strictly. Kept apart from
- * `mod.ts`, which runs in browsers and Node and does no I/O.
+ * `ptb.load_data`), the chapter 7–8 data sets (`sequence.load_data`: {@linkcode loadSequence}),
+ * checkpoint files, and UTF-8 text files read strictly. Kept apart from `mod.ts`, which runs in
+ * browsers and Node and does no I/O.
  *
  * @example
  * ```ts ignore
@@ -25,3 +26,4 @@ export {
 } from "./ptb.ts";
 export { loadCheckpoint, loadCheckpointSync, saveCheckpoint } from "./checkpoint.ts";
 export { decodeText, readText } from "./run_data.ts";
+export * from "./sequence.ts";
