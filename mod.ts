@@ -17,6 +17,10 @@
  * | 6 (appendix) GRU | {@linkcode GRU}, {@linkcode TimeGRU} |
  * | 7.1 generating text | {@linkcode generate} |
  * | 7.2.5 the addition data set, 8.3.1 the dates (7.4.1: reversed questions) | {@linkcode sequenceData} (`reverse: true`), {@linkcode CharVocabulary}; their first lines from {@linkcode sequenceSample}, the whole files from `loadSequence` in `./lib/io/mod.ts` (Deno) |
+ * | 7.3 seq2seq | {@linkcode Encoder}, {@linkcode Decoder}, {@linkcode Seq2seq}; {@linkcode Trainer} (the reference's `Trainer`), {@linkcode evalSeq2seq}, {@linkcode seq2seqAccuracy} |
+ * | 7.4.2 Peeky | {@linkcode PeekyDecoder}, {@linkcode PeekySeq2seq} |
+ * | 8.1 attention | {@linkcode WeightSum}, {@linkcode AttentionWeight}, {@linkcode Attention}, {@linkcode TimeAttention} |
+ * | 8.2 seq2seq with attention (8.3.3: its weights) | {@linkcode AttentionEncoder}, {@linkcode AttentionDecoder}, {@linkcode AttentionSeq2seq} (`decoder.attentionMaps` after `generate`) |
  * | checking your own layer | {@linkcode gradCheck} |
  * | saving and loading | {@linkcode modelCheckpoint}, {@linkcode modelFromCheckpoint}, {@linkcode encodeSafetensors} |
  *
@@ -80,6 +84,7 @@ export * from "./lib/layers/gru.ts";
 export * from "./lib/layers/softmax.ts";
 export * from "./lib/layers/dropout.ts";
 export * from "./lib/layers/simple_rnn.ts";
+export * from "./lib/layers/attention.ts";
 export {
   BetterRnnlm,
   type CellKind,
@@ -98,6 +103,7 @@ export {
   modelFromCheckpoint,
 } from "./lib/train/checkpoint.ts";
 export * from "./lib/models/generate.ts";
+export * from "./lib/models/seq2seq.ts";
 export * from "./lib/train/optimizers.ts";
 export {
   evalPerplexity,
@@ -107,6 +113,7 @@ export {
   type TrainerState,
   type TrainReport,
 } from "./lib/train/trainer.ts";
+export * from "./lib/train/seq2seq_trainer.ts";
 export {
   modelConfig,
   type Preset,

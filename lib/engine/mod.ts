@@ -33,6 +33,7 @@ export { checkRnnParams, TimeRecurrent } from "../layers/recurrent.ts";
 export { CELL_GATES, checkConfig, initParams, paramSpecs } from "../models/rnnlm.ts";
 export * from "../parallel/shards.ts";
 export * from "../parallel/pool.ts";
+export { checkCount, DataParallel } from "../train/data_parallel.ts";
 export type { InjectedFault } from "../parallel/_protocol.ts";
 export {
   autoWorkers,

@@ -4,8 +4,7 @@
  * @module
  */
 
-import type { LanguageModelConfig } from "../models/rnnlm.ts";
-import type { ShardResult, ShardState, ShardTask } from "./shards.ts";
+import type { ModelConfig, ShardResult, ShardState, ShardTask } from "./shards.ts";
 
 /** A fault a test makes a worker commit, to see the pool report it. */
 export interface InjectedFault {
@@ -30,7 +29,7 @@ export type Request =
     kind: "init";
     memory: WebAssembly.Memory;
     backend: string;
-    config: LanguageModelConfig;
+    config: ModelConfig;
     maskSeed: number;
     params: Span;
     /** The gradient region of each shard this worker computes. */
@@ -44,11 +43,12 @@ export type Request =
     id: number;
     kind: "run";
     task: ShardTask;
-    /** The batch `(N, T)`: ids and targets. */
+    /** The batch: inputs `(rows, time)` and targets `(rows, targetTime)`. */
     xs: Span;
     ts: Span;
     rows: number;
     time: number;
+    targetTime: number;
     shards: number;
     /** Task counter, published in `sync[0]` before the request is posted. */
     seq: number;

@@ -28,7 +28,7 @@
 import { getKernels } from "../engine/kernels.ts";
 import { type Block, engineHeap } from "../engine/memory.ts";
 import { SaikiError } from "../errors.ts";
-import type { LanguageModel } from "../models/rnnlm.ts";
+import { LanguageModel } from "../models/rnnlm.ts";
 import { IntTensor, type Tensor } from "../tensor.ts";
 import {
   type InjectedFault,
@@ -37,7 +37,7 @@ import {
   type Request,
   type Span,
 } from "./_protocol.ts";
-import type { ShardExecutor, ShardResult, ShardState, ShardTask } from "./shards.ts";
+import type { ShardExecutor, ShardModel, ShardResult, ShardState, ShardTask } from "./shards.ts";
 
 /**
  * Why workers cannot be used here, or undefined when they can.
@@ -129,7 +129,7 @@ export class WorkerExecutor implements ShardExecutor {
    * worker `s mod workers`, with its gradients in `grads[s]`.
    */
   static async start(
-    model: LanguageModel,
+    model: ShardModel,
     grads: Tensor[],
     workers: number,
     options: PoolOptions = {},
@@ -158,7 +158,7 @@ export class WorkerExecutor implements ShardExecutor {
           memory: heap.memory!,
           backend: getKernels().name,
           config: model.config,
-          maskSeed: model.maskKey.seed,
+          maskSeed: model instanceof LanguageModel ? model.maskKey.seed : 0,
           params: spanOf(model.paramBuffer),
           grads: grads.flatMap((g, s) => s % workers === w ? [{ shard: s, span: spanOf(g) }] : []),
           sync: { offset: sync.offset, length: 1 + workers },
@@ -242,7 +242,7 @@ export class WorkerExecutor implements ShardExecutor {
     const seq = ++this.#seq;
     const sync = this.#syncWords();
     Atomics.store(sync, 0, seq); // orders the main thread's writes before the workers' reads
-    const [rows, time] = xs.shape;
+    const [rows, time] = xs.shape, targetTime = ts.shape[1];
     const busy = Math.min(this.threads, shards);
     const replies = await Promise.all(
       Array.from({ length: busy }, (_, w) =>
@@ -254,6 +254,7 @@ export class WorkerExecutor implements ShardExecutor {
           ts: spanOf(ts),
           rows,
           time,
+          targetTime,
           shards,
           seq,
         })),
@@ -278,7 +279,10 @@ export class WorkerExecutor implements ShardExecutor {
 
   /** Copies a batch that lives on the JS heap into engine buffers the workers can read. */
   #copyBatch(xs: IntTensor, ts: IntTensor): [IntTensor, IntTensor] {
-    if (this.#batch === undefined || this.#batch[0].shape.join() !== xs.shape.join()) {
+    if (
+      this.#batch === undefined || this.#batch[0].shape.join() !== xs.shape.join() ||
+      this.#batch[1].shape.join() !== ts.shape.join()
+    ) {
       this.#batch?.forEach((t) => t.block!.free());
       this.#batch = [IntTensor.engine(xs.shape), IntTensor.engine(ts.shape)];
     }

@@ -14,7 +14,23 @@
 
 import { SaikiError } from "../errors.ts";
 import { LanguageModel, type LanguageModelConfig } from "../models/rnnlm.ts";
+import { type Seq2seqConfig, type Seq2seqModel, seq2seqModel } from "../models/seq2seq.ts";
+import type { TimeRecurrent } from "../layers/recurrent.ts";
 import { type IntTensor, Tensor } from "../tensor.ts";
+
+/** A model whose batches can be cut into shards: a language model or a seq2seq model. */
+export type ShardModel = LanguageModel | Seq2seqModel;
+
+/** The configuration of a {@linkcode ShardModel}: what a worker builds its replicas from. */
+export type ModelConfig = LanguageModelConfig | Seq2seqConfig;
+
+/**
+ * The recurrent layers whose state carries from one batch to the next: a language model's
+ * (truncated BPTT); none for a seq2seq model, whose every question starts from zeros.
+ */
+function carriedState(model: ShardModel): TimeRecurrent[] {
+  return model instanceof LanguageModel ? model.rnnLayers : [];
+}
 
 /**
  * The rows `[start, end)` of each of `shards` shards of a batch of `rows` rows: sizes differ by
@@ -116,11 +132,12 @@ export interface ShardState {
  * ```
  */
 export function replica(
-  config: LanguageModelConfig,
+  config: ModelConfig,
   params: Tensor,
   grads: Tensor,
   maskSeed = 0,
-): LanguageModel {
+): ShardModel {
+  if ("model" in config) return seq2seqModel(config, { paramBuffer: params, gradBuffer: grads });
   return new LanguageModel(config, { paramBuffer: params, gradBuffer: grads, maskSeed });
 }
 
@@ -150,10 +167,10 @@ export function replica(
  */
 export class ShardRunner {
   /** The replicas, by shard index (only the shards this runner computes are present). */
-  readonly replicas: Map<number, LanguageModel>;
+  readonly replicas: Map<number, ShardModel>;
 
   /** A runner of `replicas`: shard index → the model computing it. */
-  constructor(replicas: Map<number, LanguageModel>) {
+  constructor(replicas: Map<number, ShardModel>) {
     this.replicas = replicas;
   }
 
@@ -172,13 +189,16 @@ export class ShardRunner {
     for (const [s, model] of [...this.replicas].sort((a, b) => a[0] - b[0])) {
       if (s >= shards) continue;
       const [r0, r1] = rows[s];
-      model.maskKey.step = task.step;
-      model.maskKey.rowOffset = r0;
-      const loss = model.forward(xs.rows(r0, r1), ts.rows(r0, r1), task.train);
+      let loss: number;
+      if (model instanceof LanguageModel) {
+        model.maskKey.step = task.step;
+        model.maskKey.rowOffset = r0;
+        loss = model.forward(xs.rows(r0, r1), ts.rows(r0, r1), task.train);
+      } else loss = model.forward(xs.rows(r0, r1), ts.rows(r0, r1));
       const count = model.lossLayer.count;
       if (task.train) {
         model.backward(task.total > 0 ? count / task.total : 0);
-        model.mergeTiedGrads();
+        if (model instanceof LanguageModel) model.mergeTiedGrads();
       }
       out.push({ shard: s, result: { loss, count } });
     }
@@ -189,9 +209,10 @@ export class ShardRunner {
   getState(): Map<number, ShardState> {
     const out = new Map<number, ShardState>();
     for (const [s, model] of this.replicas) {
+      const layers = carriedState(model);
       out.set(s, {
-        h: model.rnnLayers.map((l) => l.h?.data.slice() ?? null),
-        c: model.rnnLayers.map((l) => l.c?.data.slice() ?? null),
+        h: layers.map((l) => l.h?.data.slice() ?? null),
+        c: layers.map((l) => l.c?.data.slice() ?? null),
       });
     }
     return out;
@@ -202,7 +223,7 @@ export class ShardRunner {
     for (const [s, state] of states) {
       const model = this.replicas.get(s);
       if (model === undefined) throw new SaikiError(`ShardRunner.setState: no shard ${s} here`);
-      model.rnnLayers.forEach((layer, i) => {
+      carriedState(model).forEach((layer, i) => {
         const h = state.h[i], c = state.c[i];
         if (h === null) return layer.resetState();
         const H = model.config.hiddenSize, rows = h.length / H;
@@ -214,7 +235,7 @@ export class ShardRunner {
 
   /** Forgets every shard's recurrent state. */
   resetState(): void {
-    for (const model of this.replicas.values()) model.resetState();
+    for (const model of this.replicas.values()) for (const l of carriedState(model)) l.resetState();
   }
 }
 

@@ -91,8 +91,8 @@ function handle(req: Request): void {
       const seen = Atomics.load(sync!, 0);
       if (seen !== req.seq) throw new Error(`task ${req.seq} posted but memory shows ${seen}`);
       if (injectFault(req.id)) return;
-      const shape = [req.rows, req.time];
-      const results = runner.run(req.task, ints(req.xs, shape), ints(req.ts, shape), req.shards);
+      const xs = ints(req.xs, [req.rows, req.time]), ts = ints(req.ts, [req.rows, req.targetTime]);
+      const results = runner.run(req.task, xs, ts, req.shards);
       Atomics.store(sync!, 1 + worker, req.seq); // publishes the gradients written
       return post({ id: req.id, kind: "ok", results });
     }

@@ -5,22 +5,14 @@
  * @module
  */
 
-import { getKernels } from "../engine/kernels.ts";
-import { vecOf } from "../engine/views.ts";
 import { SaikiError } from "../errors.ts";
 import type { LanguageModel } from "../models/rnnlm.ts";
-import { clipGrads, type Optimizer } from "./optimizers.ts";
-import { type PoolOptions, WorkerExecutor, workersUnavailable } from "../parallel/pool.ts";
-import {
-  defaultShards,
-  LocalExecutor,
-  replica,
-  type ShardExecutor,
-  shardRows,
-  ShardRunner,
-  type ShardState,
-} from "../parallel/shards.ts";
-import { engineTensor, IntTensor, Tensor } from "../tensor.ts";
+import type { Optimizer } from "./optimizers.ts";
+import { shardRows, type ShardState } from "../parallel/shards.ts";
+import { IntTensor, Tensor } from "../tensor.ts";
+import { checkCount, DataParallel, type TrainerOptions } from "./data_parallel.ts";
+
+export type { TrainerOptions } from "./data_parallel.ts";
 
 /** What the trainer reports every `evalInterval` iterations. */
 export interface TrainReport {
@@ -92,25 +84,6 @@ export interface TrainerState {
   lossCount: number;
 }
 
-/** How a {@linkcode RnnlmTrainer} spreads its work. */
-export interface TrainerOptions {
-  /**
-   * Threads computing the shards (default 1: this thread). More start that many Web Workers
-   * (at most one per shard) over the engine's shared memory; where workers cannot share it
-   * (no `SharedArrayBuffer`), training runs in this thread and `notice` says why.
-   */
-  workers?: number;
-  /**
-   * Shards each batch's rows are cut into (default: {@linkcode defaultShards} of the rows of
-   * the first batch the trainer sees — a training batch, or an evaluation batch when
-   * `evaluate` comes first; give it to fix it). They define the arithmetic: any `workers`
-   * gives bit-identical results.
-   */
-  shards?: number;
-  /** Pool options: a worker's answer timeout, and the fault-injection hook of the tests. */
-  pool?: PoolOptions;
-}
-
 /**
  * Trains a {@linkcode LanguageModel} with truncated BPTT exactly as the reference trainer:
  * row `i` of every batch reads the corpus from `i * jump + timeIdx` with
@@ -147,15 +120,10 @@ export class RnnlmTrainer {
   readonly pplList: number[] = [];
   /** Position and running sums; restore it to resume. */
   state: TrainerState = { timeIdx: 0, epoch: 0, iter: 0, step: 0, totalLoss: 0, lossCount: 0 };
-  /** Why training runs in fewer threads than asked (once workers were asked for), or "". */
-  notice = "";
-  readonly #options: TrainerOptions;
+  readonly #parallel: DataParallel;
+  #started = false;
   #batchX?: IntTensor;
   #batchT?: IntTensor;
-  #executor?: Promise<ShardExecutor>;
-  #shards = 0;
-  /** Each shard's gradient region; shard 0's is the model's `gradBuffer`. */
-  #grads: Tensor[] = [];
 
   /**
    * A trainer that updates `model` with `optimizer`.
@@ -164,58 +132,35 @@ export class RnnlmTrainer {
    * @param options threads and shards
    */
   constructor(model: LanguageModel, optimizer: Optimizer, options?: TrainerOptions) {
-    options ??= {};
     this.model = model;
     this.optimizer = optimizer;
-    const { workers = 1, shards } = options;
-    checkCount("RnnlmTrainer", "workers", workers, 1);
-    if (shards !== undefined) checkCount("RnnlmTrainer", "shards", shards, 1);
-    this.#options = options;
+    this.#parallel = new DataParallel(model, options ?? {}, "RnnlmTrainer");
+  }
+
+  /** Why training runs in fewer threads than asked (once workers were asked for), or "". */
+  get notice(): string {
+    return this.#parallel.notice;
   }
 
   /** Shards per batch, fixed by the first batch's rows (0 before it). */
   get shards(): number {
-    return this.#shards;
+    return this.#parallel.shards;
   }
 
   /** Threads computing shards (1 before the first batch). */
-  async threads(): Promise<number> {
-    return this.#executor === undefined ? 1 : (await this.#executor).threads;
+  threads(): Promise<number> {
+    return this.#parallel.threads();
   }
 
-  /** The executor, started for batches of `rows` rows on first use. */
-  #start(rows: number): Promise<ShardExecutor> {
-    return this.#executor ??= (async () => {
-      const { model } = this;
-      const S = this.#shards = this.#options.shards ?? defaultShards(rows);
-      if (S > rows) {
-        throw new SaikiError(`RnnlmTrainer: ${S} shards for batches of ${rows} rows`);
-      }
-      this.#grads = [model.gradBuffer];
-      for (let s = 1; s < S; s++) this.#grads.push(engineTensor([model.gradBuffer.size]));
-      const wanted = Math.min(this.#options.workers ?? 1, S);
-      const why = wanted > 1 ? workersUnavailable() : undefined;
-      if (why !== undefined) this.notice = `training runs on one thread: ${why}`;
-      if (wanted > 1 && why === undefined) {
-        return await WorkerExecutor.start(model, this.#grads, wanted, this.#options.pool);
-      }
-      const seed = model.maskKey.seed;
-      const replicas = this.#grads.map((g, s) =>
-        [s, s === 0 ? model : replica(model.config, model.paramBuffer, g, seed)] as const
-      );
-      return new LocalExecutor(new ShardRunner(new Map(replicas)));
-    })();
+  /** The shards' executor, started for batches of `rows` rows on first use. */
+  #start(rows: number) {
+    this.#started = true;
+    return this.#parallel.start(rows);
   }
 
   /** Stops the workers (idempotent); the trainer cannot step after. */
-  async close(): Promise<void> {
-    const executor = this.#executor;
-    if (executor === undefined) return;
-    try {
-      (await executor).close();
-    } catch {
-      // a pool that failed to start has closed itself
-    }
+  close(): Promise<void> {
+    return this.#parallel.close();
   }
 
   /** The next batch `(N, T)` of inputs and targets; advances `timeIdx` by `T`. */
@@ -260,24 +205,13 @@ export class RnnlmTrainer {
     ts: IntTensor,
     maxGrad?: number,
   ): Promise<{ loss: number; gradNorm: number }> {
-    const { model, optimizer } = this;
-    const executor = await this.#start(xs.shape[0]);
-    const S = this.#shards;
-    const total = countLabels(ts, model.lossLayer.ignoreLabel);
-    const results = await executor.run(
-      { train: true, step: this.state.step, total },
-      xs,
-      ts,
-      S,
-    );
-    // fixed order: g0 += g1, then += g2, …, whichever threads computed them
-    const k = getKernels(), P = model.paramBuffer.size, into = model.gradBuffer, g = this.#grads;
-    for (let s = 1; s < S; s++) k.axpy(1, vecOf(g[s].data, 0, P), vecOf(into.data, 0, P));
-    const { params, grads } = model.uniqueParams();
-    const gradNorm = clipGrads(grads, maxGrad ?? Infinity);
-    optimizer.update(params, grads);
+    this.#started = true;
+    const result = await this.#parallel.step(xs, ts, this.optimizer, {
+      step: this.state.step,
+      maxGrad,
+    });
     this.state.step++;
-    return { loss: meanLoss(results, total), gradNorm };
+    return result;
   }
 
   /**
@@ -294,17 +228,14 @@ export class RnnlmTrainer {
     batchSize ??= 10;
     timeSize ??= 35;
     const maxIters = evalIters(corpus, batchSize, timeSize);
-    const executor = await this.#start(batchSize);
-    const S = Math.min(this.#shards, batchSize);
+    await this.#start(batchSize);
     const xs = IntTensor.engine([batchSize, timeSize]);
     const ts = IntTensor.engine([batchSize, timeSize]);
     let totalLoss = 0;
     try {
       for (let iters = 0; iters < maxIters; iters++) {
         evalBatch(corpus, iters, xs, ts);
-        const total = countLabels(ts, this.model.lossLayer.ignoreLabel);
-        const results = await executor.run({ train: false, step: 0, total }, xs, ts, S);
-        totalLoss += meanLoss(results, total);
+        totalLoss += await this.#parallel.loss(xs, ts);
         onProgress?.(iters + 1, maxIters);
       }
     } finally {
@@ -320,8 +251,8 @@ export class RnnlmTrainer {
    * or after a reset.
    */
   async recurrentState(): Promise<{ h: Tensor; c: Tensor | null }[]> {
-    if (this.#executor === undefined) return [];
-    const states = await (await this.#executor).getState();
+    if (!this.#started) return [];
+    const states = await (await this.#start(0)).getState();
     const H = this.model.config.hiddenSize;
     const parts = [...states].sort((a, b) => a[0] - b[0]).map(([, st]) => st);
     return this.model.rnnLayers.flatMap((_, i) => {
@@ -361,7 +292,7 @@ export class RnnlmTrainer {
       }
     }
     const states = new Map<number, ShardState>();
-    shardRows(rows, this.#shards).forEach(([r0, r1], s) => {
+    shardRows(rows, this.shards).forEach(([r0, r1], s) => {
       const cut = (t: Tensor | null) => t === null ? null : t.data.slice(r0 * H, r1 * H);
       states.set(s, { h: layers.map((l) => cut(l.h)), c: layers.map((l) => cut(l.c)) });
     });
@@ -371,7 +302,7 @@ export class RnnlmTrainer {
   /** Forgets every shard's recurrent state (the model's too). */
   async resetState(): Promise<void> {
     this.model.resetState();
-    if (this.#executor !== undefined) await (await this.#executor).resetState();
+    if (this.#started) await (await this.#start(0)).resetState();
   }
 
   /**
@@ -463,23 +394,6 @@ export class RnnlmTrainer {
   }
 }
 
-/** Tokens of `ts` not labelled `ignore`. */
-function countLabels(ts: IntTensor, ignore: number): number {
-  const d = ts.data;
-  let n = 0;
-  for (let i = 0; i < d.length; i++) if (d[i] !== ignore) n++;
-  return n;
-}
-
-/** The batch's mean loss from its shards' means: each weighted by its token count. */
-function meanLoss(results: { loss: number; count: number }[], total: number): number {
-  if (results.length === 1) return results[0].loss;
-  if (total === 0) return 0;
-  let sum = 0;
-  for (const r of results) sum += r.loss * r.count;
-  return sum / total;
-}
-
 /** Batches of an evaluation pass (throws when the corpus is too small for one). */
 function evalIters(corpus: Int32Array, batchSize: number, timeSize: number): number {
   checkCount("evalPerplexity", "batchSize", batchSize, 1);
@@ -547,13 +461,6 @@ export function evalPerplexity(
   xs.block?.free();
   ts.block?.free();
   return Math.exp(totalLoss / maxIters);
-}
-
-/** Throws unless `value` is an integer ≥ `min`, naming the function and the option. */
-function checkCount(where: string, name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new SaikiError(`${where}: ${name} is ${value}, expected an integer ≥ ${min}`);
-  }
 }
 
 /**
