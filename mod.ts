@@ -20,7 +20,8 @@
  * | 7.3 seq2seq | {@linkcode Encoder}, {@linkcode Decoder}, {@linkcode Seq2seq}; {@linkcode Trainer} (the reference's `Trainer`), {@linkcode evalSeq2seq}, {@linkcode seq2seqAccuracy} |
  * | 7.4.2 Peeky | {@linkcode PeekyDecoder}, {@linkcode PeekySeq2seq} |
  * | 8.1 attention | {@linkcode WeightSum}, {@linkcode AttentionWeight}, {@linkcode Attention}, {@linkcode TimeAttention} |
- * | 8.2 seq2seq with attention (8.3.3: its weights) | {@linkcode AttentionEncoder}, {@linkcode AttentionDecoder}, {@linkcode AttentionSeq2seq} (`decoder.attentionMaps` after `generate`) |
+ * | 8.2 seq2seq with attention | {@linkcode AttentionEncoder}, {@linkcode AttentionDecoder}, {@linkcode AttentionSeq2seq}; a whole run as `ch08/train.py`: {@linkcode Seq2seqSession}, {@linkcode seq2seqDefaults} |
+ * | 8.3.3 visualising attention | {@linkcode askSeq2seq} (the weights of a typed question), {@linkcode attentionMapSvg} |
  * | checking your own layer | {@linkcode gradCheck} |
  * | saving and loading | {@linkcode modelCheckpoint}, {@linkcode modelFromCheckpoint}, {@linkcode encodeSafetensors} |
  *
@@ -104,6 +105,7 @@ export {
 } from "./lib/train/checkpoint.ts";
 export * from "./lib/models/generate.ts";
 export * from "./lib/models/seq2seq.ts";
+export * from "./lib/models/seq2seq_ask.ts";
 export * from "./lib/train/optimizers.ts";
 export {
   evalPerplexity,
@@ -114,6 +116,8 @@ export {
   type TrainReport,
 } from "./lib/train/trainer.ts";
 export * from "./lib/train/seq2seq_trainer.ts";
+export * from "./lib/train/seq2seq_run.ts";
+export type { Metric } from "./lib/train/session.ts";
 export {
   modelConfig,
   type Preset,

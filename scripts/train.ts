@@ -34,6 +34,7 @@ import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.
 import { sha256Hex } from "../lib/std/hash.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
+import { defaultIO, type ScriptIO } from "./_io.ts";
 
 const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   type: "number",
@@ -128,31 +129,7 @@ export const FLAGS: Record<string, FlagSpec> = {
 const USAGE = "deno task train [--preset simple|lstm|better] [flags]";
 
 /** Where a run writes: injectable so tests can capture it. */
-export interface TrainIO {
-  /** Writes a line of output (results, logs). */
-  log(line: string): void;
-  /** Writes a transient progress line (a terminal overwrites it in place), or nothing. */
-  progress?(line: string): void;
-}
-
-function defaultIO(): TrainIO {
-  const enc = new TextEncoder();
-  const tty = Deno.stderr.isTerminal();
-  let live = false;
-  return {
-    log(line) {
-      if (live) Deno.stderr.writeSync(enc.encode("\r\x1b[2K"));
-      live = false;
-      console.log(line);
-    },
-    progress: tty
-      ? (line) => {
-        Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${line}`));
-        live = true;
-      }
-      : undefined,
-  };
-}
+export type TrainIO = ScriptIO;
 
 function resolveConfig(flags: Record<string, unknown>): TrainConfig {
   const preset = PRESETS[flags.preset as string];

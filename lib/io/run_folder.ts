@@ -31,6 +31,8 @@ const RUN_FILES = [
   "checkpoint.safetensors",
   "best.safetensors",
   "perplexity.svg",
+  "accuracy.svg",
+  "attention.svg",
 ];
 
 /** The longest run name `--name` takes (a path segment on every file system). */
@@ -207,7 +209,7 @@ export class RunFolder {
     }
     if (!info.isFile) return false;
     if (/\.tmp-\d+-[0-9a-z]+$/.test(name)) return true;
-    if (name === "metrics.jsonl" || name === "perplexity.svg") return true;
+    if (name === "metrics.jsonl" || name.endsWith(".svg") && RUN_FILES.includes(name)) return true;
     if (name === "config.json") {
       if (info.size === 0) return true;
       try {
@@ -228,14 +230,22 @@ export class RunFolder {
   runId: string | undefined;
 
   /** Writes `config.json` (with the marker saying saiki wrote it, and the run's id). */
-  writeConfig(config: TrainConfig, runId?: string): void {
+  writeConfig(config: TrainConfig | object, runId?: string): void {
     const head = { [RUN_MARKER]: 1, ...(runId === undefined ? {} : { run_id: runId }) };
     const text = JSON.stringify({ ...head, ...config }, null, 2) + "\n";
     writeTextAtomic(join(this.dir, "config.json"), text);
   }
 
-  /** Reads `config.json` (errors name the folder). */
-  async readConfig(): Promise<TrainConfig> {
+  /** Reads a language model run's `config.json` (errors name the folder). */
+  readConfig(): Promise<TrainConfig> {
+    return this.readConfigWith(checkTrainConfig);
+  }
+
+  /**
+   * Reads `config.json`, checked by `check` (which throws naming the first bad field); errors
+   * name the folder.
+   */
+  async readConfigWith<T>(check: (value: Record<string, unknown>) => T): Promise<T> {
     try {
       const path = join(this.dir, "config.json");
       const bytes = await readRegularFile(path, {
@@ -248,7 +258,7 @@ export class RunFolder {
       }
       const { [RUN_MARKER]: _, run_id: runId, ...config } = value;
       this.runId = typeof runId === "string" ? runId : undefined;
-      return checkTrainConfig(config);
+      return check(config);
     } catch (e) {
       throw new SaikiError(
         `--resume ${this.dir}: cannot read config.json (${(e as Error).message}); the folder ` +
@@ -379,6 +389,11 @@ export class RunFolder {
       }
     }
     throw new SaikiError(`cannot lock ${this.lockPath}: it keeps being replaced`);
+  }
+
+  /** Writes one of the run's charts (`accuracy.svg`, `attention.svg`), atomically. */
+  writeSvg(name: "accuracy.svg" | "attention.svg", svg: string): void {
+    writeTextAtomic(join(this.dir, name), svg);
   }
 
   /** Draws the training (and validation) perplexity of `metrics` into `perplexity.svg`. */

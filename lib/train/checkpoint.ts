@@ -298,24 +298,7 @@ export function restoreRun(
   }
   const rng = new Rng(config.seed);
   const model = modelFromCheckpoint(ckpt, { rng, maskSeed: config.seed, where });
-  const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
-  const slots: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(ckpt.tensors)) {
-    if (!k.startsWith("optimizer.")) continue;
-    if (!(t instanceof Tensor)) {
-      throw new SaikiError(`${where}: tensor "${k}" is I32, expected F32`);
-    }
-    slots[k.slice("optimizer.".length)] = t;
-  }
-  const meta = parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state");
-  if (!isRecord(meta) || !Object.values(meta).every((v) => typeof v === "number")) {
-    throw new SaikiError(`${where}: metadata "optimizer_state" is not a map of numbers`);
-  }
-  try {
-    optimizer.loadState(slots, meta as Record<string, number>);
-  } catch (e) {
-    throw new SaikiError(`${where}: the optimizer state does not fit: ${(e as Error).message}`);
-  }
+  const optimizer = optimizerFromCheckpoint(ckpt, config.optimizer, config.lr, where);
   const progress = checkProgress(
     parseJson(ckpt.metadata.progress, where, "progress"),
     `${where}: metadata "progress"`,
@@ -380,6 +363,53 @@ export function restoreRun(
       runId: runId ?? savedRun,
     },
   };
+}
+
+/**
+ * The optimizer `name` with the slots (`optimizer.*` tensors) and counters (`optimizer_state`)
+ * a checkpoint saved; each error names the checkpoint (`where`) and what does not fit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optimizerFromCheckpoint } from "./checkpoint.ts";
+ * import { Adam } from "./optimizers.ts";
+ * import { tensor } from "../tensor.ts";
+ * const p = tensor([1, 2]), adam = new Adam(0.1);
+ * adam.update([p], [tensor([0.5, -0.5])]);
+ * const tensors = Object.fromEntries(
+ *   Object.entries(adam.stateTensors()).map(([k, t]) => [`optimizer.${k}`, t]),
+ * );
+ * const ckpt = { tensors, metadata: { optimizer_state: JSON.stringify(adam.stateMeta()) } };
+ * const back = optimizerFromCheckpoint(ckpt, "adam", 0.1, "ckpt");
+ * assert.deepEqual(back.stateMeta(), adam.stateMeta());
+ * ```
+ */
+export function optimizerFromCheckpoint(
+  ckpt: CheckpointData,
+  name: string,
+  lr: number,
+  where: string,
+): Optimizer {
+  const optimizer = createOptimizer(name, { lr });
+  const slots: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(ckpt.tensors)) {
+    if (!k.startsWith("optimizer.")) continue;
+    if (!(t instanceof Tensor)) {
+      throw new SaikiError(`${where}: tensor "${k}" is I32, expected F32`);
+    }
+    slots[k.slice("optimizer.".length)] = t;
+  }
+  const meta = parseJson(ckpt.metadata.optimizer_state ?? "{}", where, "optimizer_state");
+  if (!isRecord(meta) || !Object.values(meta).every((v) => typeof v === "number")) {
+    throw new SaikiError(`${where}: metadata "optimizer_state" is not a map of numbers`);
+  }
+  try {
+    optimizer.loadState(slots, meta as Record<string, number>);
+  } catch (e) {
+    throw new SaikiError(`${where}: the optimizer state does not fit: ${(e as Error).message}`);
+  }
+  return optimizer;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
