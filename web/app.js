@@ -1,6 +1,8 @@
 // The playground: builds a model from the form, trains it with saiki's RnnlmTrainer (workers
 // where the page is cross-origin isolated), draws the perplexity, samples text as it learns.
-// `window.saikiStatus` mirrors what the page shows, for the browser test.
+// `window.saikiStatus` mirrors what the page shows, for the browser test. The seq2seq mode
+// (`?mode=seq2seq`, or the radio button) lives in seq2seq.js.
+import { seq2seqMode } from "./seq2seq.js";
 // the bundle `deno task build` writes (a computed URL: `deno check` runs before any build)
 const saiki = await import(new URL("../dist/saiki.js", import.meta.url).href);
 
@@ -234,6 +236,19 @@ $("sampleText").onclick = sampleText;
 for (const id of ["cell", "hidden", "wordvec", "batch", "time", "lr", "text"]) {
   $(id).onchange = reset;
 }
+const seq2seq = seq2seqMode(saiki);
+/** Shows one mode's half of the page; leaving a mode stops its training. */
+function showMode(mode) {
+  running = false;
+  seq2seq.stop();
+  $("lmMode").hidden = mode !== "lm";
+  $("s2sMode").hidden = mode !== "seq2seq";
+  $(mode === "lm" ? "modeLm" : "modeSeq2seq").checked = true;
+}
+for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  radio.onchange = () => showMode(radio.value);
+}
+showMode(new URLSearchParams(location.search).get("mode") === "seq2seq" ? "seq2seq" : "lm");
 await sampleText();
 if (!globalThis.crossOriginIsolated) {
   $("notice").textContent = "this page is not cross-origin isolated: training runs on one thread";

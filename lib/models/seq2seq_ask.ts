@@ -64,17 +64,19 @@ export function askSeq2seq(
   const chars = [...question];
   if (chars.length > widths.question) {
     throw new SaikiError(
-      `the question "${question}" has ${chars.length} characters; this model reads at most ${widths.question}`,
+      `too long: ${chars.length} characters; the model reads questions of at most ${widths.question}`,
     );
   }
   const padded = [...chars, ...Array(widths.question - chars.length).fill(" ")];
-  for (const c of padded) {
-    if (!vocab.charToId.has(c)) {
-      throw new SaikiError(
-        `the question "${question}" has ${JSON.stringify(c)}, which this model does not know ` +
-          `(it knows ${JSON.stringify(vocab.idToChar.join(""))})`,
-      );
-    }
+  const bad = chars.findIndex((c) => !vocab.charToId.has(c));
+  if (bad >= 0) {
+    throw new SaikiError(
+      `${JSON.stringify(chars[bad])} (character ${bad + 1}) is not one of the model's characters ` +
+        `(${JSON.stringify([...vocab.idToChar].sort().join(""))})`,
+    );
+  }
+  if (!vocab.charToId.has(" ") && chars.length < widths.question) {
+    throw new SaikiError(`the model's characters have no space to pad the question with`);
   }
   const fed = reverse ? [...padded].reverse() : padded;
   const xs = new IntTensor(Int32Array.from(fed, (c) => vocab.id(c)), [1, widths.question]);
