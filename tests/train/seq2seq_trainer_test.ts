@@ -160,3 +160,21 @@ for (const kind of ["seq2seq", "peeky", "attention"] as const) {
     }
   });
 }
+
+Deno.test("a worker that fails mid-fit rejects it with a message naming the worker; the next step fails alike", async () => {
+  const [x, t] = copyTask(32, new Rng(9));
+  const model = seq2seqModel({ model: "peeky", vocabSize: 10, wordvecSize: 4, hiddenSize: 8 });
+  const trainer = new Trainer(model, new Adam(0.01), {
+    workers: 2,
+    shards: 2,
+    pool: { timeout: 1500, fault: { worker: 1, kind: "throw", at: 2 } },
+  });
+  try {
+    const message = /worker 1 failed \(run\): injected fault in worker 1/;
+    await assertRejects(() => trainer.fit(x, t, { batchSize: 16, maxEpoch: 2 }), message);
+    assertEquals(trainer.state.step, 1); // the first step went through
+    await assertRejects(() => trainer.step(x.rows(0, 16), t.rows(0, 16)), message);
+  } finally {
+    await trainer.close();
+  }
+});
