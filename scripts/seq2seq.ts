@@ -12,7 +12,6 @@
  * @module
  */
 
-import { SaikiError } from "../lib/errors.ts";
 import type { SequenceName } from "../lib/data/sequence.ts";
 import { loadSequenceRunData } from "../lib/io/sequence.ts";
 import { checkRunName, RunFolder } from "../lib/io/run_folder.ts";
@@ -27,10 +26,11 @@ import {
   Seq2seqSession,
 } from "../lib/train/seq2seq_run.ts";
 import type { Metric } from "../lib/train/session.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import type { FlagSpec } from "../lib/std/cli.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
+import { checkResumeFlags, createRunFolder, runScript } from "./_run.ts";
 
 const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   type: "number",
@@ -160,44 +160,13 @@ function defaultLr(name: string): number {
 }
 
 /** Runs the command line `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function main(args: string[], io: ScriptIO = defaultIO()): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, FLAGS);
-    if (flags._.length > 0) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.log(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-    return 2;
-  }
-  if (flags.help) {
-    io.log(helpText(USAGE, FLAGS));
-    return 0;
-  }
-  const held: RunFolder[] = [];
-  try {
-    return await train(flags, io, held);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.log(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-      return 2;
-    }
-    if (e instanceof SaikiError) {
-      io.log(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      io.log(
-        `error: ${(e as Error).message.split("\n")[0]}\n(deno task seq2seq may write only ` +
-          `under runs/; for other folders run deno run --allow-read --allow-write=runs,DIR ` +
-          `--allow-env=SAIKI_DATA_DIR scripts/seq2seq.ts ...)`,
-      );
-      return 1;
-    }
-    throw e;
-  } finally {
-    for (const run of held) run.close();
-  }
+export function main(args: string[], io: ScriptIO = defaultIO()): Promise<number> {
+  return runScript(args, io, {
+    usage: USAGE,
+    flags: FLAGS,
+    permissions: `(deno task seq2seq may write only under runs/; for other folders run ` +
+      `deno run --allow-read --allow-write=runs,DIR --allow-env=SAIKI_DATA_DIR scripts/seq2seq.ts ...)`,
+  }, (flags, held) => train(flags, io, held));
 }
 
 async function train(
@@ -211,16 +180,7 @@ async function train(
   let config: Seq2seqRunConfig;
   let run: RunFolder;
   if (resumeDir !== undefined) {
-    const given = Object.keys(FLAGS).filter((k) =>
-      !RESUME_FLAGS.includes(k) && flags[k] !== undefined && flags[k] !== FLAGS[k].default
-    );
-    if (given.length > 0) {
-      throw new UsageError(
-        `--resume continues a run with its saved configuration; it takes only ` +
-          `${RESUME_FLAGS.filter((k) => k !== "resume").map((k) => `--${k}`).join(", ")} ` +
-          `(got --${given[0]})`,
-      );
-    }
+    checkResumeFlags(flags, FLAGS, RESUME_FLAGS);
     run = await RunFolder.open(resumeDir, { breakLock });
     held.push(run);
     config = await run.readConfigWith(checkSeq2seqRunConfig);
@@ -275,12 +235,7 @@ async function train(
     log(`resuming ${run.dir} at epoch ${done + 1}, iteration ${session.trainer.state.step}`);
   } else {
     session = Seq2seqSession.create(config, data, options);
-    run.close();
-    const created = await RunFolder.create(run.dir, { breakLock });
-    run = created.run;
-    held.push(run);
-    if (fromScratch) log(`${run.dir} holds no checkpoint: its run starts from the beginning`);
-    else if (created.reused) log(`reusing ${run.dir}: it holds no checkpoint`);
+    run = await createRunFolder(run, { breakLock, fromScratch, held, log });
   }
   const chart = () =>
     run.writeSvg(

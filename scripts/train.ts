@@ -30,10 +30,11 @@ import {
 } from "../lib/train/config.ts";
 import { thousands } from "../lib/train/format.ts";
 import { type Metric, TrainingSession } from "../lib/train/session.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { type FlagSpec, UsageError } from "../lib/std/cli.ts";
 import { sha256Hex } from "../lib/std/hash.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
+import { checkResumeFlags, createRunFolder, runScript } from "./_run.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
 
 const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
@@ -186,42 +187,14 @@ function resolveConfig(flags: Record<string, unknown>): TrainConfig {
 }
 
 /** Runs the command line `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function main(args: string[], io: TrainIO = defaultIO()): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, FLAGS);
-    if (flags._.length > 0) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.log(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-    return 2;
-  }
-  if (flags.help) {
-    io.log(helpText(USAGE, FLAGS));
-    return 0;
-  }
-  try {
-    return await train(flags, io);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.log(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-      return 2;
-    }
-    if (e instanceof SaikiError) {
-      io.log(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      io.log(
-        `error: ${(e as Error).message.split("\n")[0]}\n` +
-          `(deno task train may write only under runs/ and ~/.cache/saiki; for other folders run ` +
-          `deno run --allow-read --allow-write=runs,DIR --allow-env ` +
-          `--allow-net=raw.githubusercontent.com scripts/train.ts ...)`,
-      );
-      return 1;
-    }
-    throw e;
-  }
+export function main(args: string[], io: TrainIO = defaultIO()): Promise<number> {
+  return runScript(args, io, {
+    usage: USAGE,
+    flags: FLAGS,
+    permissions: `(deno task train may write only under runs/ and ~/.cache/saiki; for other ` +
+      `folders run deno run --allow-read --allow-write=runs,DIR --allow-env ` +
+      `--allow-net=raw.githubusercontent.com scripts/train.ts ...)`,
+  }, (flags, held) => trainIn(flags, io, held));
 }
 
 /**
@@ -279,19 +252,6 @@ function resolveWorkers(flag: unknown, config: TrainConfig, vocabSize: number) {
   return { workers: n, why: "--workers" };
 }
 
-/**
- * {@linkcode trainIn}, with every run folder it locked released on the way out, whatever the
- * way (a result, an error); Ctrl-C releases it in its own handler.
- */
-async function train(flags: Record<string, unknown>, io: TrainIO): Promise<number> {
-  const held: RunFolder[] = [];
-  try {
-    return await trainIn(flags, io, held);
-  } finally {
-    for (const run of held) run.close();
-  }
-}
-
 async function trainIn(
   flags: Record<string, unknown>,
   io: TrainIO,
@@ -303,16 +263,7 @@ async function trainIn(
   let config: TrainConfig;
   let run: RunFolder;
   if (resumeDir !== undefined) {
-    const given = Object.keys(FLAGS).filter((k) =>
-      !RESUME_FLAGS.includes(k) && flags[k] !== undefined && flags[k] !== FLAGS[k].default
-    );
-    if (given.length > 0) {
-      throw new UsageError(
-        `--resume continues a run with its saved configuration; it takes only ` +
-          `${RESUME_FLAGS.filter((k) => k !== "resume").map((k) => `--${k}`).join(", ")} ` +
-          `(got --${given[0]})`,
-      );
-    }
+    checkResumeFlags(flags, FLAGS, RESUME_FLAGS);
     run = await RunFolder.open(resumeDir, { breakLock });
     held.push(run);
     config = await readRunConfig(run, io);
@@ -393,12 +344,7 @@ async function trainIn(
     );
   } else {
     session = TrainingSession.create(config, data, options);
-    run.close(); // a resumed folder without a checkpoint is created anew, under a new lock
-    const created = await RunFolder.create(run.dir, { breakLock });
-    run = created.run;
-    held.push(run);
-    if (fromScratch) log(`${run.dir} holds no checkpoint: its run starts from the beginning`);
-    else if (created.reused) log(`reusing ${run.dir}: it holds no checkpoint`);
+    run = await createRunFolder(run, { breakLock, fromScratch, held, log });
   }
   // Ctrl-C stops the workers before the process ends; the last checkpoint stays as it was.
   const onInterrupt = () => {

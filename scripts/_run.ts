@@ -1,0 +1,115 @@
+/**
+ * What the training scripts (`train.ts`, `seq2seq.ts`) share around their run: the command
+ * line's shell (flags, `--help`, exit codes, one-line errors), the flags `--resume` accepts, and
+ * a new run's folder.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../lib/errors.ts";
+import { RunFolder } from "../lib/io/run_folder.ts";
+import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import type { ScriptIO } from "./_io.ts";
+
+/** A training script: its usage line, flags, and what to say when a permission is missing. */
+export interface ScriptSpec {
+  /** `deno task … [flags]`. */
+  usage: string;
+  /** Its flags. */
+  flags: Record<string, FlagSpec>;
+  /** The line after a missing permission's error: what the task may write and how to run wider. */
+  permissions: string;
+}
+
+/**
+ * Runs a training script's `body` on the command line `args`: a bad command line prints the
+ * error and the usage (exit 2), `--help` the flags (0), a `SaikiError` one line (1), a missing
+ * permission its first line and `spec.permissions` (1); every run folder `body` locks (it pushes
+ * it on `held`) is released on the way out, whatever the way.
+ */
+export async function runScript(
+  args: string[],
+  io: ScriptIO,
+  spec: ScriptSpec,
+  body: (flags: Record<string, unknown>, held: RunFolder[]) => Promise<number>,
+): Promise<number> {
+  const usage = () => `usage: ${spec.usage}  (--help lists the flags)`;
+  let flags;
+  try {
+    flags = parseFlags(args, spec.flags);
+    if (flags._.length > 0) throw new UsageError(`unexpected argument "${flags._[0]}"`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.log(`error: ${e.message}\n${usage()}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.log(helpText(spec.usage, spec.flags));
+    return 0;
+  }
+  const held: RunFolder[] = [];
+  try {
+    return await body(flags, held);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.log(`error: ${e.message}\n${usage()}`);
+      return 2;
+    }
+    if (e instanceof SaikiError) {
+      io.log(`error: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      io.log(`error: ${(e as Error).message.split("\n")[0]}\n${spec.permissions}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    for (const run of held) run.close();
+  }
+}
+
+/**
+ * Refuses, with `--resume`, any flag given that would change what the run trains (all but
+ * `allowed`, which change how it goes on).
+ */
+export function checkResumeFlags(
+  flags: Record<string, unknown>,
+  specs: Record<string, FlagSpec>,
+  allowed: readonly string[],
+): void {
+  const given = Object.keys(specs).filter((k) =>
+    !allowed.includes(k) && flags[k] !== undefined && flags[k] !== specs[k].default
+  );
+  if (given.length > 0) {
+    throw new UsageError(
+      `--resume continues a run with its saved configuration; it takes only ` +
+        `${allowed.filter((k) => k !== "resume").map((k) => `--${k}`).join(", ")} ` +
+        `(got --${given[0]})`,
+    );
+  }
+}
+
+/**
+ * A new run's folder, created and locked (`run`, not yet locked, names it): a resumed folder
+ * that holds no checkpoint (`fromScratch`) starts again from the beginning, and a folder an
+ * earlier attempt left without a checkpoint is reused; `log` says which.
+ */
+export async function createRunFolder(
+  run: RunFolder,
+  options: {
+    breakLock: boolean;
+    fromScratch: boolean;
+    held: RunFolder[];
+    log: (l: string) => void;
+  },
+): Promise<RunFolder> {
+  run.close(); // a resumed folder without a checkpoint is created anew, under a new lock
+  const created = await RunFolder.create(run.dir, { breakLock: options.breakLock });
+  options.held.push(created.run);
+  const dir = created.run.dir;
+  if (options.fromScratch) {
+    options.log(`${dir} holds no checkpoint: its run starts from the beginning`);
+  } else if (created.reused) options.log(`reusing ${dir}: it holds no checkpoint`);
+  return created.run;
+}
