@@ -1,28 +1,40 @@
 /**
- * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--numpy]`.
+ * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--only …] [--numpy]`.
  *
  * Per backend: GEMM GFLOP/s at the shapes of the reference's PTB runs (operands in the
- * engine's memory), and training tokens/s of the `lstm` and `better` presets with 1 and 2
- * worker threads (`--workers`; the trainer's own `step()`, shards as `deno task train` cuts
- * them) — each in a fresh `deno` process, so its peak resident memory is its own. With `--numpy` (the
+ * engine's memory); training tokens/s of the `lstm` and `better` presets (chapter 6, the
+ * `RnnlmTrainer`'s `step()`) and questions/s of three sequence-to-sequence workloads with the
+ * reference's hyper-parameters (chapters 7–8, the seq2seq `Trainer`'s `step()`: forward,
+ * backward, clipping to 5, Adam; batches of 128 random questions of the data sets' shapes):
+ * `addition-seq2seq` and `addition-peeky` (`ch07/train_seq2seq.py`) and `date-attention`
+ * (`ch08/train.py`). Each training row runs with 1 and 2 worker threads (`--workers`; the
+ * batch cut into shards as `deno task train` cuts it), each in a fresh `deno` process, so its
+ * peak resident memory is its own. `--only` picks what to measure. With `--numpy` (the
  * default when `python3` has NumPy) the same iterations written the NumPy way
- * (`scripts/bench_numpy.py`) run in the same session as the baseline. Prints a table, or JSON
- * with `--json`. Figures are medians over repeated runs, not pass/fail.
+ * (`scripts/bench_numpy.py`; for the seq2seq rows the reference's own classes,
+ * `scripts/bench_numpy_seq2seq.py`) run in the same session as the baseline. Prints a table,
+ * or JSON with `--json`. Figures are medians over repeated runs, not pass/fail.
  *
  * @module
  */
 
 import { availableBackends, getKernels, selectBackend, setKernels } from "../lib/engine/kernels.ts";
 import { LanguageModel, type LanguageModelConfig } from "../lib/models/rnnlm.ts";
+import { type Seq2seqConfig, seq2seqModel } from "../lib/models/seq2seq.ts";
 import { presetModel } from "../lib/train/config.ts";
-import { SGD } from "../lib/train/optimizers.ts";
+import { Adam, SGD } from "../lib/train/optimizers.ts";
 import { Rng } from "../lib/random.ts";
 import { helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { engineTensor, IntTensor } from "../lib/tensor.ts";
 import { RnnlmTrainer } from "../lib/train/trainer.ts";
+import { Trainer as Seq2seqTrainer } from "../lib/train/seq2seq_trainer.ts";
 
 const FLAGS = {
-  quick: { type: "boolean", help: "shorter runs; skip the better preset on js", default: false },
+  quick: {
+    type: "boolean",
+    help: "shorter runs; skip the better preset and date-attention on js",
+    default: false,
+  },
   json: { type: "boolean", help: "print JSON instead of the table", default: false },
   backend: {
     type: "string",
@@ -37,25 +49,141 @@ const FLAGS = {
   },
   workers: {
     type: "string",
-    help: "worker counts to train the presets with on wasm (js: 1 only), comma-separated",
+    help: "worker counts to train with on wasm (js: 1 only), comma-separated",
     default: "1,2",
   },
-  child: { type: "string", help: "(internal) measure one preset", choices: ["lstm", "better"] },
+  only: {
+    type: "string",
+    help: "what to measure, comma-separated: gemm, lstm, better, addition-seq2seq, " +
+      "addition-peeky, date-attention; lm (lstm,better) and seq2seq (the three) stand for " +
+      "their groups",
+    default: "all",
+  },
+  child: { type: "string", help: "(internal) measure one training workload, as --only names it" },
   help: { type: "boolean", help: "show this help", default: false },
 } as const;
 
-const USAGE =
-  "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] [--no-numpy]";
+const USAGE = "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] " +
+  "[--only gemm,lm,seq2seq] [--no-numpy]";
 
-/** The presets' models (as `scripts/train.ts` configures them) and their labels. */
-const PRESETS: Record<string, { config: LanguageModelConfig; label: string }> = {
-  lstm: { label: "lstm preset: Rnnlm V 10000, 100/100, batch 20×35", config: presetModel("lstm") },
+/** What one training row measures: its model, batch and unit. */
+type Workload =
+  & {
+    label: string;
+    /** What the rate counts per iteration: tokens (`N×T`) or questions (`N`). */
+    unit: "tokens/s" | "questions/s";
+    /** Timing budget relative to the others (the slow `better` preset gets more). */
+    budgetScale: number;
+    /** Skipped on the js backend with `--quick` (seconds per iteration there). */
+    slowOnJs: boolean;
+    /** NumPy's timed iterations with `--quick` (else bench_numpy.py's default). */
+    numpyQuickReps?: number;
+  }
+  & (
+    | { kind: "lm"; config: LanguageModelConfig; N: number; T: number; lr: number; maxGrad: number }
+    | {
+      kind: "seq2seq";
+      config: Seq2seqConfig;
+      /** Questions per batch, question width, answer width (with the leading `_`). */
+      N: number;
+      Tq: number;
+      Ta: number;
+      maxGrad: number;
+    }
+  );
+
+/**
+ * The training rows: the presets' models (as `scripts/train.ts` configures them), and the
+ * seq2seq models with the reference's hyper-parameters (`ch07/train_seq2seq.py`,
+ * `ch08/train.py`: batch 128, `Adam()`, `max_grad` 5) on the data sets' shapes.
+ */
+const WORKLOADS: Record<string, Workload> = {
+  lstm: {
+    kind: "lm",
+    label: "lstm preset: Rnnlm V 10000, 100/100, batch 20×35",
+    unit: "tokens/s",
+    config: presetModel("lstm"),
+    N: 20,
+    T: 35,
+    lr: 20,
+    maxGrad: 0.25,
+    budgetScale: 1,
+    slowOnJs: false,
+  },
   better: {
+    kind: "lm",
     label: "better preset: 2×LSTM 650/650, dropout 0.5, tied, batch 20×35",
+    unit: "tokens/s",
     config: presetModel("better"),
+    N: 20,
+    T: 35,
+    lr: 20,
+    maxGrad: 0.25,
+    budgetScale: 2,
+    slowOnJs: true,
+  },
+  "addition-seq2seq": {
+    kind: "seq2seq",
+    label: "addition-seq2seq: Seq2seq V 13, 16/128, batch 128, 7→5",
+    unit: "questions/s",
+    config: { model: "seq2seq", vocabSize: 13, wordvecSize: 16, hiddenSize: 128 },
+    N: 128,
+    Tq: 7,
+    Ta: 5,
+    maxGrad: 5,
+    budgetScale: 1,
+    slowOnJs: false,
+    numpyQuickReps: 10,
+  },
+  "addition-peeky": {
+    kind: "seq2seq",
+    label: "addition-peeky: PeekySeq2seq V 13, 16/128, batch 128, 7→5",
+    unit: "questions/s",
+    config: { model: "peeky", vocabSize: 13, wordvecSize: 16, hiddenSize: 128 },
+    N: 128,
+    Tq: 7,
+    Ta: 5,
+    maxGrad: 5,
+    budgetScale: 1,
+    slowOnJs: false,
+    numpyQuickReps: 10,
+  },
+  "date-attention": {
+    kind: "seq2seq",
+    label: "date-attention: AttentionSeq2seq V 59, 16/256, batch 128, 29→11",
+    unit: "questions/s",
+    config: { model: "attention", vocabSize: 59, wordvecSize: 16, hiddenSize: 256 },
+    N: 128,
+    Tq: 29,
+    Ta: 11,
+    maxGrad: 5,
+    budgetScale: 1,
+    slowOnJs: true,
+    numpyQuickReps: 2,
   },
 };
-const N = 20, T = 35;
+/** Names `--only` accepts besides the workloads': GEMM, and the groups. */
+const GROUPS: Record<string, string[]> = {
+  all: ["gemm", ...Object.keys(WORKLOADS)],
+  gemm: ["gemm"],
+  lm: ["lstm", "better"],
+  seq2seq: ["addition-seq2seq", "addition-peeky", "date-attention"],
+};
+
+/** `--only`'s list, groups expanded, in the table's order; undefined names an unknown entry. */
+function selection(only: string): { wanted: Set<string>; unknown?: string } {
+  const names = new Set<string>();
+  for (const raw of only.split(",")) {
+    const name = raw.trim();
+    const group = GROUPS[name] ?? (name in WORKLOADS ? [name] : undefined);
+    if (group === undefined) return { wanted: names, unknown: name };
+    for (const n of group) names.add(n);
+  }
+  return { wanted: new Set(GROUPS.all.filter((n) => names.has(n))) };
+}
+
+/** The JSON key of a rate: `tokensPerSec` or `questionsPerSec`. */
+const rateKey = (w: Workload) => w.unit === "tokens/s" ? "tokensPerSec" : "questionsPerSec";
 
 /** GEMM shapes `[label, transA, transB, M, K, N]`: the products of an iteration's passes. */
 const GEMMS: [string, boolean, boolean, number, number, number][] = [
@@ -127,29 +255,44 @@ function peakRssMB(): number {
   return Deno.memoryUsage().rss / 2 ** 20;
 }
 
+/** A batch of random ids in `[0, V)` in the engine's memory. */
+function randomIds(shape: number[], V: number, rng: Rng): IntTensor {
+  const t = IntTensor.engine(shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = rng.int(V);
+  return t;
+}
+
 /**
- * One preset's training iterations on the current backend, with `workers` threads: the
- * trainer's own `step()` (shards by the batch, as `deno task train` runs them); tokens/s and
- * the peak RSS of the whole process (workers included).
+ * One workload's training iterations on the current backend, with `workers` threads: the
+ * trainer's own `step()` (shards by the batch, as `deno task train` runs them); the rate in
+ * the workload's unit (tokens/s or questions/s), seconds per iteration, and the peak RSS of
+ * the whole process (workers included).
  */
-async function trainRate(preset: string, quick: boolean, workers: number) {
+async function trainRate(name: string, quick: boolean, workers: number) {
   const rng = new Rng(0);
-  const { config } = PRESETS[preset];
-  const model = new LanguageModel(config, { rng });
-  const trainer = new RnnlmTrainer(model, new SGD(20), { workers });
-  const xs = IntTensor.engine([N, T]), ts = IntTensor.engine([N, T]);
-  for (const t of [xs, ts]) t.data.forEach((_, i) => t.data[i] = rng.int(config.vocabSize));
-  const slow = preset === "better" && getKernels().name === "js";
-  const budget = (quick ? 2 : 8) * (preset === "better" ? 2 : 1);
+  const w = WORKLOADS[name];
+  let step: () => Promise<unknown>, trainer: RnnlmTrainer | Seq2seqTrainer, perIter: number;
+  if (w.kind === "lm") {
+    const model = new LanguageModel(w.config, { rng });
+    const lm = trainer = new RnnlmTrainer(model, new SGD(w.lr), { workers });
+    const xs = randomIds([w.N, w.T], w.config.vocabSize, rng);
+    const ts = randomIds([w.N, w.T], w.config.vocabSize, rng);
+    step = () => lm.step(xs, ts, w.maxGrad);
+    perIter = w.N * w.T;
+  } else {
+    const model = seq2seqModel(w.config, { rng });
+    const s2s = trainer = new Seq2seqTrainer(model, new Adam(), { workers });
+    const xs = randomIds([w.N, w.Tq], w.config.vocabSize, rng);
+    const ts = randomIds([w.N, w.Ta], w.config.vocabSize, rng);
+    step = () => s2s.step(xs, ts, w.maxGrad);
+    perIter = w.N;
+  }
+  const slow = w.slowOnJs && getKernels().name === "js";
+  const budget = (quick ? 2 : 8) * w.budgetScale;
   try {
-    const s = await timeCalls(
-      () => trainer.step(xs, ts, 0.25),
-      budget,
-      slow ? 1 : 2,
-      slow ? 2 : 3,
-    );
+    const s = await timeCalls(step, budget, slow ? 1 : 2, slow ? 2 : 3);
     const threads = await trainer.threads();
-    return { tokensPerSec: (N * T) / s, secondsPerIter: s, peakRssMB: peakRssMB(), threads };
+    return { [rateKey(w)]: perIter / s, secondsPerIter: s, peakRssMB: peakRssMB(), threads };
   } finally {
     await trainer.close();
   }
@@ -170,7 +313,10 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
 }
 
 interface TrainResult {
-  tokensPerSec: number;
+  /** For the language-model presets. */
+  tokensPerSec?: number;
+  /** For the seq2seq workloads. */
+  questionsPerSec?: number;
   secondsPerIter: number;
   peakRssMB: number;
   threads: number;
@@ -195,7 +341,19 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: --workers ${flags.workers}: expected counts like 1,2`);
     return 2;
   }
+  const { wanted: only, unknown } = selection(String(flags.only));
+  if (unknown !== undefined) {
+    console.error(
+      `error: --only ${flags.only}: unknown ${JSON.stringify(unknown)}, expected some of ` +
+        `${[...Object.keys(GROUPS), ...Object.keys(WORKLOADS)].join(", ")}`,
+    );
+    return 2;
+  }
   if (flags.child !== undefined) {
+    if (!(String(flags.child) in WORKLOADS)) {
+      console.error(`error: --child ${flags.child}: expected one of ${Object.keys(WORKLOADS)}`);
+      return 2;
+    }
     setKernels(selectBackend(flags.backend as "js" | "wasm"));
     await child(flags.child as string, flags.backend as string, quick, workerCounts[0]);
     return 0;
@@ -203,7 +361,10 @@ async function main(args: string[]): Promise<number> {
   const wanted = flags.backend === "all" ? availableBackends() : [flags.backend as "js" | "wasm"];
   const names: Record<string, string> = {};
   const gemm: Record<string, number>[] = GEMMS.map(() => ({}));
-  const train: Record<string, Record<string, TrainResult>> = { lstm: {}, better: {} };
+  const trainNames = Object.keys(WORKLOADS).filter((n) => only.has(n));
+  const train: Record<string, Record<string, TrainResult>> = Object.fromEntries(
+    trainNames.map((n) => [n, {}]),
+  );
   const columns: string[] = []; // "<backend> ×<workers>"
   // the child spawns workers from lib/parallel: it may read the library's folder
   const libDir = new URL("../lib", import.meta.url).pathname;
@@ -211,17 +372,19 @@ async function main(args: string[]): Promise<number> {
   for (const backend of wanted) {
     setKernels(selectBackend(backend));
     const name = names[backend] = getKernels().name;
-    progress(`measuring ${name}: GEMM`);
-    for (const [i, [, tA, tB, m, k, n]] of GEMMS.entries()) {
-      if (backend === "js" && quick && m * k * n > 2e8) continue;
-      gemm[i][backend] = await gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
+    if (only.has("gemm")) {
+      progress(`measuring ${name}: GEMM`);
+      for (const [i, [, tA, tB, m, k, n]] of GEMMS.entries()) {
+        if (backend === "js" && quick && m * k * n > 2e8) continue;
+        gemm[i][backend] = await gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
+      }
     }
-    for (const preset of ["lstm", "better"]) {
-      if (backend === "js" && quick && preset === "better") continue;
+    for (const preset of trainNames) {
+      if (backend === "js" && quick && WORKLOADS[preset].slowOnJs) continue;
       for (const workers of backend === "js" ? [1] : workerCounts) {
         const column = `${name} ×${workers}`;
         if (!columns.includes(column)) columns.push(column);
-        progress(`measuring ${name}: ${preset} preset, ${workers} worker(s)`);
+        progress(`measuring ${name}: ${preset}, ${workers} worker(s)`);
         const out = await run("deno", [
           "run",
           `--allow-read=/proc/self/status,${libDir}`,
@@ -238,18 +401,26 @@ async function main(args: string[]): Promise<number> {
       }
     }
   }
-  // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads
-  const numpy: Record<string, Record<string, number>> = { lstm: {}, better: {} };
+  // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads:
+  // the rate and the seconds per iteration
+  const numpy: Record<string, Record<string, number>> = {};
+  const numpySeconds: Record<string, Record<string, number>> = {};
+  for (const n of trainNames) numpy[n] = {}, numpySeconds[n] = {};
   let numpyVersion: string | undefined;
   if (flags.numpy) {
     const script = new URL("./bench_numpy.py", import.meta.url).pathname;
-    numpyRuns: for (const preset of ["lstm", "better"]) {
+    numpyRuns: for (const preset of trainNames) {
+      const w = WORKLOADS[preset];
       if (quick && preset === "better") continue;
+      const reps = quick && w.numpyQuickReps ? ["--reps", String(w.numpyQuickReps)] : [];
       for (const [threads, env] of [["1", { OPENBLAS_NUM_THREADS: "1" }], ["all", {}]] as const) {
-        progress(`measuring numpy (${threads} threads): ${preset} preset`);
+        progress(`measuring numpy (${threads} threads): ${preset}`);
         try {
-          const out = JSON.parse(await run("python3", [script, "--preset", preset, "--json"], env));
-          numpy[preset][threads] = out.tokensPerSec;
+          const out = JSON.parse(
+            await run("python3", [script, "--preset", preset, "--json", ...reps], env),
+          );
+          numpy[preset][threads] = out[rateKey(w)];
+          numpySeconds[preset][threads] = out.seconds;
           numpyVersion = out.numpy;
         } catch (e) {
           progress(
@@ -267,8 +438,9 @@ async function main(args: string[]): Promise<number> {
     v8: Deno.version.v8,
     os: `${Deno.build.os} ${Deno.build.arch}`,
     workers: workerCounts,
+    only: [...only],
     backends: wanted.map((b) => names[b]),
-    gemm: GEMMS.map(([label, transA, transB, m, k, n], i) => ({
+    gemm: (only.has("gemm") ? GEMMS : []).map(([label, transA, transB, m, k, n], i) => ({
       label: label.trim(),
       transA,
       transB,
@@ -277,12 +449,19 @@ async function main(args: string[]): Promise<number> {
       n,
       gflops: Object.fromEntries(Object.entries(gemm[i]).map(([b, v]) => [names[b], v])),
     })),
-    train: Object.entries(train).map(([preset, r]) => ({
-      preset,
-      label: PRESETS[preset].label,
-      results: r,
-      numpyTokensPerSec: numpy[preset],
-    })),
+    // per row: its unit, the rates under `tokensPerSec` or `questionsPerSec` as the unit says,
+    // NumPy's under `numpyTokensPerSec` or `numpyQuestionsPerSec` ({"1", "all"} threads)
+    train: Object.entries(train).map(([preset, r]) => {
+      const w = WORKLOADS[preset], key = rateKey(w);
+      return {
+        preset,
+        label: w.label,
+        unit: w.unit,
+        results: r,
+        [`numpy${key[0].toUpperCase()}${key.slice(1)}`]: numpy[preset],
+        numpySecondsPerIter: numpySeconds[preset],
+      };
+    }),
     numpy: numpyVersion,
   };
   if (flags.json) {
@@ -298,26 +477,39 @@ async function main(args: string[]): Promise<number> {
       `${navigator.hardwareConcurrency} cores; GEMM on one thread` +
       (numpyVersion ? `; NumPy ${numpyVersion} in the same session` : ""),
   );
-  console.log("\nGEMM, GFLOP/s");
-  line("M×K×N           product", 44, cols, 14);
-  for (const g of report.gemm) {
-    line(
-      `${`${g.m}×${g.k}×${g.n}`.padEnd(16)}${g.label}`,
-      44,
-      cols.map((c) => fmt(g.gflops[c])),
-      14,
-    );
+  if (report.gemm.length) {
+    console.log("\nGEMM, GFLOP/s");
+    line("M×K×N           product", 44, cols, 14);
+    for (const g of report.gemm) {
+      line(
+        `${`${g.m}×${g.k}×${g.n}`.padEnd(16)}${g.label}`,
+        44,
+        cols.map((c) => fmt(g.gflops[c])),
+        14,
+      );
+    }
   }
-  console.log("\ntraining, tokens/s (peak RSS MB); ×N: N worker threads");
   const np = ["numpy 1 thr", "numpy all"];
-  line("preset", 64, [...columns, ...np], 20);
-  for (const t of report.train) {
-    const cells = columns.map((c) => {
-      const r = t.results[c];
-      return r ? `${r.tokensPerSec.toFixed(0)} (${r.peakRssMB.toFixed(0)})` : "—";
-    });
-    const n = t.numpyTokensPerSec;
-    line(t.label, 64, [...cells, fmt(n["1"], 0), fmt(n.all, 0)], 20);
+  const ms = (s: number | undefined) => s === undefined ? "" : ` · ${fmt(s * 1000)} ms`;
+  for (const unit of ["tokens/s", "questions/s"]) {
+    const rows = report.train.filter((t) => t.unit === unit);
+    if (!rows.length) continue;
+    console.log(
+      `\ntraining, ${unit} · ms per iteration (peak RSS MB); ×N: N worker threads`,
+    );
+    line(unit === "tokens/s" ? "preset" : "workload", 64, [...columns, ...np], 24);
+    for (const t of rows) {
+      const key = rateKey(WORKLOADS[t.preset]);
+      const cells = columns.map((c) => {
+        const r = t.results[c];
+        return r ? `${fmt(r[key], 0)}${ms(r.secondsPerIter)} (${r.peakRssMB.toFixed(0)})` : "—";
+      });
+      const numpyCells = ["1", "all"].map((c) => {
+        const rate = numpy[t.preset][c];
+        return rate === undefined ? "—" : `${fmt(rate, 0)}${ms(numpySeconds[t.preset][c])}`;
+      });
+      line(t.label, 64, [...cells, ...numpyCells], 24);
+    }
   }
   return 0;
 }

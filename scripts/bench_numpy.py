@@ -5,8 +5,17 @@ for every product, clipping to 0.25 and SGD with lr 20.
   lstm preset:   Rnnlm, V 10000, wordvec 100, hidden 100, batch 20 x time 35
   better preset: BetterRnnlm, V 10000, 650/650, two LSTM layers, dropout 0.5, tied weights
 
-Run: python3 scripts/bench_numpy.py [--preset lstm|better] [--reps N] [--json]
-(needs NumPy; prints seconds per iteration and tokens/s)
+and of the chapter 7-8 sequence-to-sequence models, in the reference's own code (the module
+`bench_numpy_seq2seq.py` beside this file): forward, backward, clipping to 5 and Adam, on a batch
+of 128 random questions.
+
+  addition-seq2seq: Seq2seq, V 13, 16/128, questions 7 -> answers 5
+  addition-peeky:   PeekySeq2seq, the same sizes
+  date-attention:   AttentionSeq2seq, V 59, 16/256, questions 29 -> answers 11
+
+Run: python3 scripts/bench_numpy.py [--preset lstm|better|addition-seq2seq|addition-peeky|date-attention]
+  [--reps N] [--json]
+(needs NumPy; prints seconds per iteration and tokens/s, or questions/s for the seq2seq models)
 """
 
 import argparse
@@ -165,12 +174,36 @@ def iteration(model, xs, ts):
     return loss
 
 
+def seq2seq_main(args):
+    sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+    import bench_numpy_seq2seq as s2s
+    reps = args.reps or (8 if args.preset == "date-attention" else 100)
+    model, optimizer, xs, ts = s2s.setup(args.preset)
+    s2s.iteration(model, optimizer, xs, ts)
+    start = time.perf_counter()
+    for _ in range(reps):
+        s2s.iteration(model, optimizer, xs, ts)
+    s = (time.perf_counter() - start) / reps
+    if args.json:
+        print(json.dumps({"numpy": np.__version__, "preset": args.preset, "seconds": s,
+                          "questionsPerSec": s2s.BATCH / s}))
+    else:
+        print(f"numpy {np.__version__}: {args.preset} iteration {s * 1000:.1f} ms, "
+              f"{s2s.BATCH / s:.0f} questions/s")
+
+
+SEQ2SEQ = ["addition-seq2seq", "addition-peeky", "date-attention"]
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", choices=["lstm", "better"], default="lstm")
-    parser.add_argument("--reps", type=int, default=0, help="timed iterations (default: 10 lstm, 3 better)")
+    parser.add_argument("--preset", choices=["lstm", "better"] + SEQ2SEQ, default="lstm")
+    parser.add_argument("--reps", type=int, default=0,
+                        help="timed iterations (default: 10 lstm, 3 better, 100 addition-*, 8 date-attention)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.preset in SEQ2SEQ:
+        return seq2seq_main(args)
     reps = args.reps or (10 if args.preset == "lstm" else 3)
     rng = np.random.RandomState(0)
     model = build(args.preset, rng)
