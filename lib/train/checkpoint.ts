@@ -440,9 +440,11 @@ function checkTrainerState(value: unknown, where: string, itersPerEpoch: number)
   const s = checkFields(where, value, {
     timeIdx: ["an integer >= 0", count],
     epoch: ["an integer >= 0", count],
+    // an epoch's last iteration (iter = itersPerEpoch): saved before that epoch's end, which
+    // the resumed run then does first
     iter: [
-      `an integer from 0 to ${itersPerEpoch - 1}`,
-      (v) => count(v) && (v as number) < itersPerEpoch,
+      `an integer from 0 to ${itersPerEpoch}`,
+      (v) => count(v) && (v as number) <= itersPerEpoch,
     ],
     step: ["an integer >= 0", count],
     totalLoss: ["a finite number >= 0", (v) => finite(v) && (v as number) >= 0],

@@ -681,7 +681,7 @@ function checkTrainerState(
   const s = value as Record<string, unknown>;
   const fields: [string, boolean][] = [
     ["epoch", count(s?.epoch)],
-    ["iter", count(s?.iter) && (s.iter as number) < itersPerEpoch],
+    ["iter", count(s?.iter) && (s.iter as number) <= itersPerEpoch],
     ["step", count(s?.step)],
     ["totalLoss", num(s?.totalLoss)],
     ["lossCount", count(s?.lossCount)],
@@ -692,7 +692,7 @@ function checkTrainerState(
       `${where}: metadata "trainer" ${
         bad ? `has "${bad[0]}" = ${JSON.stringify(s?.[bad[0]])}` : "is not an object"
       }` +
-        ` (epoch, iter < ${itersPerEpoch}, step, totalLoss, lossCount expected)`,
+        ` (epoch, iter <= ${itersPerEpoch}, step, totalLoss, lossCount expected)`,
     );
   }
   const { epoch, iter, step, totalLoss, lossCount } = s as unknown as Seq2seqTrainerState;

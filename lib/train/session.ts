@@ -262,6 +262,8 @@ class RunLoop {
   readonly #totalSteps: number;
   /** Whether a checkpoint holds a usable state: a resumed run's does, a new one's not yet. */
   #saved: boolean;
+  /** `stopAfter` fell on an epoch's last iteration: stop once the epoch has ended. */
+  #stopAtEnd = false;
   #lastTokS = 0;
   #lastPpl = NaN;
 
@@ -386,6 +388,12 @@ class RunLoop {
         `${tokS} tok/s | ETA ${formatDuration(this.#eta(step))}`,
     );
     if (this.#stopAfter !== undefined && step >= this.#stopAfter) {
+      // at an epoch's last iteration the epoch's end (validation, checkpoint) comes first:
+      // a checkpoint taken before it would record an epoch that is over but not ended
+      if (iter === itersPerEpoch) {
+        this.#stopAtEnd = true;
+        return;
+      }
       this.stopped = true;
       await this.#checkpoint();
       return false;
@@ -424,6 +432,8 @@ class RunLoop {
       await trainer.resetState();
     }
     await this.#checkpoint();
+    // a stop that fell on this epoch's last iteration (unless the run is done: it then tests)
+    if (this.#stopAtEnd && trainer.state.epoch < config.epochs) this.stopped = true;
   }
 
   /** How the run ended; when it is done, the test perplexity (with the best parameters). */

@@ -137,9 +137,13 @@ Deno.test("train: --resume continues a stopped run with exactly the losses of an
     assertEquals(await main([...common, "--name", "parts", "--stop-after", "25"], capture().io), 0);
     const { lines, io } = capture();
     assertEquals(await main(["--resume", join(dir, "parts")], io), 0, lines.join("\n"));
+    // stop at an epoch's last iteration (62): the epoch ends (and saves) first, then resume
+    assertEquals(await main([...common, "--name", "edge", "--stop-after", "62"], capture().io), 0);
+    const edge = capture();
+    assertEquals(await main(["--resume", join(dir, "edge")], edge.io), 0, edge.lines.join("\n"));
     const whole = await readTrainPpl(join(dir, "whole"));
-    const parts = await readTrainPpl(join(dir, "parts"));
-    assertEquals(parts, whole);
+    assertEquals(await readTrainPpl(join(dir, "parts")), whole);
+    assertEquals(await readTrainPpl(join(dir, "edge")), whole, "stopped at an epoch's end");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

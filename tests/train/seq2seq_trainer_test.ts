@@ -7,6 +7,8 @@ import {
   Trainer,
 } from "../../lib/train/seq2seq_trainer.ts";
 import { Rng } from "../../lib/random.ts";
+import { seq2seqDefaults, Seq2seqSession } from "../../lib/train/seq2seq_run.ts";
+import { sequenceSample } from "../../lib/data/sequence_sample.ts";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../../lib/std/assert.ts";
 import { IntTensor } from "../../lib/tensor.ts";
 import { assertAllClose, I, loadFixture, T } from "../_helpers.ts";
@@ -177,4 +179,28 @@ Deno.test("a worker that fails mid-fit rejects it with a message naming the work
   } finally {
     await trainer.close();
   }
+});
+
+Deno.test("a run checkpointed at an epoch's last iteration, before the epoch ended, resumes as the whole run", async () => {
+  const data = { ...sequenceSample("addition", { reverse: true }), notes: [] };
+  const config = { ...seq2seqDefaults("addition"), hidden: 8, batch: 300, epochs: 2, examples: 0 };
+  const hooks = { log() {}, metric() {}, save() {} };
+  const whole = Seq2seqSession.create(config, data);
+  await whole.run(hooks);
+  await whole.close();
+  // what an older saiki saved when --stop-after fell on an epoch's last iteration: iter = 3 of 3
+  const part = Seq2seqSession.create(config, data);
+  await part.trainer.fit(data.xTrain, data.tTrain, {
+    maxEpoch: 1,
+    batchSize: 300,
+    maxGrad: 5,
+    onIteration: ({ iter }) => iter < 3,
+  });
+  assertEquals(part.trainer.state, { ...part.trainer.state, epoch: 0, iter: 3 });
+  const resumed = Seq2seqSession.resume(part.checkpointData(), config, data);
+  await part.close();
+  await resumed.run(hooks);
+  await resumed.close();
+  assertEquals(resumed.model.paramBuffer.data, whole.model.paramBuffer.data);
+  assertEquals(resumed.accList, whole.accList);
 });
