@@ -1,5 +1,6 @@
 /**
- * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--only …] [--numpy]`.
+ * Benchmarks: `deno task bench [--quick] [--json] [--backend all|js|wasm] [--only …]
+ * [--rounds N] [--no-numpy] [--no-torch]`.
  *
  * Per backend: GEMM GFLOP/s at the shapes of the reference's PTB runs (operands in the
  * engine's memory); training tokens/s of the `lstm` and `better` presets (chapter 6, the
@@ -12,8 +13,13 @@
  * peak resident memory is its own. `--only` picks what to measure. With `--numpy` (the
  * default when `python3` has NumPy) the same iterations written the NumPy way
  * (`scripts/bench_numpy.py`; for the seq2seq rows the reference's own classes,
- * `scripts/bench_numpy_seq2seq.py`) run in the same session as the baseline. Prints a table,
- * or JSON with `--json`. Figures are medians over repeated runs, not pass/fail.
+ * `scripts/bench_numpy_seq2seq.py`) run in the same session as the baseline, on 1 thread and
+ * on all; with `--torch` (the default when `python3` has PyTorch) the `lstm` and `better`
+ * iterations in PyTorch (`scripts/bench_torch.py`) on 1 and 2 threads. `--rounds N` (default
+ * 3, with `--quick` 1) measures every system once per row and round, interleaved (saiki, numpy,
+ * torch, saiki ×2, …) so that a slow period of the machine hits all of them; the table shows
+ * each system's median and min–max over the rounds. A missing peer is named as skipped under
+ * the table. Prints a table, or JSON with `--json`. Figures are medians, not pass/fail.
  *
  * @module
  */
@@ -47,6 +53,15 @@ const FLAGS = {
     help: "also run scripts/bench_numpy.py (needs python3 with NumPy)",
     default: true,
   },
+  torch: {
+    type: "boolean",
+    help: "also run scripts/bench_torch.py on the lm rows (needs python3 with PyTorch)",
+    default: true,
+  },
+  rounds: {
+    type: "string",
+    help: "rounds: each measures every system once per row, interleaved (default 3, --quick 1)",
+  },
   workers: {
     type: "string",
     help: "worker counts to train with on wasm (js: 1 only), comma-separated",
@@ -64,7 +79,12 @@ const FLAGS = {
 } as const;
 
 const USAGE = "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] " +
-  "[--only gemm,lm,seq2seq] [--no-numpy]";
+  "[--only gemm,lm,seq2seq] [--rounds N] [--no-numpy] [--no-torch]";
+
+/** bench_torch.py's exit code when `torch` cannot be imported. */
+const TORCH_MISSING = 3;
+/** PyTorch's intra-op thread counts on the lm rows. */
+const TORCH_THREADS = ["1", "2"];
 
 /** What one training row measures: its model, batch and unit. */
 type Workload =
@@ -303,13 +323,18 @@ async function child(preset: string, backend: string, quick: boolean, workers: n
   console.log(JSON.stringify({ preset, backend, workers, ...result }));
 }
 
-async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+/** Runs `cmd` to its end: its exit code and its output (throws if it cannot start). */
+async function runProcess(cmd: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
     .output();
-  if (out.code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await runProcess(cmd, args, env);
+  if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${out.stderr}`);
+  return out.stdout;
 }
 
 interface TrainResult {
@@ -320,6 +345,19 @@ interface TrainResult {
   secondsPerIter: number;
   peakRssMB: number;
   threads: number;
+}
+
+/** One peer (NumPy, PyTorch) measurement: the rate in the row's unit, seconds per iteration. */
+interface PeerResult {
+  rate: number;
+  seconds: number;
+}
+
+/** A system's rate over the rounds. */
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -359,12 +397,19 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const wanted = flags.backend === "all" ? availableBackends() : [flags.backend as "js" | "wasm"];
+  const rounds = flags.rounds === undefined ? (quick ? 1 : 3) : Number(flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error(`error: --rounds ${flags.rounds}: expected a count like 3`);
+    return 2;
+  }
   const names: Record<string, string> = {};
   const gemm: Record<string, number>[] = GEMMS.map(() => ({}));
   const trainNames = Object.keys(WORKLOADS).filter((n) => only.has(n));
-  const train: Record<string, Record<string, TrainResult>> = Object.fromEntries(
-    trainNames.map((n) => [n, {}]),
-  );
+  // per row and system, one measurement per round
+  const train: Record<string, Record<string, TrainResult[]>> = {};
+  const numpy: Record<string, Record<string, PeerResult[]>> = {};
+  const torch: Record<string, Record<string, PeerResult[]>> = {};
+  for (const n of trainNames) train[n] = {}, numpy[n] = {}, torch[n] = {};
   const columns: string[] = []; // "<backend> ×<workers>"
   // the child spawns workers from lib/parallel: it may read the library's folder
   const libDir = new URL("../lib", import.meta.url).pathname;
@@ -379,65 +424,143 @@ async function main(args: string[]): Promise<number> {
         gemm[i][backend] = await gemmRate(tA, tB, m, k, n, quick ? 0.3 : 1);
       }
     }
-    for (const preset of trainNames) {
-      if (backend === "js" && quick && WORKLOADS[preset].slowOnJs) continue;
+  }
+
+  // The systems of a row, interleaved (saiki, numpy, torch, saiki ×2, numpy all, torch 2, …) so
+  // that a slow period of the machine hits all of them; every round measures each once.
+  type Run = { label: string; measure: () => Promise<void> };
+  const skipped = new Map<string, string>(); // peer → why
+  let numpyVersion: string | undefined, torchVersion: string | undefined;
+  const numpyScript = new URL("./bench_numpy.py", import.meta.url).pathname;
+  const torchScript = new URL("./bench_torch.py", import.meta.url).pathname;
+  /** Runs a peer's script; on failure names the peer as skipped (and stops asking it). */
+  const peer = async (
+    peerName: "numpy" | "torch",
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<Record<string, unknown> | undefined> => {
+    if (skipped.has(peerName)) return undefined;
+    let out;
+    try {
+      out = await runProcess("python3", args, env);
+    } catch (e) {
+      skipped.set(peerName, `python3 not runnable (${(e as Error).message.split("\n")[0]})`);
+      return undefined;
+    }
+    if (out.code === 0) return JSON.parse(out.stdout.trim().split("\n").pop()!);
+    const why = peerName === "torch" && out.code === TORCH_MISSING
+      ? "torch not installed"
+      : /No module named '?numpy/.test(out.stderr)
+      ? "numpy not installed"
+      : `${args[0].split("/").pop()} failed (exit ${out.code}): ` +
+        out.stderr.trim().split("\n").slice(-2).join(" ");
+    skipped.set(peerName, why);
+    return undefined;
+  };
+  const rowRuns = (preset: string): Run[] => {
+    const w = WORKLOADS[preset];
+    const saiki: Run[] = [], np: Run[] = [], pt: Run[] = [];
+    for (const backend of wanted) {
+      if (backend === "js" && quick && w.slowOnJs) continue;
       for (const workers of backend === "js" ? [1] : workerCounts) {
-        const column = `${name} ×${workers}`;
+        const column = `${names[backend]} ×${workers}`;
         if (!columns.includes(column)) columns.push(column);
-        progress(`measuring ${name}: ${preset}, ${workers} worker(s)`);
-        const out = await run("deno", [
-          "run",
-          `--allow-read=/proc/self/status,${libDir}`,
-          new URL(import.meta.url).pathname,
-          "--child",
-          preset,
-          "--backend",
-          backend,
-          "--workers",
-          String(workers),
-          ...(quick ? ["--quick"] : []),
-        ]);
-        train[preset][column] = JSON.parse(out.trim().split("\n").pop()!);
+        saiki.push({
+          label: `saiki ${column}`,
+          measure: async () => {
+            const out = await run("deno", [
+              "run",
+              `--allow-read=/proc/self/status,${libDir}`,
+              new URL(import.meta.url).pathname,
+              "--child",
+              preset,
+              "--backend",
+              backend,
+              "--workers",
+              String(workers),
+              ...(quick ? ["--quick"] : []),
+            ]);
+            (train[preset][column] ??= []).push(JSON.parse(out.trim().split("\n").pop()!));
+          },
+        });
       }
     }
-  }
-  // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads:
-  // the rate and the seconds per iteration
-  const numpy: Record<string, Record<string, number>> = {};
-  const numpySeconds: Record<string, Record<string, number>> = {};
-  for (const n of trainNames) numpy[n] = {}, numpySeconds[n] = {};
-  let numpyVersion: string | undefined;
-  if (flags.numpy) {
-    const script = new URL("./bench_numpy.py", import.meta.url).pathname;
-    numpyRuns: for (const preset of trainNames) {
-      const w = WORKLOADS[preset];
-      if (quick && preset === "better") continue;
+    // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads
+    if (flags.numpy && !(quick && preset === "better")) {
       const reps = quick && w.numpyQuickReps ? ["--reps", String(w.numpyQuickReps)] : [];
       for (const [threads, env] of [["1", { OPENBLAS_NUM_THREADS: "1" }], ["all", {}]] as const) {
-        progress(`measuring numpy (${threads} threads): ${preset}`);
-        try {
-          const out = JSON.parse(
-            await run("python3", [script, "--preset", preset, "--json", ...reps], env),
-          );
-          numpy[preset][threads] = out[rateKey(w)];
-          numpySeconds[preset][threads] = out.seconds;
-          numpyVersion = out.numpy;
-        } catch (e) {
-          progress(
-            `numpy baseline skipped: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`,
-          );
-          break numpyRuns;
-        }
+        np.push({
+          label: `numpy ${threads} thr`,
+          measure: async () => {
+            const out = await peer(
+              "numpy",
+              [numpyScript, "--preset", preset, "--json", ...reps],
+              env,
+            );
+            if (!out) return;
+            numpyVersion = out.numpy as string;
+            (numpy[preset][threads] ??= []).push({
+              rate: out[rateKey(w)] as number,
+              seconds: out.seconds as number,
+            });
+          },
+        });
+      }
+    }
+    // PyTorch on 1 and 2 intra-op threads, for the language-model rows
+    if (flags.torch && w.kind === "lm") {
+      for (const threads of TORCH_THREADS) {
+        pt.push({
+          label: `torch ${threads} thr`,
+          measure: async () => {
+            const out = await peer("torch", [
+              torchScript,
+              "--preset",
+              preset,
+              "--threads",
+              threads,
+              "--json",
+              ...(quick ? ["--quick"] : []),
+            ], { OMP_NUM_THREADS: threads });
+            if (!out) return;
+            torchVersion = out.torch as string;
+            (torch[preset][threads] ??= []).push({
+              rate: out.tokensPerSec as number,
+              seconds: out.seconds as number,
+            });
+          },
+        });
+      }
+    }
+    const order: Run[] = [];
+    for (let i = 0; i < Math.max(saiki.length, np.length, pt.length); i++) {
+      for (const list of [saiki, np, pt]) if (i < list.length) order.push(list[i]);
+    }
+    return order;
+  };
+  const plans = trainNames.map((preset) => [preset, rowRuns(preset)] as const);
+  for (let r = 0; r < rounds; r++) {
+    for (const [preset, runs] of plans) {
+      for (const { label, measure } of runs) {
+        if (label.startsWith("numpy") && skipped.has("numpy")) continue;
+        if (label.startsWith("torch") && skipped.has("torch")) continue;
+        progress(`round ${r + 1}/${rounds}: ${preset}, ${label}`);
+        await measure();
       }
     }
   }
 
+  const stats = (xs: number[]): Stats | undefined =>
+    xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : undefined;
+  const peerMedians = (per: Record<string, PeerResult[]>, field: "rate" | "seconds") =>
+    Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v.map((x) => x[field]))]));
   const report = {
     date: new Date().toISOString(),
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     os: `${Deno.build.os} ${Deno.build.arch}`,
     workers: workerCounts,
+    rounds,
     only: [...only],
     backends: wanted.map((b) => names[b]),
     gemm: (only.has("gemm") ? GEMMS : []).map(([label, transA, transB, m, k, n], i) => ({
@@ -449,20 +572,53 @@ async function main(args: string[]): Promise<number> {
       n,
       gflops: Object.fromEntries(Object.entries(gemm[i]).map(([b, v]) => [names[b], v])),
     })),
-    // per row: its unit, the rates under `tokensPerSec` or `questionsPerSec` as the unit says,
-    // NumPy's under `numpyTokensPerSec` or `numpyQuestionsPerSec` ({"1", "all"} threads)
+    // per row: its unit; `results` per column holds the medians over the rounds (rate under
+    // `tokensPerSec` or `questionsPerSec` as the unit says, seconds per iteration; the highest
+    // peak RSS), `rounds` per column every round's measurement; NumPy's medians under
+    // `numpyTokensPerSec` or `numpyQuestionsPerSec` ({"1", "all"} threads) and PyTorch's under
+    // `torchTokensPerSec` ({"1", "2"} threads), with their seconds per iteration and rounds;
+    // `systems` per system ("saiki wasm ×1", "numpy 1", "torch 2", …) the rate's median, min, max
     train: Object.entries(train).map(([preset, r]) => {
       const w = WORKLOADS[preset], key = rateKey(w);
+      const Key = `${key[0].toUpperCase()}${key.slice(1)}`;
+      const results = Object.fromEntries(
+        Object.entries(r).map(([c, rs]) => [c, {
+          [key]: median(rs.map((x) => x[key]!)),
+          secondsPerIter: median(rs.map((x) => x.secondsPerIter)),
+          peakRssMB: Math.max(...rs.map((x) => x.peakRssMB)),
+          threads: rs[0].threads,
+        }]),
+      );
+      const systems: Record<string, Stats & { rounds: number[] }> = {};
+      const add = (name: string, xs: number[]) => {
+        const s = stats(xs);
+        if (s) systems[name] = { ...s, rounds: xs };
+      };
+      for (const [c, rs] of Object.entries(r)) add(`saiki ${c}`, rs.map((x) => x[key]!));
+      for (const [t, rs] of Object.entries(numpy[preset])) add(`numpy ${t}`, rs.map((x) => x.rate));
+      for (const [t, rs] of Object.entries(torch[preset])) add(`torch ${t}`, rs.map((x) => x.rate));
       return {
         preset,
         label: w.label,
         unit: w.unit,
-        results: r,
-        [`numpy${key[0].toUpperCase()}${key.slice(1)}`]: numpy[preset],
-        numpySecondsPerIter: numpySeconds[preset],
+        results,
+        rounds: r,
+        [`numpy${Key}`]: peerMedians(numpy[preset], "rate"),
+        numpySecondsPerIter: peerMedians(numpy[preset], "seconds"),
+        numpyRounds: numpy[preset],
+        ...(w.kind === "lm"
+          ? {
+            [`torch${Key}`]: peerMedians(torch[preset], "rate"),
+            torchSecondsPerIter: peerMedians(torch[preset], "seconds"),
+            torchRounds: torch[preset],
+          }
+          : {}),
+        systems,
       };
     }),
     numpy: numpyVersion,
+    torch: torchVersion,
+    skipped: Object.fromEntries(skipped),
   };
   if (flags.json) {
     console.log(JSON.stringify(report, null, 2));
@@ -471,11 +627,13 @@ async function main(args: string[]): Promise<number> {
   const cols = wanted.map((b) => names[b]);
   const fmt = (v: number | undefined, digits = 1) => v === undefined ? "—" : v.toFixed(digits);
   const line = (first: string, width: number, cells: string[], cw: number) =>
-    console.log(`  ${first.padEnd(width)}${cells.map((c) => c.padStart(cw)).join("")}`);
+    console.log(`  ${first.padEnd(width)}${cells.map((c) => c.padStart(cw)).join("")}`.trimEnd());
   console.log(
     `saiki bench — deno ${report.deno} (V8 ${report.v8}), ${report.os}, ` +
       `${navigator.hardwareConcurrency} cores; GEMM on one thread` +
-      (numpyVersion ? `; NumPy ${numpyVersion} in the same session` : ""),
+      (numpyVersion ? `; NumPy ${numpyVersion}` : "") +
+      (torchVersion ? `; PyTorch ${torchVersion}` : "") +
+      (numpyVersion || torchVersion ? " in the same session" : ""),
   );
   if (report.gemm.length) {
     console.log("\nGEMM, GFLOP/s");
@@ -489,28 +647,54 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  const np = ["numpy 1 thr", "numpy all"];
-  const ms = (s: number | undefined) => s === undefined ? "" : ` · ${fmt(s * 1000)} ms`;
+  const systemName = (s: string) =>
+    s.startsWith("saiki ")
+      ? s
+      : `${s.replace(/ all$/, " all threads").replace(/ (\d+)$/, " $1 thread")}${
+        /[2-9]$/.test(s) ? "s" : ""
+      }`;
   for (const unit of ["tokens/s", "questions/s"]) {
     const rows = report.train.filter((t) => t.unit === unit);
     if (!rows.length) continue;
     console.log(
-      `\ntraining, ${unit} · ms per iteration (peak RSS MB); ×N: N worker threads`,
+      `\ntraining, ${unit}: median [min–max] over ${rounds} round${rounds > 1 ? "s" : ""}` +
+        ` · ms per iteration (median) · peak RSS MB; ×N: N worker threads`,
     );
-    line(unit === "tokens/s" ? "preset" : "workload", 64, [...columns, ...np], 24);
     for (const t of rows) {
-      const key = rateKey(WORKLOADS[t.preset]);
-      const cells = columns.map((c) => {
-        const r = t.results[c];
-        return r ? `${fmt(r[key], 0)}${ms(r.secondsPerIter)} (${r.peakRssMB.toFixed(0)})` : "—";
-      });
-      const numpyCells = ["1", "all"].map((c) => {
-        const rate = numpy[t.preset][c];
-        return rate === undefined ? "—" : `${fmt(rate, 0)}${ms(numpySeconds[t.preset][c])}`;
-      });
-      line(t.label, 64, [...cells, ...numpyCells], 24);
+      console.log(`  ${t.label}`);
+      const order = [
+        ...columns.map((c) => `saiki ${c}`),
+        "numpy 1",
+        "numpy all",
+        ...(WORKLOADS[t.preset].kind === "lm" ? TORCH_THREADS.map((n) => `torch ${n}`) : []),
+      ];
+      for (const s of order) {
+        const st = t.systems[s];
+        if (!st) continue;
+        const [sys, thr] = [s.slice(0, 5), s.slice(6)];
+        const seconds = sys === "saiki"
+          ? t.results[thr]?.secondsPerIter
+          : (sys === "numpy" ? numpy : torch)[t.preset][thr]?.length
+          ? median((sys === "numpy" ? numpy : torch)[t.preset][thr].map((x) => x.seconds))
+          : undefined;
+        const rss = sys === "saiki" ? `${fmt(t.results[thr]?.peakRssMB, 0)} MB` : "";
+        line(
+          `  ${systemName(s)}`,
+          24,
+          [
+            fmt(st.median, 0),
+            `[${fmt(st.min, 0)}–${fmt(st.max, 0)}]`,
+            `${fmt(seconds === undefined ? undefined : seconds * 1000)} ms`,
+            rss,
+          ],
+          14,
+        );
+      }
     }
   }
+  for (const [peerName, why] of skipped) console.log(`\n${peerName}: skipped: ${why}`);
+  if (!flags.torch) console.log("\ntorch: skipped (--no-torch)");
+  if (!flags.numpy) console.log("\nnumpy: skipped (--no-numpy)");
   return 0;
 }
 
