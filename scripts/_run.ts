@@ -11,6 +11,24 @@ import { RunFolder } from "../lib/io/run_folder.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import type { ScriptIO } from "./_io.ts";
 
+/** A number flag. */
+export const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
+  type: "number",
+  help,
+  ...extra,
+});
+
+/** The flags of a run folder that every training script takes alike. */
+export const RUN_FOLDER_FLAGS: Record<string, FlagSpec> = {
+  "runs-dir": { type: "string", help: "folder of run folders", default: "runs" },
+  "break-lock": {
+    type: "boolean",
+    help: "take over a run folder whose run.lock was left by a process that has ended",
+    default: false,
+  },
+  quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
+};
+
 /** A training script: its usage line, flags, and what to say when a permission is missing. */
 export interface ScriptSpec {
   /** `deno task … [flags]`. */

@@ -30,13 +30,7 @@ import type { FlagSpec } from "../lib/std/cli.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
-import { checkResumeFlags, createRunFolder, runScript } from "./_run.ts";
-
-const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
-  type: "number",
-  help,
-  ...extra,
-});
+import { checkResumeFlags, createRunFolder, num, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
 
 /** The command line; data-set-dependent flags have no default here (the data set supplies it). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -89,17 +83,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     min: 1,
   }),
   name: { type: "string", help: "run name (default: <data>-<model>-<date>-<time>)" },
-  "runs-dir": { type: "string", help: "folder of run folders", default: "runs" },
   resume: {
     type: "string",
     help: "continue the run in this folder (optionally with a larger --epochs)",
   },
-  "break-lock": {
-    type: "boolean",
-    help: "take over a run folder whose run.lock was left by a process that has ended",
-    default: false,
-  },
-  quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
+  ...RUN_FOLDER_FLAGS,
   backend: BACKEND_FLAG,
   workers: {
     type: "number",

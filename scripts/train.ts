@@ -34,14 +34,8 @@ import { type FlagSpec, UsageError } from "../lib/std/cli.ts";
 import { sha256Hex } from "../lib/std/hash.ts";
 import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
-import { checkResumeFlags, createRunFolder, runScript } from "./_run.ts";
+import { checkResumeFlags, createRunFolder, num, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
-
-const num = (help: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
-  type: "number",
-  help,
-  ...extra,
-});
 
 /** The command line; preset-dependent flags have no default here (the preset supplies it). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -105,17 +99,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     },
   ),
   name: { type: "string", help: "run name (default: <preset>-<date>-<time>)" },
-  "runs-dir": { type: "string", help: "folder of run folders", default: "runs" },
   resume: {
     type: "string",
     help: "continue the run in this folder (optionally with a larger --epochs)",
   },
-  "break-lock": {
-    type: "boolean",
-    help: "take over a run folder whose run.lock was left by a process that has ended",
-    default: false,
-  },
-  quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
+  ...RUN_FOLDER_FLAGS,
   backend: BACKEND_FLAG,
   workers: {
     type: "string",
