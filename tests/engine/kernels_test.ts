@@ -504,10 +504,12 @@ for (const [bk, variant] of variants) {
     }
   });
 
-  test("gemm across the blocking boundaries (KC 256, MC 128, NC 1024) and with B packed (m >= 64)", () => {
+  test("gemm across the blocking boundaries (KC 256, MC 120, NC 1024), with B packed (m >= 64) and both tile heights", () => {
     const rng = new Rng(2);
     const sizes: [number, number, number][] = [
-      [130, 1030, 300], // two row blocks (the second of 2 rows), two column blocks (6), two K slices
+      [130, 1030, 300], // two row blocks (the second of 10), two column blocks (6), two K slices
+      [125, 40, 37], // six-row tiles, the last row block of 5 rows: one partial panel
+      [20, 40, 37], // five-row tiles (20 rows), k not a multiple of 4
       [5, 1030, 7], // B read in place (m < 64, not transposed) across NC
       [64, 8, 16], // the first m where B is packed
       [63, 17, 5], // the last m where it is not

@@ -46,7 +46,7 @@ import { type Block, type EngineHeap, engineHeap } from "../memory.ts";
 import { span } from "../views.ts";
 import { f32, f32x4, ModuleBuilder, v128 } from "./emit.ts";
 import { emitBatched } from "./batched.ts";
-import { emitGemm, MR, NR } from "./gemm.ts";
+import { emitGemm } from "./gemm.ts";
 import { gemmDriver, gemmScratch, packedSize } from "./gemm_driver.ts";
 import { emitPointwise } from "./pointwise.ts";
 
@@ -358,7 +358,7 @@ function build(heap: EngineHeap, relaxed: boolean): Kernels {
     maximum: heap.shared ? 65536 : undefined,
     shared: heap.shared,
   });
-  emitGemm(mod, relaxed, { mr: MR, nr: NR, unroll: 16 });
+  emitGemm(mod, relaxed, { unroll: 16 });
   emitPointwise(mod, relaxed);
   emitBatched(mod, relaxed);
   const bytes = mod.toBytes();

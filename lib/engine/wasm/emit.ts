@@ -211,6 +211,12 @@ export const v128 = {
     check("v128.store32_lane", v, "v128");
     return expr("void", addr, v, simd(0x5a), memarg(2, offset), [lane]);
   },
+  /** Stores 64-bit lane `lane` of `v` (two floats) at `addr + offset`. */
+  store64_lane: (addr: Expr, v: Expr, offset: number, lane: number): Stmt => {
+    check("v128.store64_lane", addr, "i32");
+    check("v128.store64_lane", v, "v128");
+    return expr("void", addr, v, simd(0x5b), memarg(3, offset), [lane]);
+  },
   /** `i8x16.shuffle`: bytes of `a` (0–15) and `b` (16–31) picked by `lanes`. */
   shuffle: (a: Expr, b: Expr, lanes: number[]): Expr<"v128"> => {
     check("i8x16.shuffle", a, "v128"), check("i8x16.shuffle", b, "v128");

@@ -36,8 +36,17 @@ import {
 } from "./emit.ts";
 import type { Expr } from "./emit.ts";
 
-/** Rows of the register tile. */
-export const MR = 4;
+/**
+ * Rows of the register tile: six rows of two f32x4 accumulators take 12 of the 16 vector
+ * registers V8 gives wasm on x86-64 (four rows left the FMA units idle part of the time;
+ * eight spill).
+ */
+export const MR = 6;
+/**
+ * Rows of the second tile, for products of few rows where six would leave rows of the last
+ * panel empty: the recurrent steps of 10 or 20 rows (see {@linkcode tileRows}).
+ */
+export const MR_SMALL = 5;
 /** Columns of the register tile (two f32x4 registers per row). */
 export const NR = 8;
 
@@ -48,28 +57,72 @@ export function madder(relaxed: boolean): (a: Expr, b: Expr, c: Expr) => Expr<"v
     : (a, b, c) => f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** The GEMM functions of the module. */
+/**
+ * The tile height for a product of `m` rows: {@linkcode MR}, unless `m` is small (below 64)
+ * and {@linkcode MR_SMALL}-row panels cover it with fewer empty rows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tileRows } from "./gemm.ts";
+ * assert.equal(tileRows(700), 6);
+ * assert.equal(tileRows(10), 5); // two full panels of 5, not 6 + 4 rows of 6
+ * assert.equal(tileRows(12), 6);
+ * ```
+ */
+export function tileRows(m: number): number {
+  const padded = (mr: number) => Math.ceil(m / mr) * mr;
+  return m < 64 && padded(MR_SMALL) < padded(MR) ? MR_SMALL : MR;
+}
+
+/** The GEMM functions of the module, per tile height. */
 export interface GemmFunctions {
-  /** `(mt, nt, kc, a, b, bStride, bPanel, c, ldc, acc)`: `mt × nt` tiles of C (byte strides). */
-  macro: FunctionBuilder;
-  /** `(mc, kc, a, rowStride, colStride, dst)`: packs `mc × kc` of A into MR-row panels. */
-  packA: FunctionBuilder;
-  /** `(kc, nc, b, rowStride, colStride, dst)`: packs `kc × nc` of B into NR-column panels. */
+  /**
+   * `gemm_macro_<mr>` `(mt, nt, kc, a, b, bStride, bPanel, c, ldc, acc)`: `mt × nt` tiles of C
+   * (byte strides).
+   */
+  macro: Record<number, FunctionBuilder>;
+  /**
+   * `gemm_pack_a_<mr>` `(mc, kc, a, rowStride, colStride, dst)`: packs `mc × kc` of A into
+   * `mr`-row panels.
+   */
+  packA: Record<number, FunctionBuilder>;
+  /** `gemm_pack_b` `(kc, nc, b, rowStride, colStride, dst)`: packs `kc × nc` of B into NR-column panels. */
   packB: FunctionBuilder;
 }
 
-/** Adds the GEMM functions to `mod`. */
+/**
+ * Adds the GEMM functions to `mod`: the micro-kernel, macro-kernel and A packing for each
+ * tile height of `tile.mrs` (default `[MR, MR_SMALL]`), and the B packing.
+ */
 export function emitGemm(
   mod: ModuleBuilder,
   relaxed: boolean,
-  tile: { mr: number; nr: number; unroll?: number } = { mr: MR, nr: NR },
+  tile: { mrs?: number[]; nr?: number; unroll?: number } = {},
 ): GemmFunctions {
+  const { mrs = [MR, MR_SMALL], nr = NR, unroll = 1 } = tile;
+  const out: GemmFunctions = { macro: {}, packA: {}, packB: emitPackB(mod, nr) };
+  for (const mr of mrs) {
+    const { macro, packA } = emitTile(mod, relaxed, mr, nr, unroll);
+    out.macro[mr] = macro;
+    out.packA[mr] = packA;
+  }
+  return out;
+}
+
+/** The micro-kernel, macro-kernel and A packing of the `MR × NR` tile. */
+function emitTile(
+  mod: ModuleBuilder,
+  relaxed: boolean,
+  MR: number,
+  NR: number,
+  unroll: number,
+): { macro: FunctionBuilder; packA: FunctionBuilder } {
   const madd = madder(relaxed);
-  const { mr: MR, nr: NR, unroll = 1 } = tile;
 
   // The micro-kernel: C[MR, NR] (+)= Apanel[kc, MR]ᵀ · Bstrip[kc, NR].
   const micro = mod.func(
-    "gemm_micro",
+    `gemm_micro_${MR}`,
     { kc: "i32", a: "i32", b: "i32", bStride: "i32", c: "i32", ldc: "i32", acc: "i32" },
     "void",
     (p, f) => {
@@ -127,7 +180,7 @@ export function emitGemm(
 
   // mt × nt tiles: for each strip of B, every panel of A (the strip stays in L1).
   const macro = mod.func(
-    "gemm_macro",
+    `gemm_macro_${MR}`,
     {
       mt: "i32",
       nt: "i32",
@@ -181,7 +234,7 @@ export function emitGemm(
   // A panels: dst[panel][p][r] = A[i0 + r, p], zeros past mc.
   // Element (i, p) of A is at a + i·rowStride + p·colStride (bytes).
   const packA = mod.func(
-    "gemm_pack_a",
+    `gemm_pack_a_${MR}`,
     { mc: "i32", kc: "i32", a: "i32", rowStride: "i32", colStride: "i32", dst: "i32" },
     "void",
     (p, f) => {
@@ -192,25 +245,47 @@ export function emitGemm(
       const rows = f.locals("v128", 4), t = f.locals("v128", 4), r2 = f.local("i32");
       const shuffle = (x: Expr, y: Expr, lanes: number[]) =>
         v128.shuffle(x, y, lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
-      // rows along k (colStride 4, A not transposed): four k at a time, a 4×4 transpose in
-      // registers instead of sixteen single-float moves
+      // rows along k (colStride 4, A not transposed): four k at a time, each four rows
+      // through a 4×4 transpose in registers, the last two (or one) rows through lane
+      // stores, instead of 4·MR single-float moves
+      const panelAt = (pp: number, r0: number) => 4 * MR * pp + 4 * r0;
+      const fourRows = (r0: number): Stmt[] => [
+        ...rows.map((row, rr) => row.set(v128.load(rowPtr(r0 + rr)))),
+        t[0].set(shuffle(rows[0].get(), rows[1].get(), [0, 4, 1, 5])),
+        t[1].set(shuffle(rows[0].get(), rows[1].get(), [2, 6, 3, 7])),
+        t[2].set(shuffle(rows[2].get(), rows[3].get(), [0, 4, 1, 5])),
+        t[3].set(shuffle(rows[2].get(), rows[3].get(), [2, 6, 3, 7])),
+        v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [0, 1, 4, 5]), panelAt(0, r0)),
+        v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [2, 3, 6, 7]), panelAt(1, r0)),
+        v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [0, 1, 4, 5]), panelAt(2, r0)),
+        v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [2, 3, 6, 7]), panelAt(3, r0)),
+      ];
+      const twoRows = (r0: number): Stmt[] => [
+        rows[0].set(v128.load(rowPtr(r0))),
+        rows[1].set(v128.load(rowPtr(r0 + 1))),
+        t[0].set(shuffle(rows[0].get(), rows[1].get(), [0, 4, 1, 5])),
+        t[1].set(shuffle(rows[0].get(), rows[1].get(), [2, 6, 3, 7])),
+        ...[0, 1, 2, 3].map((pp) =>
+          v128.store64_lane(dst.get(), t[pp >> 1].get(), panelAt(pp, r0), pp & 1)
+        ),
+      ];
+      const oneRow = (r0: number): Stmt[] => [
+        rows[0].set(v128.load(rowPtr(r0))),
+        ...[0, 1, 2, 3].map((pp) =>
+          v128.store32_lane(dst.get(), rows[0].get(), panelAt(pp, r0), pp)
+        ),
+      ];
+      const quads = Math.floor(MR / 4), rest = MR % 4;
       const transposed4x4 = () =>
         ifThen(
           i32.eq(colStride.get(), i32.const(4)),
           ifThen(
             i32.le_s(i32.const(4), kc.get()),
             loop(
-              ...rows.map((row, rr) => row.set(v128.load(rowPtr(rr)))),
-              t[0].set(shuffle(rows[0].get(), rows[1].get(), [0, 4, 1, 5])),
-              t[1].set(shuffle(rows[0].get(), rows[1].get(), [2, 6, 3, 7])),
-              t[2].set(shuffle(rows[2].get(), rows[3].get(), [0, 4, 1, 5])),
-              t[3].set(shuffle(rows[2].get(), rows[3].get(), [2, 6, 3, 7])),
-              v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [0, 1, 4, 5])),
-              v128.store(dst.get(), shuffle(t[0].get(), t[2].get(), [2, 3, 6, 7]), 16),
-              v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [0, 1, 4, 5]), 32),
-              v128.store(dst.get(), shuffle(t[1].get(), t[3].get(), [2, 3, 6, 7]), 48),
+              ...Array.from({ length: quads }, (_, q) => fourRows(4 * q)).flat(),
+              ...(rest === 2 ? twoRows(4 * quads) : rest === 1 ? oneRow(4 * quads) : []),
               src.inc(16),
-              dst.inc(64),
+              dst.inc(16 * MR),
               k.inc(4),
               r2.set(i32.add(k.get(), i32.const(4))),
               brIf(0, i32.le_s(r2.get(), kc.get())),
@@ -229,7 +304,7 @@ export function emitGemm(
             // a full panel: MR values per p, one from each row
             seq(
               k.set(i32.const(0)),
-              ...(MR === 4 ? [transposed4x4()] : []),
+              ...(MR % 4 < 3 ? [transposed4x4()] : []),
               ifThen(
                 i32.lt_s(k.get(), kc.get()),
                 loop(
@@ -277,9 +352,14 @@ export function emitGemm(
     },
   );
 
+  return { macro, packA };
+}
+
+/** The B packing into `NR`-column strips. */
+function emitPackB(mod: ModuleBuilder, NR: number): FunctionBuilder {
   // B strips: dst[strip][p][c] = B[p, j0 + c], zeros past nc.
   // Element (p, j) of B is at b + p·rowStride + j·colStride (bytes).
-  const packB = mod.func(
+  return mod.func(
     "gemm_pack_b",
     { kc: "i32", nc: "i32", b: "i32", rowStride: "i32", colStride: "i32", dst: "i32" },
     "void",
@@ -392,5 +472,4 @@ export function emitGemm(
       ];
     },
   );
-  return { macro, packA, packB };
 }

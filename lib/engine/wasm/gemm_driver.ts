@@ -15,12 +15,14 @@
 
 import type { GemmOptions } from "../interface.ts";
 import type { Block, EngineHeap } from "../memory.ts";
-import { MR, NR } from "./gemm.ts";
+import { MR, MR_SMALL, NR, tileRows } from "./gemm.ts";
 
 /** Depth of a K slice: a `KC × NR` strip of B (8 KiB) stays in L1 while the A panels pass. */
 const KC = 256;
-/** Rows of A per block: the packed `MC × KC` block (128 KiB) stays in L2. */
-const MC = 128;
+/** Rows of A per block (a multiple of both tile heights): the packed `MC × KC` block (120 KiB) stays in L2. */
+const MC = 120;
+/** The taller tile: what the scratch areas are sized for. */
+const MR_MAX = Math.max(MR, MR_SMALL);
 /** Columns of B per block. */
 const NC = 1024;
 /** From this many rows of A on, B is packed even when it is not transposed. */
@@ -125,16 +127,18 @@ export function packedSize(k: number, n: number): number {
  */
 export function gemmScratch(heap: EngineHeap): { packA: Block; packB: Block; edge: Block } {
   return {
-    packA: heap.alloc(4 * (MC + MR) * KC),
+    packA: heap.alloc(4 * (MC + MR_MAX) * KC),
     packB: heap.alloc(4 * KC * (NC + NR)),
-    edge: heap.alloc(4 * Math.max(MR * NC, (MC + MR) * NR)),
+    edge: heap.alloc(4 * Math.max(MR_MAX * NC, (MC + MR_MAX) * NR)),
   };
 }
 
 /**
  * The GEMM driver over the exports `x` of an instance holding the emitted GEMM
- * (`gemm_pack_a`, `gemm_pack_b`, `gemm_macro`, with the tile `MR × NR` of `gemm.ts`) and the
- * pointwise `copy_rows` and `fill`, using the `scratch` areas of its memory.
+ * (`gemm_pack_a_<mr>` and `gemm_macro_<mr>` for the tile heights `MR` and `MR_SMALL` of
+ * `gemm.ts`, `gemm_pack_b`) and the pointwise `copy_rows` and `fill`, using the `scratch`
+ * areas of its memory. Each product runs the tile height {@linkcode tileRows} picks for its
+ * rows; the sums over `k` are the same for either.
  *
  * @example
  * ```ts
@@ -142,14 +146,14 @@ export function gemmScratch(heap: EngineHeap): { packA: Block; packB: Block; edg
  * import { engineHeap } from "../memory.ts";
  * import { wasmFeatures } from "./backend.ts";
  * import { ModuleBuilder } from "./emit.ts";
- * import { emitGemm, MR, NR } from "./gemm.ts";
+ * import { emitGemm } from "./gemm.ts";
  * import { gemmDriver, gemmScratch } from "./gemm_driver.ts";
  * import { emitPointwise } from "./pointwise.ts";
  * const heap = engineHeap();
  * if (wasmFeatures().simd && heap.memory !== undefined) {
  *   const maximum = heap.shared ? 65536 : undefined;
  *   const mod = new ModuleBuilder().importMemory({ initial: 0, maximum, shared: heap.shared });
- *   emitGemm(mod, false, { mr: MR, nr: NR });
+ *   emitGemm(mod, false);
  *   emitPointwise(mod, false);
  *   const module = new WebAssembly.Module(mod.toBytes());
  *   const x = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports;
@@ -169,6 +173,11 @@ export function gemmDriver(
   scratch: GemmScratch,
 ): GemmDriver {
   const packA = scratch.packA.offset, packB = scratch.packB.offset, edge = scratch.edge.offset;
+  /** The A packing and the macro-kernel of each tile height. */
+  const tiles = new Map([MR, MR_SMALL].map((mr) => [mr, {
+    packA: x[`gemm_pack_a_${mr}`],
+    macro: x[`gemm_macro_${mr}`],
+  }]));
 
   /** `C (+)= op(A)·B` for one `KC`-deep slice of `m` rows and `nc` columns. */
   function slice(
@@ -182,22 +191,23 @@ export function gemmDriver(
     acc: number,
   ): void {
     const nFull = Math.floor(nc / NR), nRem = nc % NR;
+    const MR = tileRows(m), { packA: pack, macro } = tiles.get(MR)!;
     for (let ic = 0; ic < m; ic += MC) {
       const mc = Math.min(MC, m - ic), mFull = Math.floor(mc / MR), mRem = mc % MR;
-      x.gemm_pack_a(mc, kc, A.at + ic * A.rs, A.rs, A.cs, packA);
+      pack(mc, kc, A.at + ic * A.rs, A.rs, A.cs, packA);
       const cBase = c + 4 * ic * ldc;
       if (mFull > 0 && nFull > 0) {
-        x.gemm_macro(mFull, nFull, kc, packA, B.at, B.stride, B.panel, cBase, 4 * ldc, acc);
+        macro(mFull, nFull, kc, packA, B.at, B.stride, B.panel, cBase, 4 * ldc, acc);
       }
       if (mRem > 0 && nFull > 0) {
         // the last MR-row panel, all its rows into the edge tile, its mRem real rows added to C
         const aLast = packA + 4 * mFull * MR * kc, width = NR * nFull;
-        x.gemm_macro(1, nFull, kc, aLast, B.at, B.stride, B.panel, edge, 4 * width, 0);
+        macro(1, nFull, kc, aLast, B.at, B.stride, B.panel, edge, 4 * width, 0);
         x.copy_rows(mRem, width, edge, width, cBase + 4 * mFull * MR * ldc, ldc, acc);
       }
       if (nRem > 0) {
         // the zero-padded last strip for every panel into the edge tile, its nRem columns added
-        x.gemm_macro(Math.ceil(mc / MR), 1, kc, packA, B.rem, 4 * NR, 0, edge, 4 * NR, 0);
+        macro(Math.ceil(mc / MR), 1, kc, packA, B.rem, 4 * NR, 0, edge, 4 * NR, 0);
         x.copy_rows(mc, nRem, edge, NR, cBase + 4 * NR * nFull, ldc, acc);
       }
     }
