@@ -19,7 +19,11 @@
  * 3, with `--quick` 1) measures every system once per row and round, interleaved (saiki, numpy,
  * torch, saiki ×2, …) so that a slow period of the machine hits all of them; the table shows
  * each system's median and min–max over the rounds. A missing peer is named as skipped under
- * the table. Prints a table, or JSON with `--json`. Figures are medians, not pass/fail.
+ * the table. On the `lstm` and `better` rows the Python peers run twice with `--malloc both`
+ * (the default): with glibc's malloc as it comes, which hands the large freed arrays back to
+ * the kernel and takes page faults to get them again every iteration, and with it tuned to keep
+ * them ({@linkcode MALLOC_TUNED}; "malloc tuned" in the table), which is how they run fastest.
+ * Prints a table, or JSON with `--json`. Figures are medians, not pass/fail.
  *
  * @module
  */
@@ -58,6 +62,13 @@ const FLAGS = {
     help: "also run scripts/bench_torch.py on the lm rows (needs python3 with PyTorch)",
     default: true,
   },
+  malloc: {
+    type: "string",
+    help: "the Python peers' allocator on the lstm and better rows: glibc's default, tuned to " +
+      "keep freed arrays (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), or both",
+    default: "both",
+    choices: ["both", "default", "tuned"],
+  },
   rounds: {
     type: "string",
     help: "rounds: each measures every system once per row, interleaved (default 3, --quick 1)",
@@ -79,12 +90,22 @@ const FLAGS = {
 } as const;
 
 const USAGE = "deno task bench [--quick] [--json] [--backend all|js|wasm] [--workers 1,2] " +
-  "[--only gemm,lm,seq2seq] [--rounds N] [--no-numpy] [--no-torch]";
+  "[--only gemm,lm,seq2seq] [--rounds N] [--malloc both|default|tuned] [--no-numpy] [--no-torch]";
 
 /** bench_torch.py's exit code when `torch` cannot be imported. */
 const TORCH_MISSING = 3;
 /** PyTorch's intra-op thread counts on the lm rows. */
 const TORCH_THREADS = ["1", "2"];
+/**
+ * glibc's malloc told to keep what the Python peers free: arrays up to 32 MiB (the `(700,
+ * 10000)` scores take 28) come from its heap instead of fresh `mmap`s, and freed memory is not
+ * trimmed back to the kernel, so an iteration reuses the last one's pages instead of faulting
+ * in new zeroed ones. NumPy and PyTorch run up to 1.7× faster with it here.
+ */
+export const MALLOC_TUNED = {
+  MALLOC_MMAP_THRESHOLD_: "33554432",
+  MALLOC_TRIM_THRESHOLD_: "1073741824",
+};
 
 /** What one training row measures: its model, batch and unit. */
 type Workload =
@@ -485,12 +506,26 @@ async function main(args: string[]): Promise<number> {
         });
       }
     }
+    // the Python peers' allocators: as glibc comes, and tuned (lm rows; see MALLOC_TUNED)
+    const mallocs = w.kind !== "lm" || flags.malloc === "default"
+      ? [""]
+      : flags.malloc === "tuned"
+      ? [" tuned"]
+      : ["", " tuned"];
+    const mallocEnv = (m: string): Record<string, string> => m ? MALLOC_TUNED : {};
     // NumPy on one thread (OPENBLAS_NUM_THREADS=1, as saiki here) and with its default threads
     if (flags.numpy && !(quick && preset === "better")) {
       const reps = quick && w.numpyQuickReps ? ["--reps", String(w.numpyQuickReps)] : [];
-      for (const [threads, env] of [["1", { OPENBLAS_NUM_THREADS: "1" }], ["all", {}]] as const) {
+      for (
+        const [threads, env] of mallocs.flatMap((m) =>
+          [["1" + m, { OPENBLAS_NUM_THREADS: "1", ...mallocEnv(m) }], [
+            "all" + m,
+            mallocEnv(m),
+          ]] as const
+        )
+      ) {
         np.push({
-          label: `numpy ${threads} thr`,
+          label: `numpy ${threads}`,
           measure: async () => {
             const out = await peer(
               "numpy",
@@ -509,9 +544,9 @@ async function main(args: string[]): Promise<number> {
     }
     // PyTorch on 1 and 2 intra-op threads, for the language-model rows
     if (flags.torch && w.kind === "lm") {
-      for (const threads of TORCH_THREADS) {
+      for (const [threads, m] of mallocs.flatMap((m) => TORCH_THREADS.map((t) => [t, m]))) {
         pt.push({
-          label: `torch ${threads} thr`,
+          label: `torch ${threads}${m}`,
           measure: async () => {
             const out = await peer("torch", [
               torchScript,
@@ -521,10 +556,10 @@ async function main(args: string[]): Promise<number> {
               threads,
               "--json",
               ...(quick ? ["--quick"] : []),
-            ], { OMP_NUM_THREADS: threads });
+            ], { OMP_NUM_THREADS: threads, ...mallocEnv(m) });
             if (!out) return;
             torchVersion = out.torch as string;
-            (torch[preset][threads] ??= []).push({
+            (torch[preset][threads + m] ??= []).push({
               rate: out.tokensPerSec as number,
               seconds: out.seconds as number,
             });
@@ -575,9 +610,10 @@ async function main(args: string[]): Promise<number> {
     // per row: its unit; `results` per column holds the medians over the rounds (rate under
     // `tokensPerSec` or `questionsPerSec` as the unit says, seconds per iteration; the highest
     // peak RSS), `rounds` per column every round's measurement; NumPy's medians under
-    // `numpyTokensPerSec` or `numpyQuestionsPerSec` ({"1", "all"} threads) and PyTorch's under
-    // `torchTokensPerSec` ({"1", "2"} threads), with their seconds per iteration and rounds;
-    // `systems` per system ("saiki wasm ×1", "numpy 1", "torch 2", …) the rate's median, min, max
+    // `numpyTokensPerSec` or `numpyQuestionsPerSec` ({"1", "all"} threads, with " tuned" for
+    // the tuned allocator) and PyTorch's under `torchTokensPerSec` ({"1", "2"} threads, the
+    // same), with their seconds per iteration and rounds; `systems` per system ("saiki wasm
+    // ×1", "numpy 1", "torch 2 tuned", …) the rate's median, min, max
     train: Object.entries(train).map(([preset, r]) => {
       const w = WORKLOADS[preset], key = rateKey(w);
       const Key = `${key[0].toUpperCase()}${key.slice(1)}`;
@@ -647,12 +683,15 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  const systemName = (s: string) =>
-    s.startsWith("saiki ")
-      ? s
-      : `${s.replace(/ all$/, " all threads").replace(/ (\d+)$/, " $1 thread")}${
-        /[2-9]$/.test(s) ? "s" : ""
-      }`;
+  /** "numpy 1 tuned" → "numpy 1 thread, malloc tuned", "torch 2" → "torch 2 threads". */
+  const systemName = (s: string) => {
+    if (s.startsWith("saiki ")) return s;
+    const [peerName, threads, tuned] = s.split(" ");
+    const count = threads === "all"
+      ? "all threads"
+      : `${threads} thread${threads === "1" ? "" : "s"}`;
+    return `${peerName} ${count}${tuned ? ", malloc tuned" : ""}`;
+  };
   for (const unit of ["tokens/s", "questions/s"]) {
     const rows = report.train.filter((t) => t.unit === unit);
     if (!rows.length) continue;
@@ -664,14 +703,16 @@ async function main(args: string[]): Promise<number> {
       console.log(`  ${t.label}`);
       const order = [
         ...columns.map((c) => `saiki ${c}`),
-        "numpy 1",
-        "numpy all",
-        ...(WORKLOADS[t.preset].kind === "lm" ? TORCH_THREADS.map((n) => `torch ${n}`) : []),
+        ...["", " tuned"].flatMap((m) => [
+          `numpy 1${m}`,
+          `numpy all${m}`,
+          ...(WORKLOADS[t.preset].kind === "lm" ? TORCH_THREADS.map((n) => `torch ${n}${m}`) : []),
+        ]),
       ];
       for (const s of order) {
         const st = t.systems[s];
         if (!st) continue;
-        const [sys, thr] = [s.slice(0, 5), s.slice(6)];
+        const [sys, thr] = [s.slice(0, 5), s.slice(6)]; // thr: "wasm ×2", "all tuned", …
         const seconds = sys === "saiki"
           ? t.results[thr]?.secondsPerIter
           : (sys === "numpy" ? numpy : torch)[t.preset][thr]?.length
@@ -680,7 +721,7 @@ async function main(args: string[]): Promise<number> {
         const rss = sys === "saiki" ? `${fmt(t.results[thr]?.peakRssMB, 0)} MB` : "";
         line(
           `  ${systemName(s)}`,
-          24,
+          34,
           [
             fmt(st.median, 0),
             `[${fmt(st.min, 0)}–${fmt(st.max, 0)}]`,

@@ -195,6 +195,21 @@ def seq2seq_main(args):
 SEQ2SEQ = ["addition-seq2seq", "addition-peeky", "date-attention"]
 
 
+def median_seconds(fn, reps, warmup=2):
+    """Seconds per call of fn: the median of reps timed calls after warmup untimed ones (as
+    saiki's side of the bench times its steps)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    mid = len(times) // 2
+    return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", choices=["lstm", "better"] + SEQ2SEQ, default="lstm")
@@ -209,11 +224,7 @@ def main():
     model = build(args.preset, rng)
     xs = rng.randint(0, V, (N, T))
     ts = rng.randint(0, V, (N, T))
-    iteration(model, xs, ts)
-    start = time.perf_counter()
-    for _ in range(reps):
-        iteration(model, xs, ts)
-    s = (time.perf_counter() - start) / reps
+    s = median_seconds(lambda: iteration(model, xs, ts), reps)
     if args.json:
         print(json.dumps({"numpy": np.__version__, "preset": args.preset, "seconds": s, "tokensPerSec": N * T / s}))
     else:

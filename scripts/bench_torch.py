@@ -11,7 +11,8 @@ models (the `lstm` and `better` presets) written the PyTorch 2 way, float32 on t
 
 Run: python3 scripts/bench_torch.py [--preset lstm|better] [--threads K] [--reps N] [--quick]
   [--json]
-Prints seconds per iteration and tokens/s (or JSON). Exits with code 3 and a message on stderr
+Prints seconds per iteration (the median of the timed ones, after two untimed) and tokens/s
+(or JSON). Exits with code 3 and a message on stderr
 when torch cannot be imported.
 """
 
@@ -89,11 +90,18 @@ def main():
         return loss.item()
 
     reps = args.reps or ((3 if args.quick else 10) if not better else (1 if args.quick else 3))
-    iteration()  # warm-up
-    start = time.perf_counter()
-    for _ in range(reps):
+    # the first iterations are slower (allocations, MKL's set-up): two untimed, then the median
+    # of the timed ones, as saiki's side of the bench times its steps
+    for _ in range(2):
         iteration()
-    s = (time.perf_counter() - start) / reps
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        iteration()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    mid = len(times) // 2
+    s = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
     threads = torch.get_num_threads()
     if args.json:
         print(json.dumps({"torch": torch.__version__, "preset": args.preset, "threads": threads,
