@@ -12,7 +12,7 @@
  * @module
  */
 
-import { expectIds, expectShape } from "../errors.ts";
+import { expectIds, expectShape, SaikiError } from "../errors.ts";
 import { getKernels } from "../engine/kernels.ts";
 import { expectIntTensor, type IntTensor, type Tensor } from "../tensor.ts";
 import { type Layer, noForward, reuse } from "./layer.ts";
@@ -118,12 +118,25 @@ export class SoftmaxWithLoss implements Layer {
   }
 }
 
+/** Options of {@linkcode TimeSoftmaxWithLoss}. */
+export interface TimeSoftmaxWithLossOptions {
+  /**
+   * Write the softmax over the scores given to `forward`, and `backward`'s gradient over that
+   * (default false): no `(N, T, V)` buffer of the layer's own, for a model whose scores are not
+   * read after the loss — a language model's are its largest tensors. The scores' owner then
+   * sees them changed, and `backward` can run once per `forward`. The numbers are the same.
+   */
+  inPlace?: boolean;
+}
+
 /**
  * Softmax and mean cross-entropy at every timestep, as the reference's `TimeSoftmaxWithLoss`:
  * positions labelled `ignoreLabel` (−1) add no loss, get zero gradient and are not counted in
  * the mean. Softmax, loss and gradient are one fused pass per row (the `(N·T, V)` scores of a
  * language model are its largest tensor). `backward`'s `dxs` is a buffer the layer reuses,
- * like {@linkcode SoftmaxWithLoss}'s `dx`.
+ * like {@linkcode SoftmaxWithLoss}'s `dx`; with `inPlace` (see
+ * {@linkcode TimeSoftmaxWithLossOptions}) there is no other buffer: the scores become the
+ * softmax, then the gradient.
  *
  * @example
  * ```ts
@@ -145,17 +158,23 @@ export class TimeSoftmaxWithLoss implements Layer {
   readonly grads: Tensor[] = [];
   /** Label whose positions are left out (the reference's `ignore_label`). */
   readonly ignoreLabel: number;
+  /** Whether `forward` and `backward` overwrite the scores (see {@linkcode TimeSoftmaxWithLossOptions}). */
+  readonly inPlace: boolean;
   #ys?: Tensor;
   #ts?: IntTensor;
   #count = 0;
   #dxs?: Tensor;
+  /** In place, after `backward`: the softmax is the gradient now. */
+  #spent = false;
 
   /**
    * A loss layer that skips positions labelled `ignoreLabel`.
    * @param ignoreLabel label to leave out (default −1)
+   * @param options `inPlace`
    */
-  constructor(ignoreLabel?: number) {
+  constructor(ignoreLabel?: number, options?: TimeSoftmaxWithLossOptions) {
     this.ignoreLabel = ignoreLabel ?? -1;
+    this.inPlace = options?.inPlace ?? false;
   }
 
   /**
@@ -171,9 +190,10 @@ export class TimeSoftmaxWithLoss implements Layer {
     expectIds("TimeSoftmaxWithLoss.forward", "ts", ts.data, V, ignore);
     let count = 0;
     for (let i = 0; i < ts.data.length; i++) if (ts.data[i] !== ignore) count++;
-    const ys = this.#ys = reuse(this.#ys, [N, T, V]);
+    const ys = this.#ys = this.inPlace ? xs : reuse(this.#ys, [N, T, V]);
     this.#ts = ts;
     this.#count = count;
+    this.#spent = false;
     // ys = softmax(xs) row by row,  loss = −(1/count) Σ_{t_n ≠ ignore} log ys[n, t_n]
     const sum = getKernels().softmaxCrossEntropy(xs, ts, ys, { ignore, eps: 0 });
     return count === 0 ? 0 : sum / count;
@@ -184,10 +204,17 @@ export class TimeSoftmaxWithLoss implements Layer {
     return this.#count;
   }
 
-  /** dout (default 1) → dxs: `(N, T, V)`. */
+  /** dout (default 1) → dxs: `(N, T, V)` (in place: the scores' buffer). */
   backward(dout = 1): Tensor {
     const ys = this.#ys ?? noForward("TimeSoftmaxWithLoss.backward");
-    const dxs = this.#dxs = reuse(this.#dxs, ys.shape);
+    if (this.#spent) {
+      throw new SaikiError(
+        "TimeSoftmaxWithLoss.backward: called twice after one forward; in place, the first " +
+          "call turned the softmax into the gradient (call forward again)",
+      );
+    }
+    this.#spent = this.inPlace;
+    const dxs = this.#dxs = this.inPlace ? ys : reuse(this.#dxs, ys.shape);
     const scale = this.#count === 0 ? 0 : dout / this.#count, ignore = this.ignoreLabel;
     // dxs = (ys − onehot(ts))·dout/count, and 0 where ts = ignore
     getKernels().softmaxCrossEntropyBackward(ys, this.#ts!, dxs, { ignore, scale });

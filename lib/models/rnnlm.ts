@@ -397,7 +397,8 @@ export class LanguageModel {
     );
     this.body = body;
     this.layers = [this.embed, ...body];
-    this.lossLayer = new TimeSoftmaxWithLoss();
+    // the scores are read by nothing after the loss: softmax and gradient overwrite them
+    this.lossLayer = new TimeSoftmaxWithLoss(undefined, { inPlace: true });
     this.params = this.layers.flatMap((l) => l.params);
     this.grads = this.layers.flatMap((l) => l.grads);
     // llm.c-style: every parameter (and gradient) is a view into one contiguous block.

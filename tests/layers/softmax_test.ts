@@ -14,6 +14,24 @@ Deno.test("TimeSoftmaxWithLoss matches the reference loss and dxs, ignoring labe
   assertAllClose(layer.backward(), f.backward.dxs, "time_softmax dxs");
 });
 
+Deno.test("TimeSoftmaxWithLoss in place: the same loss and dxs bit for bit, in the scores' buffer; backward once per forward", () => {
+  const f = loadFixture("time_softmax_with_loss");
+  const ts = I(f.inputs.ts);
+  const apart = new TimeSoftmaxWithLoss(f.ignore_label);
+  const inPlace = new TimeSoftmaxWithLoss(f.ignore_label, { inPlace: true });
+  for (const dout of [1, 0.375]) {
+    const xs = T(f.inputs.xs), scores = xs.clone();
+    assertEquals(inPlace.forward(scores, ts), apart.forward(xs, ts));
+    assertEquals(Array.from(xs.data), Array.from(T(f.inputs.xs).data), "apart: xs untouched");
+    const dxs = inPlace.backward(dout);
+    assertOk(dxs.data === scores.data, "in place: dxs is the scores' buffer");
+    assertEquals(Array.from(dxs.data), Array.from(apart.backward(dout).data));
+    assertThrows(() => inPlace.backward(dout), "called twice after one forward");
+  }
+  assertAllClose(inPlace.forward(T(f.inputs.xs), ts), f.forward.loss, "in place loss");
+  assertAllClose(inPlace.backward(), f.backward.dxs, "in place dxs");
+});
+
 Deno.test("softmax layers pass the numerical gradient check", () => {
   const rng = new Rng(4);
   const xs = rng.randn([2, 3, 5], 2);
