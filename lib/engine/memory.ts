@@ -124,6 +124,11 @@ export class Block {
     return new Float32Array(this.own ?? this.heap.buffer, this.offset + 4 * start, length);
   }
 
+  /** A float64 view of `length` doubles from double index `start` (default: all). */
+  f64(start: number = 0, length: number = (this.bytes >> 3) - start): Float64Array {
+    return new Float64Array(this.own ?? this.heap.buffer, this.offset + 8 * start, length);
+  }
+
   /** An int32 view, like {@linkcode Block.f32}. */
   i32(start: number = 0, length: number = (this.bytes >> 2) - start): Int32Array {
     return new Int32Array(this.own ?? this.heap.buffer, this.offset + 4 * start, length);

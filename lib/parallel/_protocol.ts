@@ -34,8 +34,19 @@ export type Request =
     params: Span;
     /** The gradient region of each shard this worker computes. */
     grads: { shard: number; span: Span }[];
-    /** Int32 words: [0] the task counter the main thread publishes, [1 + w] worker w's answer. */
+    /**
+     * The gradient sum the workers share out after a training task (`GradientSum`): every
+     * shard's region in shard order, the floats summed, the chunks' norms (float64).
+     */
+    sum: { grads: Span[]; size: number; norms: Span };
+    /**
+     * Int32 words: [0] the task counter the main thread publishes, [1 + w] worker w's answer,
+     * [1 + workers] the barrier's arrivals, [2 + workers + w] the task worker w last arrived
+     * at the barrier with (so a timeout can name the worker the others wait for).
+     */
     sync: Span;
+    /** Workers in the pool. */
+    workers: number;
     worker: number;
     fault?: InjectedFault;
   }
@@ -52,6 +63,11 @@ export type Request =
     shards: number;
     /** Task counter, published in `sync[0]` before the request is posted. */
     seq: number;
+    /**
+     * A training task's gradient sum: the arrivals at the barrier to wait for (the count
+     * before this task plus the `busy` workers taking part), each then summing its chunks.
+     */
+    sum?: { barrier: number; busy: number };
   }
   | { id: number; kind: "getState" }
   | { id: number; kind: "setState"; states: [number, ShardState][] }

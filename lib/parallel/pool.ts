@@ -37,7 +37,14 @@ import {
   type Request,
   type Span,
 } from "./_protocol.ts";
-import type { ShardExecutor, ShardModel, ShardResult, ShardState, ShardTask } from "./shards.ts";
+import type {
+  GradientSum,
+  ShardExecutor,
+  ShardModel,
+  ShardResult,
+  ShardState,
+  ShardTask,
+} from "./shards.ts";
 
 /**
  * Why workers cannot be used here, or undefined when they can.
@@ -104,6 +111,8 @@ export class WorkerExecutor implements ShardExecutor {
   readonly #sync: Block;
   #next = 1;
   #seq = 0;
+  /** Arrivals at the workers' barrier so far (every training task adds its busy workers). */
+  #arrivals = 0;
   /** Engine copies of batches given on the JS heap. */
   #batch?: [IntTensor, IntTensor];
   #failure: Error | undefined;
@@ -126,12 +135,14 @@ export class WorkerExecutor implements ShardExecutor {
 
   /**
    * Starts `workers` workers computing `model`'s shards: shard `s` (of `grads.length`) on
-   * worker `s mod workers`, with its gradients in `grads[s]`.
+   * worker `s mod workers`, with its gradients in `grads[s]`; after a training task they
+   * meet at a barrier and share out `sum`, whose regions are `grads`.
    */
   static async start(
     model: ShardModel,
     grads: Tensor[],
     workers: number,
+    sum: GradientSum,
     options: PoolOptions = {},
   ): Promise<WorkerExecutor> {
     const why = workersUnavailable();
@@ -142,7 +153,7 @@ export class WorkerExecutor implements ShardExecutor {
       );
     }
     const heap = engineHeap();
-    const sync = heap.alloc(4 * (1 + workers));
+    const sync = heap.alloc(4 * (2 + 2 * workers));
     // the sources start worker.ts beside this file; the bundle (deno task build) worker.js
     const url = new URL(
       import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js",
@@ -161,7 +172,13 @@ export class WorkerExecutor implements ShardExecutor {
           maskSeed: model instanceof LanguageModel ? model.maskKey.seed : 0,
           params: spanOf(model.paramBuffer),
           grads: grads.flatMap((g, s) => s % workers === w ? [{ shard: s, span: spanOf(g) }] : []),
-          sync: { offset: sync.offset, length: 1 + workers },
+          sum: {
+            grads: sum.grads.map(spanOf),
+            size: sum.size,
+            norms: { offset: sum.norms.offset, length: sum.chunks },
+          },
+          sync: { offset: sync.offset, length: 2 + 2 * workers },
+          workers,
           worker: w,
           fault: options.fault?.worker === w ? options.fault : undefined,
         })
@@ -174,7 +191,20 @@ export class WorkerExecutor implements ShardExecutor {
   }
 
   #syncWords(): Int32Array {
-    return this.#sync.i32(0, 1 + this.threads);
+    return this.#sync.i32(0, 2 + 2 * this.threads);
+  }
+
+  /**
+   * The worker to blame for `worker`'s silence on a `request`: in a training task, the first
+   * busy worker that has not reached the barrier the others wait at; else `worker` itself.
+   */
+  #culprit(worker: number, request: Request): number {
+    if (request.kind !== "run" || request.sum === undefined || this.#closed) return worker;
+    const sync = this.#syncWords();
+    for (let w = 0; w < request.sum.busy; w++) {
+      if (Atomics.load(sync, 2 + this.threads + w) !== request.seq) return w;
+    }
+    return worker;
   }
 
   #fail(error: Error): void {
@@ -220,9 +250,8 @@ export class WorkerExecutor implements ShardExecutor {
       const timer = setTimeout(() => {
         this.#fail(
           new SaikiError(
-            `worker ${worker} did not answer a "${request.kind}" request within ${
-              this.#timeout / 1000
-            } s; the workers were stopped`,
+            `worker ${this.#culprit(worker, request)} did not answer a "${request.kind}" ` +
+              `request within ${this.#timeout / 1000} s; the workers were stopped`,
           ),
         );
       }, this.#timeout);
@@ -244,6 +273,7 @@ export class WorkerExecutor implements ShardExecutor {
     Atomics.store(sync, 0, seq); // orders the main thread's writes before the workers' reads
     const [rows, time] = xs.shape, targetTime = ts.shape[1];
     const busy = Math.min(this.threads, shards);
+    const sum = task.train ? { barrier: this.#arrivals += busy, busy } : undefined;
     const replies = await Promise.all(
       Array.from({ length: busy }, (_, w) =>
         this.#request(w, {
@@ -257,6 +287,7 @@ export class WorkerExecutor implements ShardExecutor {
           targetTime,
           shards,
           seq,
+          sum,
         })),
     );
     const results: ShardResult[] = new Array(shards);

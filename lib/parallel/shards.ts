@@ -12,6 +12,9 @@
  * @module
  */
 
+import { getKernels } from "../engine/kernels.ts";
+import { type Block, engineHeap } from "../engine/memory.ts";
+import { vecOf } from "../engine/views.ts";
 import { SaikiError } from "../errors.ts";
 import { LanguageModel, type LanguageModelConfig } from "../models/rnnlm.ts";
 import { type Seq2seqConfig, type Seq2seqModel, seq2seqModel } from "../models/seq2seq.ts";
@@ -240,8 +243,85 @@ export class ShardRunner {
 }
 
 /**
+ * The shards' gradients summed into shard 0's, chunk by chunk: for each chunk of
+ * {@linkcode GradientSum.CHUNK} floats of the first `size` (the distinct parameters'), shard
+ * 1's gradient is added, then shard 2's, …, and the chunk's sum of squares (float64) is
+ * written to `norms`. The chunks are fixed by `size` alone, so threads can share them out in
+ * any way — workers each take a run of them after a barrier — and every sum, and the norm
+ * summed from `norms` in chunk order, is the same bit for bit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GradientSum } from "./shards.ts";
+ * import { engineTensor } from "../tensor.ts";
+ * const g = [engineTensor([3]), engineTensor([3])];
+ * g[0].data.set([1, 2, 2]), g[1].data.set([1, 0, 2]);
+ * const sum = new GradientSum(g, 3);
+ * sum.reduce(0, sum.chunks);
+ * assert.deepEqual([...g[0].data], [2, 2, 4]);
+ * assert.equal(sum.sumSquares(), 24);
+ * sum.free();
+ * ```
+ */
+export class GradientSum {
+  /** Floats per chunk (256 KiB): a chunk's shards stream through the cache once. */
+  static readonly CHUNK = 65536;
+  /** Each shard's gradient region, shard 0's first: it receives the sum. */
+  readonly grads: readonly Tensor[];
+  /** Floats summed from the start of each region: the distinct parameters' gradients. */
+  readonly size: number;
+  /** Chunks of `size`. */
+  readonly chunks: number;
+  /** Where each chunk's sum of squares goes (float64), in the engine's memory. */
+  readonly norms: Block;
+
+  /**
+   * The sum of `grads`' first `size` floats; `norms`, when given, the block (of another
+   * thread) the chunks' sums of squares go to, else one allocated here.
+   */
+  constructor(grads: readonly Tensor[], size: number, norms?: Block) {
+    this.grads = grads;
+    this.size = size;
+    this.chunks = Math.max(1, Math.ceil(size / GradientSum.CHUNK));
+    this.norms = norms ?? engineHeap().alloc(8 * this.chunks);
+  }
+
+  /** The chunks `[c0, c1)` thread `w` of `W` sums: a contiguous run, about `chunks / W`. */
+  range(w: number, W: number): [number, number] {
+    return [Math.floor(w * this.chunks / W), Math.floor((w + 1) * this.chunks / W)];
+  }
+
+  /** Sums chunks `[c0, c1)` into shard 0's region in shard order and measures each. */
+  reduce(c0: number, c1: number): void {
+    const k = getKernels(), [into, ...rest] = this.grads, { CHUNK } = GradientSum;
+    for (let c = c0; c < c1; c++) {
+      const at = c * CHUNK, n = Math.min(CHUNK, this.size - at);
+      const sum = vecOf(into.data, at, n);
+      for (const g of rest) k.axpy(1, vecOf(g.data, at, n), sum);
+      this.norms.f64(c, 1)[0] = k.sumSquares(sum);
+    }
+  }
+
+  /** The sum of squares of the whole sum: the chunks' in chunk order. */
+  sumSquares(): number {
+    const norms = this.norms.f64(0, this.chunks);
+    let s = 0;
+    for (let c = 0; c < this.chunks; c++) s += norms[c];
+    return s;
+  }
+
+  /** Returns the norms' block to the heap (a foreign one is left to its owner). */
+  free(): void {
+    if (!this.norms.foreign) this.norms.free();
+  }
+}
+
+/**
  * Runs every shard of a task somewhere and reports the results in shard order: in this
- * thread ({@linkcode LocalExecutor}) or in Web Workers (`WorkerExecutor` in `pool.ts`).
+ * thread ({@linkcode LocalExecutor}) or in Web Workers (`WorkerExecutor` in `pool.ts`). Given
+ * a {@linkcode GradientSum}, a training task also sums the shards' gradients into shard 0's
+ * and measures them, before `run` resolves.
  */
 export interface ShardExecutor {
   /** Threads computing shards. */
@@ -280,15 +360,19 @@ export class LocalExecutor implements ShardExecutor {
   readonly threads = 1;
   /** The runner holding every shard's replica. */
   readonly runner: ShardRunner;
+  readonly #sum?: GradientSum;
 
-  /** An executor of `runner`'s shards. */
-  constructor(runner: ShardRunner) {
+  /** An executor of `runner`'s shards; with `sum`, training tasks sum their gradients. */
+  constructor(runner: ShardRunner, sum?: GradientSum) {
     this.runner = runner;
+    this.#sum = sum;
   }
 
-  /** Runs every shard in turn. */
+  /** Runs every shard in turn (then, training, sums their gradients). */
   run(task: ShardTask, xs: IntTensor, ts: IntTensor, shards: number): Promise<ShardResult[]> {
-    return Promise.resolve(this.runner.run(task, xs, ts, shards).map((r) => r.result));
+    const results = this.runner.run(task, xs, ts, shards).map((r) => r.result);
+    if (task.train && this.#sum !== undefined) this.#sum.reduce(0, this.#sum.chunks);
+    return Promise.resolve(results);
   }
 
   /** The replicas' states. */

@@ -11,7 +11,7 @@ import { adoptEngineMemory, type EngineHeap } from "../engine/memory.ts";
 import { wasmKernelsWith } from "../engine/wasm/backend.ts";
 import { IntTensor, Tensor } from "../tensor.ts";
 import type { InjectedFault, Reply, Request, Span } from "./_protocol.ts";
-import { replica, ShardRunner, type ShardState } from "./shards.ts";
+import { GradientSum, replica, ShardRunner, type ShardState } from "./shards.ts";
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -19,7 +19,9 @@ const scope = globalThis as any;
 let heap: EngineHeap | undefined;
 let runner: ShardRunner | undefined;
 let sync: Int32Array | undefined;
+let sum: GradientSum | undefined;
 let worker = 0;
+let workers = 1;
 let fault: InjectedFault | undefined;
 let runs = 0;
 
@@ -66,14 +68,33 @@ function injectFault(id: number): boolean {
   }
 }
 
+/** Arrives at the workers' barrier with task `seq` and waits until `target` arrivals in all. */
+function barrier(target: number, seq: number): void {
+  const at = 1 + workers, words = sync!;
+  Atomics.store(words, 2 + workers + worker, seq);
+  if (Atomics.add(words, at, 1) + 1 >= target) {
+    Atomics.notify(words, at);
+    return;
+  }
+  for (let seen = Atomics.load(words, at); seen < target; seen = Atomics.load(words, at)) {
+    Atomics.wait(words, at, seen);
+  }
+}
+
 function handle(req: Request): void {
   switch (req.kind) {
     case "init": {
       heap = adoptEngineMemory(req.memory);
       installBackend(req.backend);
       worker = req.worker;
+      workers = req.workers;
       fault = req.fault;
       sync = new Int32Array(heap.buffer, req.sync.offset, req.sync.length);
+      sum = new GradientSum(
+        req.sum.grads.map(floats),
+        req.sum.size,
+        heap.foreign(req.sum.norms.offset, 8 * req.sum.norms.length),
+      );
       const params = floats(req.params);
       runner = new ShardRunner(
         new Map(req.grads.map(({ shard, span }) => [
@@ -93,6 +114,12 @@ function handle(req: Request): void {
       if (injectFault(req.id)) return;
       const xs = ints(req.xs, [req.rows, req.time]), ts = ints(req.ts, [req.rows, req.targetTime]);
       const results = runner.run(req.task, xs, ts, req.shards);
+      if (req.sum !== undefined) {
+        // every shard's gradient is written once all busy workers have arrived: then each
+        // sums its run of chunks
+        barrier(req.sum.barrier, req.seq);
+        sum!.reduce(...sum!.range(worker, req.sum.busy));
+      }
       Atomics.store(sync!, 1 + worker, req.seq); // publishes the gradients written
       return post({ id: req.id, kind: "ok", results });
     }

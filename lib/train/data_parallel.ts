@@ -7,14 +7,13 @@
  * @module
  */
 
-import { getKernels } from "../engine/kernels.ts";
-import { vecOf } from "../engine/views.ts";
 import { SaikiError } from "../errors.ts";
 import { LanguageModel } from "../models/rnnlm.ts";
 import { clipGrads, type Optimizer } from "./optimizers.ts";
 import { type PoolOptions, WorkerExecutor, workersUnavailable } from "../parallel/pool.ts";
 import {
   defaultShards,
+  GradientSum,
   LocalExecutor,
   replica,
   type ShardExecutor,
@@ -73,6 +72,8 @@ export class DataParallel {
   #shards = 0;
   /** Each shard's gradient region; shard 0's is the model's `gradBuffer`. */
   #grads: Tensor[] = [];
+  /** Their sum into shard 0's, with the norm, done by the executor's threads. */
+  #sum?: GradientSum;
 
   /**
    * The shards and threads of `model`'s training; nothing starts before the first batch.
@@ -109,17 +110,18 @@ export class DataParallel {
       }
       this.#grads = [model.gradBuffer];
       for (let s = 1; s < S; s++) this.#grads.push(engineTensor([model.gradBuffer.size]));
+      const sum = this.#sum = new GradientSum(this.#grads, model.paramBuffer.size);
       const wanted = Math.min(this.#options.workers ?? 1, S);
       const why = wanted > 1 ? workersUnavailable() : undefined;
       if (why !== undefined) this.notice = `training runs on one thread: ${why}`;
       if (wanted > 1 && why === undefined) {
-        return await WorkerExecutor.start(model, this.#grads, wanted, this.#options.pool);
+        return await WorkerExecutor.start(model, this.#grads, wanted, sum, this.#options.pool);
       }
       const seed = model instanceof LanguageModel ? model.maskKey.seed : 0;
       const replicas = this.#grads.map((g, s) =>
         [s, s === 0 ? model : replica(model.config, model.paramBuffer, g, seed)] as const
       );
-      return new LocalExecutor(new ShardRunner(new Map(replicas)));
+      return new LocalExecutor(new ShardRunner(new Map(replicas)), sum);
     })();
   }
 
@@ -136,7 +138,8 @@ export class DataParallel {
 
   /**
    * One training iteration on a batch: every shard's forward and backward (dropout masks
-   * keyed by `step`), the shards' gradients summed in shard order, clipping to `maxGrad` (none
+   * keyed by `step`), the shards' gradients summed in shard order with their norm (chunk by
+   * chunk, shared out among the threads: {@linkcode GradientSum}), clipping to `maxGrad` (none
    * when undefined), the optimizer's update.
    *
    * @returns the batch's mean loss over its counted tokens and the gradients' global norm
@@ -152,12 +155,11 @@ export class DataParallel {
     const executor = await this.start(xs.shape[0]);
     const S = this.#shards;
     const total = countTargets(model, ts);
+    // the shards, then g0 += g1, += g2, … (fixed order, whichever threads computed them)
     const results = await executor.run({ train: true, step: options.step, total }, xs, ts, S);
-    // fixed order: g0 += g1, then += g2, …, whichever threads computed them
-    const k = getKernels(), P = model.paramBuffer.size, into = model.gradBuffer, g = this.#grads;
-    for (let s = 1; s < S; s++) k.axpy(1, vecOf(g[s].data, 0, P), vecOf(into.data, 0, P));
     const { params, grads } = model.uniqueParams();
-    const gradNorm = clipGrads(grads, options.maxGrad ?? Infinity);
+    const norm = Math.sqrt(this.#sum!.sumSquares());
+    const gradNorm = clipGrads(grads, options.maxGrad ?? Infinity, norm);
     optimizer.update(params, grads);
     return { loss: meanLoss(results, total), gradNorm };
   }

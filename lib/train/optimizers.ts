@@ -680,6 +680,8 @@ export function createOptimizer(name: string, options?: OptimizerOptions): Optim
  * summed in float64. `grads` must not hold the same tensor twice (remove tied duplicates first).
  *
  * @param maxNorm the largest norm allowed; `Infinity` only measures
+ * @param totalNorm the global norm, when the caller has summed it already (the data-parallel
+ *   step sums it chunk by chunk while it adds the shards' gradients)
  * @returns the global norm before clipping
  * @example
  * ```ts
@@ -692,7 +694,7 @@ export function createOptimizer(name: string, options?: OptimizerOptions): Optim
  * assert(Math.abs(g.data[0] - 0.6) < 1e-6 && Math.abs(g.data[1] - 0.8) < 1e-6);
  * ```
  */
-export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {
+export function clipGrads(grads: readonly Tensor[], maxNorm: number, totalNorm?: number): number {
   if (typeof maxNorm !== "number" || Number.isNaN(maxNorm) || maxNorm < 0) {
     throw new SaikiError(`clipGrads: maxNorm is ${maxNorm}, expected a number >= 0`);
   }
@@ -702,9 +704,11 @@ export function clipGrads(grads: readonly Tensor[], maxNorm: number): number {
     : undefined;
   // one pass over a packed span (a model's gradBuffer), else one per tensor
   const runs = (): readonly Vec[] => len !== undefined ? [spanView(grads[0], len)] : grads;
-  let sum = 0;
-  for (const g of runs()) sum += k.sumSquares(g);
-  const totalNorm = Math.sqrt(sum);
+  if (totalNorm === undefined) {
+    let sum = 0;
+    for (const g of runs()) sum += k.sumSquares(g);
+    totalNorm = Math.sqrt(sum);
+  }
   const rate = maxNorm / (totalNorm + 1e-6);
   if (rate < 1) { for (const g of runs()) k.scale(g, rate, g); }
   return totalNorm;
