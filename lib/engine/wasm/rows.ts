@@ -123,46 +123,70 @@ export function emitRows(mod: ModuleBuilder, relaxed: boolean): void {
     "void",
     (p, f) => {
       const r = f.local("i32"), j = f.local("i32"), xp = f.local("i32"), tp = f.local("i32");
-      const v = f.local("v128"), s = f.local("f64");
+      const s = f.local("f64"), ld = f.local("i32"), lo = f.local("v128"), hi = f.local("v128");
+      const vs = f.locals("v128", 4);
+      // rows r … r + n − 1 added into tmp, column by column, in row order: tmp is read and
+      // written once per n rows (the sums are the same as row by row)
+      const rowsInto = (n: number): Stmt[] => [
+        xp.set(i32.add(p.x.get(), i32.shl(i32.mul(r.get(), p.ldx.get()), i32.const(2)))),
+        tp.set(p.tmp.get()),
+        j.set(i32.const(0)),
+        ifThen(
+          i32.le_s(i32.const(4), p.cols.get()),
+          loop(
+            ...vs.slice(0, n).map((v, k) =>
+              v.set(
+                v128.load(k === 0 ? xp.get() : i32.add(xp.get(), i32.mul(ld.get(), i32.const(k)))),
+              )
+            ),
+            lo.set(v128.load(tp.get())),
+            hi.set(v128.load(tp.get(), 16)),
+            ...vs.slice(0, n).flatMap((v) => [
+              lo.set(f64x2.add(lo.get(), f64x2.promote_low_f32x4(v.get()))),
+              hi.set(f64x2.add(hi.get(), f64x2.promote_low_f32x4(swapHalves(v.get())))),
+            ]),
+            v128.store(tp.get(), lo.get()),
+            v128.store(tp.get(), hi.get(), 16),
+            xp.inc(16),
+            tp.inc(32),
+            j.inc(4),
+            brIf(0, i32.le_s(i32.add(j.get(), i32.const(4)), p.cols.get())),
+          ),
+        ),
+        ifThen(
+          i32.lt_s(j.get(), p.cols.get()),
+          loop(
+            s.set(f64.load(tp.get())),
+            ...Array.from({ length: n }, (_, k) =>
+              s.set(f64.add(
+                s.get(),
+                f64.promote(
+                  f32.load(k === 0 ? xp.get() : i32.add(xp.get(), i32.mul(ld.get(), i32.const(k)))),
+                ),
+              ))),
+            f64.store(tp.get(), s.get()),
+            xp.inc(4),
+            tp.inc(8),
+            j.inc(1),
+            brIf(0, i32.lt_s(j.get(), p.cols.get())),
+          ),
+        ),
+      ];
       return [
         memory.fill(p.tmp.get(), i32.const(0), i32.shl(p.cols.get(), i32.const(3))),
-        forRange(
-          r,
-          i32.const(0),
-          p.rows.get(),
-          1,
-          xp.set(i32.add(p.x.get(), i32.shl(i32.mul(r.get(), p.ldx.get()), i32.const(2)))),
-          tp.set(p.tmp.get()),
-          j.set(i32.const(0)),
-          ifThen(
-            i32.le_s(i32.const(4), p.cols.get()),
-            loop(
-              v.set(v128.load(xp.get())),
-              v128.store(
-                tp.get(),
-                f64x2.add(v128.load(tp.get()), f64x2.promote_low_f32x4(v.get())),
-              ),
-              v128.store(
-                tp.get(),
-                f64x2.add(v128.load(tp.get(), 16), f64x2.promote_low_f32x4(swapHalves(v.get()))),
-                16,
-              ),
-              xp.inc(16),
-              tp.inc(32),
-              j.inc(4),
-              brIf(0, i32.le_s(i32.add(j.get(), i32.const(4)), p.cols.get())),
-            ),
+        ld.set(i32.shl(p.ldx.get(), i32.const(2))),
+        r.set(i32.const(0)),
+        ifThen(
+          i32.le_s(i32.const(4), p.rows.get()),
+          loop(
+            ...rowsInto(4),
+            r.inc(4),
+            brIf(0, i32.le_s(i32.add(r.get(), i32.const(4)), p.rows.get())),
           ),
-          ifThen(
-            i32.lt_s(j.get(), p.cols.get()),
-            loop(
-              f64.store(tp.get(), f64.add(f64.load(tp.get()), f64.promote(f32.load(xp.get())))),
-              xp.inc(4),
-              tp.inc(8),
-              j.inc(1),
-              brIf(0, i32.lt_s(j.get(), p.cols.get())),
-            ),
-          ),
+        ),
+        ifThen(
+          i32.lt_s(r.get(), p.rows.get()),
+          loop(...rowsInto(1), r.inc(1), brIf(0, i32.lt_s(r.get(), p.rows.get()))),
         ),
         forRange(
           j,
