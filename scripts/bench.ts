@@ -19,10 +19,10 @@
  * 3, with `--quick` 1) measures every system once per row and round, interleaved (saiki, numpy,
  * torch, saiki ×2, …) so that a slow period of the machine hits all of them; the table shows
  * each system's median and min–max over the rounds. A missing peer is named as skipped under
- * the table. On the `lstm` and `better` rows the Python peers run twice with `--malloc both`
- * (the default): with glibc's malloc as it comes, which hands the large freed arrays back to
- * the kernel and takes page faults to get them again every iteration, and with it tuned to keep
- * them ({@linkcode MALLOC_TUNED}; "malloc tuned" in the table), which is how they run fastest.
+ * the table. The Python peers run twice with `--malloc both` (the default): with glibc's malloc
+ * as it comes, which hands large freed arrays back to the kernel and takes page faults to get
+ * them again every iteration, and with it tuned to keep them ({@linkcode MALLOC_TUNED}; "malloc
+ * tuned" in the table), which is how they run fastest.
  * Prints a table, or JSON with `--json`. Figures are medians, not pass/fail.
  *
  * @module
@@ -64,7 +64,7 @@ const FLAGS = {
   },
   malloc: {
     type: "string",
-    help: "the Python peers' allocator on the lstm and better rows: glibc's default, tuned to " +
+    help: "the Python peers' allocator: glibc's default, tuned to " +
       "keep freed arrays (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), or both",
     default: "both",
     choices: ["both", "default", "tuned"],
@@ -100,7 +100,9 @@ const TORCH_THREADS = ["1", "2"];
  * glibc's malloc told to keep what the Python peers free: arrays up to 32 MiB (the `(700,
  * 10000)` scores take 28) come from its heap instead of fresh `mmap`s, and freed memory is not
  * trimmed back to the kernel, so an iteration reuses the last one's pages instead of faulting
- * in new zeroed ones. NumPy and PyTorch run up to 1.7× faster with it here.
+ * in new zeroed ones. NumPy and PyTorch ran up to 3× faster with it here (the book's
+ * `date-attention` code, whose `(128, 29, 256)` temporaries are freed and faulted in again at
+ * every step).
  */
 export const MALLOC_TUNED = {
   MALLOC_MMAP_THRESHOLD_: "33554432",
@@ -506,8 +508,8 @@ async function main(args: string[]): Promise<number> {
         });
       }
     }
-    // the Python peers' allocators: as glibc comes, and tuned (lm rows; see MALLOC_TUNED)
-    const mallocs = w.kind !== "lm" || flags.malloc === "default"
+    // the Python peers' allocators: as glibc comes, and tuned (see MALLOC_TUNED)
+    const mallocs = flags.malloc === "default"
       ? [""]
       : flags.malloc === "tuned"
       ? [" tuned"]
