@@ -38,6 +38,9 @@ import { helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { engineTensor, IntTensor } from "../lib/tensor.ts";
 import { RnnlmTrainer } from "../lib/train/trainer.ts";
 import { Trainer as Seq2seqTrainer } from "../lib/train/seq2seq_trainer.ts";
+import { wasmFeatures } from "../lib/engine/wasm/backend.ts";
+import { brIf, f32x4, i32, loop, ModuleBuilder, ret, v128 } from "../lib/engine/wasm/emit.ts";
+import { madder } from "../lib/engine/wasm/gemm.ts";
 
 const FLAGS = {
   quick: {
@@ -286,6 +289,46 @@ async function gemmRate(
   return (2 * m * n * k) / s / 1e9;
 }
 
+/**
+ * The f32x4 multiply-add peak of one thread, GFLOP/s: a loop of ten independent
+ * `relaxed_madd`s (or multiply and add) on registers, no memory — the ceiling the GEMM's
+ * micro-kernel works against. Undefined without WebAssembly SIMD.
+ */
+function fmaPeak(): number | undefined {
+  const { simd, relaxed } = wasmFeatures();
+  if (!simd) return undefined;
+  const ACC = 10, madd = madder(relaxed), mod = new ModuleBuilder();
+  mod.func("peak", { n: "i32" }, "f32", (p, f) => {
+    const acc = f.locals("v128", ACC), a = f.local("v128"), b = f.local("v128");
+    const i = f.local("i32");
+    let sum = acc[0].get();
+    for (let j = 1; j < ACC; j++) sum = f32x4.add(sum, acc[j].get());
+    return [
+      a.set(v128.f32(0.5)),
+      b.set(v128.f32(0.25)),
+      ...acc.map((x, j) => x.set(v128.f32(j))),
+      i.set(i32.const(0)),
+      loop(
+        ...acc.map((x) => x.set(madd(x.get(), a.get(), b.get()))),
+        i.inc(1),
+        brIf(0, i32.lt_s(i.get(), p.n.get())),
+      ),
+      ret(f32x4.extract_lane(sum, 0)),
+    ];
+  });
+  const { peak } = new WebAssembly.Instance(new WebAssembly.Module(mod.toBytes()))
+    .exports as { peak: (n: number) => number };
+  const n = 20_000_000;
+  peak(1000);
+  let best = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    peak(n);
+    best = Math.max(best, (n * ACC * 8) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
 /** Peak resident memory of this process in MB (Linux: VmHWM), else the current RSS. */
 function peakRssMB(): number {
   try {
@@ -437,6 +480,7 @@ async function main(args: string[]): Promise<number> {
   // the child spawns workers from lib/parallel: it may read the library's folder
   const libDir = new URL("../lib", import.meta.url).pathname;
   const progress = (line: string) => flags.json || console.error(line);
+  const peak = only.has("gemm") && wanted.includes("wasm") ? fmaPeak() : undefined;
   for (const backend of wanted) {
     setKernels(selectBackend(backend));
     const name = names[backend] = getKernels().name;
@@ -600,6 +644,8 @@ async function main(args: string[]): Promise<number> {
     rounds,
     only: [...only],
     backends: wanted.map((b) => names[b]),
+    /** One thread's f32x4 multiply-add peak on registers (GFLOP/s), with the GEMM rows. */
+    fmaPeakGflops: peak,
     gemm: (only.has("gemm") ? GEMMS : []).map(([label, transA, transB, m, k, n], i) => ({
       label: label.trim(),
       transA,
@@ -683,6 +729,9 @@ async function main(args: string[]): Promise<number> {
         cols.map((c) => fmt(g.gflops[c])),
         14,
       );
+    }
+    if (peak !== undefined) {
+      console.log(`  f32x4 multiply-add peak, registers only (the wasm ceiling): ${fmt(peak)}`);
     }
   }
   /** "numpy 1 tuned" → "numpy 1 thread, malloc tuned", "torch 2" → "torch 2 threads". */
