@@ -57,6 +57,8 @@ export class Browser {
         `--user-data-dir=${profile}`,
         "--remote-debugging-port=0",
         "--window-size=1280,900",
+        "--lang=en-US", // the page's language follows the browser's unless ?lang= says
+
         "about:blank",
       ],
       stdout: "null",

@@ -3,6 +3,7 @@
 // `window.saikiStatus` mirrors what the page shows, for the browser test. The seq2seq mode
 // (`?mode=seq2seq`, or the radio button) lives in seq2seq.js.
 import { seq2seqMode } from "./seq2seq.js";
+import { onLangChange, t } from "./i18n.js";
 // the bundle `deno task build` writes (a computed URL: `deno check` runs before any build)
 const saiki = await import(new URL("../dist/saiki.js", import.meta.url).href);
 
@@ -28,7 +29,7 @@ const num = (id) => Number($(id).value);
 
 function showError(e) {
   status.error = e instanceof Error ? e.message : String(e);
-  $("notice").textContent = `error: ${status.error}`;
+  $("notice").textContent = t("error", status.error);
 }
 
 /**
@@ -105,7 +106,7 @@ function draw() {
   const pts = run?.history ?? [];
   g.fillStyle = "#666";
   g.font = "22px system-ui";
-  g.fillText("training perplexity (log scale) by iteration", 16, 30);
+  g.fillText(t("chartTitle"), 16, 30);
   if (pts.length < 2) return;
   const maxStep = pts.at(-1).step, minStep = pts[0].step;
   const ys = pts.map((p) => Math.log(p.ppl));
@@ -133,12 +134,20 @@ function report() {
   run.since = now;
   status.sample = sample();
   $("sample").textContent = status.sample;
-  $("stats").textContent = `iteration ${status.step} | perplexity ${status.ppl.toFixed(2)} | ` +
-    `${Math.round(status.tokensPerSec).toLocaleString("en-US")} tokens/s | ` +
-    `${
-      status.threads === 1 ? "1 thread" : `${status.threads} workers`
-    } | kernels ${status.kernels}`;
+  showStats();
   draw();
+}
+
+/** The line under the chart: iteration, perplexity, tokens/s, threads, kernels. */
+function showStats() {
+  $("stats").textContent = status.step === 0 ? "—" : t(
+    "lmStats",
+    status.step,
+    status.ppl.toFixed(2),
+    Math.round(status.tokensPerSec).toLocaleString("en-US"),
+    t("threads", status.threads),
+    status.kernels,
+  );
 }
 
 async function train() {
@@ -204,7 +213,7 @@ async function load(file) {
     run = newRun(model, vocab, corpus(vocab).ids);
     status.sample = sample();
     $("sample").textContent = status.sample;
-    $("notice").textContent = `loaded ${file.name}: ${model.config.cell}, V ${words.length}`;
+    $("notice").textContent = t("loaded", file.name, model.config.cell, words.length);
     $("download").disabled = false;
   } catch (e) {
     showError(e);
@@ -224,7 +233,11 @@ async function reset() {
 
 async function sampleText() {
   $("text").value = await (await fetch("./sample.txt")).text();
-  $("textInfo").textContent = `${saiki.corpusFromText($("text").value).ids.length} words`;
+  showTextInfo();
+}
+
+function showTextInfo() {
+  $("textInfo").textContent = t("words", saiki.corpusFromText($("text").value).ids.length);
 }
 
 $("train").onclick = train;
@@ -251,7 +264,15 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
 showMode(new URLSearchParams(location.search).get("mode") === "seq2seq" ? "seq2seq" : "lm");
 await sampleText();
 if (!globalThis.crossOriginIsolated) {
-  $("notice").textContent = "this page is not cross-origin isolated: training runs on one thread";
+  $("notice").textContent = t("notIsolated");
 }
+onLangChange(() => {
+  draw();
+  showStats();
+  showTextInfo();
+  if (!globalThis.crossOriginIsolated && status.step === 0) {
+    $("notice").textContent = t("notIsolated");
+  }
+});
 draw();
 status.state = "ready";

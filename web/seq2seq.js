@@ -3,6 +3,8 @@
 // every epoch, and answers typed questions, with the attention map for the attention model.
 // `globalThis.saikiSeq2seq` mirrors what the page shows, for the browser test.
 
+import { onLangChange, t } from "./i18n.js";
+
 /** Sets the mode up on the page's `s2s…` elements; returns `stop()`, which stops training. */
 export function seq2seqMode(saiki) {
   const $ = (id) => document.getElementById(id);
@@ -48,14 +50,19 @@ export function seq2seqMode(saiki) {
     for (let i = 0; i < xTest.shape[0]; i++) {
       tests.set(question(xTest, i).trimEnd(), vocab.decode(tTest.rows(i, i + 1)).slice(1).trim());
     }
-    $("s2sInfo").textContent =
-      `${name}.txt's first ${(xTrain.shape[0] + xTest.shape[0]).toLocaleString("en-US")} ` +
-      `lines: ${xTrain.shape[0]} questions to train on, ${xTest.shape[0]} to test; questions up ` +
-      `to ${width} characters, answers ${tTest.shape[1] - 1}.` +
-      (name === "addition"
-        ? " So few sums are learnt by heart rather than generalised: expect a low test accuracy."
-        : "");
+    const info = () =>
+      t(
+        "s2sInfo",
+        name,
+        (xTrain.shape[0] + xTest.shape[0]).toLocaleString("en-US"),
+        xTrain.shape[0],
+        xTest.shape[0],
+        width,
+        tTest.shape[1] - 1,
+      ) + (name === "addition" ? t("byHeart") : "");
+    $("s2sInfo").textContent = info();
     return {
+      info,
       name,
       reverse,
       data,
@@ -69,12 +76,25 @@ export function seq2seqMode(saiki) {
     };
   }
 
-  function showStats(extra) {
-    $("s2sStats").textContent = `epoch ${status.epoch} | loss ${status.loss.toFixed(3)} | ` +
-      `test accuracy ${(100 * status.accuracy).toFixed(1)}% | ${extra}${
-        status.threads === 1 ? "1 thread" : `${status.threads} workers`
-      } | kernels ${saiki.getKernels().name}`;
+  /** The questions/s of the last epoch, for the stats line. */
+  let rate = 0;
+
+  function showStats() {
+    if (status.epoch === 0) return void ($("s2sStats").textContent = "—");
+    $("s2sStats").textContent = t(
+      "s2sStats",
+      status.epoch,
+      status.loss.toFixed(3),
+      (100 * status.accuracy).toFixed(1),
+      t("questionsPerSec", Math.round(rate).toLocaleString("en-US")),
+      t("threads", status.threads),
+      saiki.getKernels().name,
+    );
   }
+  onLangChange(() => {
+    showStats();
+    if (run !== null) $("s2sInfo").textContent = run.info();
+  });
 
   /** The end of an epoch of run `r`: the test split's accuracy, a row of the list. */
   function endEpoch(r, epoch, loss, questionsPerSec) {
@@ -90,7 +110,8 @@ export function seq2seqMode(saiki) {
     bar.className = "bar";
     bar.style.width = `${Math.round(120 * accuracy)}px`;
     $("s2sHistory").scrollTop = 1e9;
-    showStats(`${Math.round(questionsPerSec).toLocaleString("en-US")} questions/s | `);
+    rate = questionsPerSec;
+    showStats();
   }
 
   function setRunning(on) {
@@ -136,7 +157,7 @@ export function seq2seqMode(saiki) {
     } catch (e) {
       if (r !== null && r !== run) return; // a new model closed this one's trainer mid-step
       status.error = e.message;
-      $("s2sNotice").textContent = `error: ${e.message}`;
+      $("s2sNotice").textContent = t("error", e.message);
     } finally {
       if (r === run) setRunning(false);
     }
@@ -146,10 +167,10 @@ export function seq2seqMode(saiki) {
     status.answer = $("s2sAnswer").textContent = $("s2sAskError").textContent = "";
     $("s2sAttention").replaceChildren();
     try {
-      if (run === null) throw new Error("train a model first");
+      if (run === null) throw new Error(t("trainFirst"));
       const { answerer, data, tests, reverse, width, answerWidth } = run;
       const typed = $("s2sQuestion").value.trimEnd();
-      if (typed === "") throw new Error("type a question");
+      if (typed === "") throw new Error(t("typeQuestion"));
       // padded to the data set's width, reversed as trained, answered; for attention, its
       // weights with the question the right way round (saiki.askSeq2seq)
       const format = {
@@ -164,18 +185,16 @@ export function seq2seqMode(saiki) {
       $("s2sAnswer").textContent = `→ ${answer.trim()}` +
         (expected === undefined
           ? ""
-          : `   (a test question: the answer is ${expected} ${
-            expected === answer.trim() ? "✓" : "✗"
-          })`);
+          : t("testAnswer", expected, expected === answer.trim() ? "✓" : "✗"));
       if (reply.attention) {
         $("s2sAttention").innerHTML = saiki.attentionMapSvg(
           reply.attention,
           answer,
           typed.padEnd(width),
           {
-            title: "attention: answer × question (lighter = more)",
-            xTitle: "question",
-            yTitle: "answer",
+            title: t("attentionTitle"),
+            xTitle: t("question"),
+            yTitle: t("answerAxis"),
             cellSize: Math.max(8, Math.min(24, Math.floor(460 / width))),
           },
         );

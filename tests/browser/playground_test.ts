@@ -2,7 +2,8 @@
  * The JavaScript build in real runtimes: the playground page in headless Chromium (trains on
  * its sample text in workers until the perplexity falls, samples text, takes a screenshot;
  * without cross-origin isolation it trains on one thread and says so; its seq2seq mode trains
- * on dates, answers a question and draws the attention map), and the bundle in Node.
+ * on dates, answers a question and draws the attention map; it speaks Japanese with `?lang=ja`
+ * and switches language in place), and the bundle in Node.
  * Where Chromium or Node is missing, the test says so and is ignored — never passes silently.
  */
 
@@ -333,6 +334,76 @@ await trainer.close();
       assertOk(r.notice.includes("no Web Workers"), r.notice);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the playground speaks Japanese with ?lang=ja, labels and training line alike, and its switch turns it to English in place",
+  ignore: CHROMIUM === undefined,
+  async fn() {
+    const dir = await makeTestDir();
+    const dist = join(dir, "dist");
+    await build(dist);
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      playgroundHandler(join(ROOT, "web"), dist, true),
+    );
+    let page: Browser | undefined;
+    const text = (id: string) =>
+      page!.evaluate<string>(`document.getElementById("${id}").textContent`);
+    try {
+      page = await Browser.open(`http://127.0.0.1:${server.addr.port}/?lang=ja`, join(dir, "p"));
+      const ready = await page.waitFor<Status | null>(STATUS, (s) => s?.state === "ready", 60);
+      assertEquals(ready?.state, "ready", JSON.stringify(ready));
+      assertEquals(await page.evaluate<string>(`document.documentElement.lang`), "ja");
+      assertEquals(
+        [await text("train"), await text("reset"), await page.evaluate<string>(`document.title`)],
+        ["学習", "新しいモデル", "saiki プレイグラウンド — ブラウザで学習する RNN"],
+      );
+      assertOk(/^\d+ 語$/.test(await text("textInfo")), await text("textInfo"));
+      await page.evaluate(`document.getElementById("train").click()`);
+      const s = await page.waitFor<Status>(STATUS, (s) => s.error !== "" || s.step >= 20, 120);
+      assertEquals(s.error, "");
+      const ja = await text("stats");
+      assertOk(
+        /^反復 \d+ \| パープレキシティ \d+\.\d\d \| [\d,]+ トークン\/秒 \| 2 ワーカー \| カーネル wasm/
+          .test(ja),
+        ja,
+      );
+      await page.evaluate(`document.getElementById("stop").click()`);
+      await page.waitFor<Status>(STATUS, (s) => s.state === "stopped", 30);
+      await Deno.writeFile(
+        join(ROOT, "tests", ".tmp", "playground_ja.png"),
+        await page.screenshot(),
+      );
+      // the switch: English in place, the training line rewritten, ?lang= kept in the address
+      await page.evaluate(`(() => { const l = document.getElementById("lang");
+        l.value = "en"; l.dispatchEvent(new Event("change")); })()`);
+      assertEquals(
+        [await text("train"), await page.evaluate<string>(`document.documentElement.lang`)],
+        ["Train", "en"],
+      );
+      const en = await text("stats");
+      assertOk(
+        /^iteration \d+ \| perplexity \d+\.\d\d \| [\d,]+ tokens\/s \| 2 workers/.test(en),
+        en,
+      );
+      assertOk((await page.evaluate<string>(`location.search`)).includes("lang=en"));
+      // and back: the seq2seq half too, its messages included
+      await page.evaluate(`(() => { const l = document.getElementById("lang");
+        l.value = "ja"; l.dispatchEvent(new Event("change"));
+        document.getElementById("modeSeq2seq").click();
+        document.getElementById("s2sAsk").click(); })()`);
+      assertEquals(
+        [await text("s2sAskError"), await text("s2sTrain"), await text("s2sRandom")],
+        ["先にモデルを学習してください", "学習", "テスト問題を出す"],
+      );
+    } finally {
+      await page?.close();
+      await server.shutdown();
+      await removeProfiles(dir);
     }
   },
 });
