@@ -126,6 +126,16 @@ export {
   type TrainConfig,
 } from "./lib/train/config.ts";
 export * from "./lib/models/safetensors.ts";
+export {
+  type FromTorchOptions,
+  fromTorchStateDict,
+  TORCH_FORMAT,
+  type TorchConfig,
+  type TorchImport,
+  type TorchStateDict,
+  type ToTorchOptions,
+  toTorchStateDict,
+} from "./lib/models/torch_export.ts";
 export * from "./lib/data/corpus.ts";
 export { PTB_HEAD_WORDS, ptbHead } from "./lib/data/ptb_head.ts";
 export * from "./lib/data/sequence.ts";
