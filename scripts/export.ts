@@ -1,0 +1,153 @@
+/**
+ * Writes a trained language model in another framework's form:
+ * `deno task export runs/<name> --to torch [--out FILE]` writes a safetensors file of
+ * `examples/torch/rnnlm.py`'s `RnnLM` state dict (`lib/models/torch_export.ts` says what goes
+ * where), with the model's shape and vocabulary as metadata; by default
+ * `runs/<name>/torch.safetensors`.
+ *
+ * @module
+ */
+
+import { SaikiError } from "../lib/errors.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
+import { TORCH_FORMAT, toTorchStateDict } from "../lib/models/torch_export.ts";
+import { modelFromCheckpoint } from "../lib/train/checkpoint.ts";
+import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { join, resolve } from "../lib/std/path.ts";
+import { defaultIO, type ScriptIO } from "./_io.ts";
+
+/** The command line. */
+export const FLAGS: Record<string, FlagSpec> = {
+  to: {
+    type: "string",
+    help: "what to write: torch (a state dict of examples/torch/rnnlm.py's RnnLM)",
+    choices: ["torch"],
+  },
+  out: {
+    type: "string",
+    help: "the file to write (default: torch.safetensors in the run folder, or " +
+      "NAME.torch.safetensors beside a checkpoint file)",
+  },
+  best: {
+    type: "boolean",
+    help: "use best.safetensors of a run folder when there is one",
+    default: true,
+  },
+  help: { type: "boolean", help: "show this help", default: false },
+};
+
+const USAGE = "deno task export RUN_DIR|CHECKPOINT --to torch [--out FILE]";
+
+/** `path`'s kind, or `undefined` when nothing is there. */
+async function kind(path: string): Promise<Deno.FileInfo | undefined> {
+  return await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  });
+}
+
+/**
+ * Refuses to write over a file this command did not write (a checkpoint, your data): an
+ * existing `out` must be a torch export (`format` metadata `saiki-torch/1`).
+ */
+async function checkOverwrite(out: string, input: string): Promise<void> {
+  if (resolve(out) === resolve(input)) {
+    throw new SaikiError(`--out ${out} is the checkpoint being exported: choose another file`);
+  }
+  const info = await Deno.lstat(out).catch(() => undefined);
+  if (info === undefined) return;
+  let format: string | undefined;
+  try {
+    format = info.isFile ? (await loadCheckpoint(out)).metadata.format : undefined;
+  } catch {
+    format = undefined;
+  }
+  if (format !== TORCH_FORMAT) {
+    throw new SaikiError(
+      `--out ${out} exists and is not a torch export saiki wrote: choose another file ` +
+        `(nothing was changed)`,
+    );
+  }
+}
+
+/**
+ * Runs the command line; returns the exit code. Results go to `io.log`, errors (one line, and
+ * the usage for a bad command line) to `error`.
+ */
+export async function main(
+  args: string[],
+  io: ScriptIO = defaultIO(),
+  error: (line: string) => void = console.error,
+): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, FLAGS);
+    if (flags.help) {
+      io.log(helpText(USAGE, FLAGS));
+      return 0;
+    }
+    if (flags._.length !== 1) {
+      throw new UsageError(`expected one run folder or checkpoint file, got ${flags._.length}`);
+    }
+    if (flags.to === undefined) throw new UsageError("--to is missing: say what to write (torch)");
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
+    return 2;
+  }
+  try {
+    const given = flags._[0];
+    let path = given;
+    const isDir = (await kind(given))?.isDirectory ?? false;
+    if (isDir) {
+      const best = join(given, "best.safetensors");
+      path = flags.best && await kind(best) ? best : join(given, "checkpoint.safetensors");
+    }
+    const ckpt = await loadCheckpoint(path);
+    const model = modelFromCheckpoint(ckpt, { where: path });
+    let vocab: string[] | undefined;
+    if (ckpt.metadata.vocab !== undefined) {
+      try {
+        vocab = JSON.parse(ckpt.metadata.vocab);
+      } catch {
+        throw new SaikiError(`${path}: metadata "vocab" is not valid JSON`);
+      }
+    } else {
+      error(
+        `note: ${path} carries no vocabulary; the export has none either (import it with --vocab)`,
+      );
+    }
+    const { tensors, metadata } = toTorchStateDict(model, { vocab });
+    const out = (flags.out as string | undefined) ??
+      (isDir ? join(given, "torch.safetensors") : `${given.replace(/\.safetensors$/, "")}` +
+        ".torch.safetensors");
+    await checkOverwrite(out, path);
+    saveCheckpoint(out, tensors, metadata);
+    const c = JSON.parse(metadata.torch_config);
+    const args = Object.entries(c).map(([k, v]) =>
+      `${k}=${typeof v === "boolean" ? (v ? "True" : "False") : JSON.stringify(v)}`
+    );
+    io.log(`wrote ${out} from ${path}: RnnLM(${args.join(", ")})`);
+    io.log(
+      `load it in Python: RnnLM.from_safetensors("${out}") (examples/torch/rnnlm.py)` +
+        (vocab === undefined ? "" : `, the words by id: read_vocab("${out}")`),
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof SaikiError) {
+      error(`error: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      error(
+        `error: ${(e as Error).message.split("\n")[0]}\n(deno task export writes only under ` +
+          `runs/; for --out elsewhere run deno run --allow-read --allow-write=FILE ` +
+          `scripts/export.ts ...)`,
+      );
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
