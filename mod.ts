@@ -136,6 +136,14 @@ export {
   type ToTorchOptions,
   toTorchStateDict,
 } from "./lib/models/torch_export.ts";
+export {
+  ONNX_FORMAT,
+  ONNX_OPSET,
+  type OnnxInfo,
+  readOnnxInfo,
+  toOnnx,
+  type ToOnnxOptions,
+} from "./lib/models/onnx_export.ts";
 export * from "./lib/data/corpus.ts";
 export { PTB_HEAD_WORDS, ptbHead } from "./lib/data/ptb_head.ts";
 export * from "./lib/data/sequence.ts";

@@ -1,16 +1,23 @@
 /**
  * Writes a trained language model in another framework's form:
- * `deno task export runs/<name> --to torch [--out FILE]` writes a safetensors file of
- * `examples/torch/rnnlm.py`'s `RnnLM` state dict (`lib/models/torch_export.ts` says what goes
- * where), with the model's shape and vocabulary as metadata; by default
- * `runs/<name>/torch.safetensors`.
+ *
+ * - `deno task export runs/<name> --to torch [--out FILE]` writes a safetensors file of
+ *   `examples/torch/rnnlm.py`'s `RnnLM` state dict (`lib/models/torch_export.ts` says what
+ *   goes where), with the model's shape and vocabulary as metadata; by default
+ *   `runs/<name>/torch.safetensors`.
+ * - `deno task export runs/<name> --to onnx [--no-states] [--out FILE]` writes an ONNX model
+ *   for ONNX Runtime (`lib/models/onnx_export.ts`: inputs `ids`, `h0`, `c0`, outputs `logits`,
+ *   `hn`, `cn`); by default `runs/<name>/model.onnx`.
  *
  * @module
  */
 
 import { SaikiError } from "../lib/errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
+import { decodeSafetensors } from "../lib/models/safetensors.ts";
+import { ONNX_FORMAT, ONNX_OPSET, readOnnxInfo, toOnnx } from "../lib/models/onnx_export.ts";
 import { TORCH_FORMAT, toTorchStateDict } from "../lib/models/torch_export.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { modelFromCheckpoint } from "../lib/train/checkpoint.ts";
 import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import { join, resolve } from "../lib/std/path.ts";
@@ -20,13 +27,20 @@ import { defaultIO, type ScriptIO } from "./_io.ts";
 export const FLAGS: Record<string, FlagSpec> = {
   to: {
     type: "string",
-    help: "what to write: torch (a state dict of examples/torch/rnnlm.py's RnnLM)",
-    choices: ["torch"],
+    help: "what to write: torch (a state dict of examples/torch/rnnlm.py's RnnLM) or onnx " +
+      "(an ONNX model for ONNX Runtime)",
+    choices: ["torch", "onnx"],
   },
   out: {
     type: "string",
-    help: "the file to write (default: torch.safetensors in the run folder, or " +
-      "NAME.torch.safetensors beside a checkpoint file)",
+    help: "the file to write (default: torch.safetensors or model.onnx in the run folder, or " +
+      "NAME.torch.safetensors or NAME.onnx beside a checkpoint file)",
+  },
+  states: {
+    type: "boolean",
+    help: "onnx: take the initial states h0 (and c0) as inputs, for generation step by step; " +
+      "--no-states: ids alone, from zero states",
+    default: true,
   },
   best: {
     type: "boolean",
@@ -36,7 +50,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   help: { type: "boolean", help: "show this help", default: false },
 };
 
-const USAGE = "deno task export RUN_DIR|CHECKPOINT --to torch [--out FILE]";
+const USAGE = "deno task export RUN_DIR|CHECKPOINT --to torch|onnx [--out FILE]";
 
 /** `path`'s kind, or `undefined` when nothing is there. */
 async function kind(path: string): Promise<Deno.FileInfo | undefined> {
@@ -46,26 +60,33 @@ async function kind(path: string): Promise<Deno.FileInfo | undefined> {
   });
 }
 
+/** The `format` of an export `--to` writes: safetensors metadata, or ONNX `metadata_props`. */
+function exportFormat(bytes: Uint8Array, to: string): string | undefined {
+  try {
+    return to === "onnx"
+      ? readOnnxInfo(bytes).metadata.format
+      : decodeSafetensors(bytes).metadata.format;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Refuses to write over a file this command did not write (a checkpoint, your data): an
- * existing `out` must be a torch export (`format` metadata `saiki-torch/1`).
+ * existing `out` must be an export of the same kind (`format` `saiki-torch/1` or
+ * `saiki-onnx/1`).
  */
-async function checkOverwrite(out: string, input: string): Promise<void> {
+async function checkOverwrite(out: string, input: string, to: string): Promise<void> {
   if (resolve(out) === resolve(input)) {
     throw new SaikiError(`--out ${out} is the checkpoint being exported: choose another file`);
   }
   const info = await Deno.lstat(out).catch(() => undefined);
   if (info === undefined) return;
-  let format: string | undefined;
-  try {
-    format = info.isFile ? (await loadCheckpoint(out)).metadata.format : undefined;
-  } catch {
-    format = undefined;
-  }
-  if (format !== TORCH_FORMAT) {
+  const format = info.isFile ? exportFormat(await Deno.readFile(out), to) : undefined;
+  if (format !== (to === "onnx" ? ONNX_FORMAT : TORCH_FORMAT)) {
     throw new SaikiError(
-      `--out ${out} exists and is not a torch export saiki wrote: choose another file ` +
-        `(nothing was changed)`,
+      `--out ${out} exists and is not ${to === "onnx" ? "an ONNX" : "a torch"} export saiki ` +
+        `wrote: choose another file (nothing was changed)`,
     );
   }
 }
@@ -89,7 +110,9 @@ export async function main(
     if (flags._.length !== 1) {
       throw new UsageError(`expected one run folder or checkpoint file, got ${flags._.length}`);
     }
-    if (flags.to === undefined) throw new UsageError("--to is missing: say what to write (torch)");
+    if (flags.to === undefined) {
+      throw new UsageError("--to is missing: say what to write (torch or onnx)");
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
@@ -117,11 +140,31 @@ export async function main(
         `note: ${path} carries no vocabulary; the export has none either (import it with --vocab)`,
       );
     }
+    const base = given.replace(/\.safetensors$/, "");
+    if (flags.to === "onnx") {
+      const out = (flags.out as string | undefined) ??
+        (isDir ? join(given, "model.onnx") : `${base}.onnx`);
+      await checkOverwrite(out, path, "onnx");
+      const states = flags.states as boolean;
+      writeFileAtomic(out, toOnnx(model, { vocab, initialStates: states }));
+      const { cell, layers: L, hiddenSize: H, vocabSize: V } = model.config;
+      const lstm = cell === "lstm";
+      io.log(
+        `wrote ${out} from ${path}: ONNX opset ${ONNX_OPSET}, ${L} ${cell.toUpperCase()} layer${
+          L > 1 ? "s" : ""
+        }, V ${V}, H ${H}`,
+      );
+      io.log(
+        `inputs: ids int64 (N, T)${
+          states ? `, ${lstm ? "h0, c0" : "h0"} float (${L}, N, ${H})` : ""
+        }; outputs: logits (N, T, ${V}), ${lstm ? "hn, cn" : "hn"} (${L}, N, ${H})`,
+      );
+      return 0;
+    }
     const { tensors, metadata } = toTorchStateDict(model, { vocab });
     const out = (flags.out as string | undefined) ??
-      (isDir ? join(given, "torch.safetensors") : `${given.replace(/\.safetensors$/, "")}` +
-        ".torch.safetensors");
-    await checkOverwrite(out, path);
+      (isDir ? join(given, "torch.safetensors") : `${base}.torch.safetensors`);
+    await checkOverwrite(out, path, "torch");
     saveCheckpoint(out, tensors, metadata);
     const c = JSON.parse(metadata.torch_config);
     const args = Object.entries(c).map(([k, v]) =>

@@ -32,6 +32,7 @@
 
 import { SaikiError } from "../errors.ts";
 import { type IntTensor, Tensor } from "../tensor.ts";
+import { gateBlocks, gateRows } from "./_gates.ts";
 import { CELL_GATES, type CellKind, LanguageModel, type LanguageModelConfig } from "./rnnlm.ts";
 
 /**
@@ -99,26 +100,6 @@ const GATE_NAMES: Readonly<Record<CellKind, string>> = {
   gru: "G = 3, gates z, r, ĥ in the book's order",
 };
 
-/** `W (rows, G·H)`, saiki's packing → `(G·H, rows)`, torch's: transposed, blocks reordered. */
-function toTorchWeight(W: Tensor, cell: CellKind, H: number): Tensor {
-  const [rows, width] = W.shape, src = W.data, order = TORCH_GATES[cell];
-  const out = new Float32Array(rows * width);
-  order.forEach((from, k) => {
-    for (let j = 0; j < H; j++) {
-      const o = (k * H + j) * rows, col = from * H + j;
-      for (let r = 0; r < rows; r++) out[o + r] = src[r * width + col];
-    }
-  });
-  return new Tensor(out, [width, rows]);
-}
-
-/** `b (G·H)` with its blocks in torch's order. */
-function toTorchBias(b: Tensor, cell: CellKind, H: number): Tensor {
-  const src = b.data, out = new Float32Array(src.length);
-  TORCH_GATES[cell].forEach((from, k) => out.set(src.subarray(from * H, (from + 1) * H), k * H));
-  return new Tensor(out, [src.length]);
-}
-
 /** `(V, H)` ← `affine_W (H, V)`. */
 function transpose(W: Tensor): Tensor {
   const [rows, cols] = W.shape, src = W.data, out = new Float32Array(rows * cols);
@@ -184,9 +165,9 @@ export function toTorchStateDict(model: LanguageModel, options?: ToTorchOptions)
   for (let l = 0; l < L; l++) {
     const Wx = named[`${cell}_Wx${suffix(l)}`], Wh = named[`${cell}_Wh${suffix(l)}`];
     const b = named[`${cell}_b${suffix(l)}`];
-    tensors[`rnn.weight_ih_l${l}`] = toTorchWeight(Wx, cell, H);
-    tensors[`rnn.weight_hh_l${l}`] = toTorchWeight(Wh, cell, H);
-    tensors[`rnn.bias_ih_l${l}`] = toTorchBias(b, cell, H);
+    tensors[`rnn.weight_ih_l${l}`] = gateRows(Wx, TORCH_GATES[cell], H);
+    tensors[`rnn.weight_hh_l${l}`] = gateRows(Wh, TORCH_GATES[cell], H);
+    tensors[`rnn.bias_ih_l${l}`] = gateBlocks(b, TORCH_GATES[cell], H);
     tensors[`rnn.bias_hh_l${l}`] = new Tensor(new Float32Array(b.data.length), [b.data.length]);
   }
   if (!config.tieWeights) tensors["out.weight"] = transpose(named.affine_W);

@@ -12,7 +12,7 @@
 
 import { SaikiError } from "../../lib/errors.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../lib/models/safetensors.ts";
-import { type CellKind, LanguageModel, paramSpecs } from "../../lib/models/rnnlm.ts";
+import type { LanguageModel } from "../../lib/models/rnnlm.ts";
 import {
   fromTorchStateDict,
   TORCH_FORMAT,
@@ -23,6 +23,18 @@ import { IntTensor, Tensor } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
 import { makeTestDir } from "../_helpers.ts";
+import {
+  type Case,
+  CASES,
+  compare,
+  ids,
+  label,
+  makeModel,
+  N,
+  report,
+  V,
+  worstOf,
+} from "./_interop.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -45,51 +57,6 @@ if (TORCH === undefined) {
     "skip: python3 with torch and safetensors is not installed (pip install torch " +
       "safetensors): the comparison with PyTorch is ignored",
   );
-}
-
-const report = Deno.permissions.querySync({ name: "env", variable: "SAIKI_REPORT_ERRORS" })
-      .state === "granted" && Deno.env.get("SAIKI_REPORT_ERRORS") === "1";
-
-interface Case {
-  cell: CellKind;
-  layers: number;
-  tied: boolean;
-}
-
-const CASES: Case[] = (["lstm", "rnn", "gru"] as const).flatMap((cell) =>
-  [1, 2].flatMap((layers) => [false, true].map((tied) => ({ cell, layers, tied })))
-);
-
-const V = 23, N = 3;
-const label = (c: Case) =>
-  `${c.cell}, ${c.layers} layer${c.layers > 1 ? "s" : ""}, ${c.tied ? "tied" : "untied"}`;
-
-/**
- * A model of the case's shape with parameters large enough that the gates and tanh work away
- * from their linear middle: embeddings N(0, 1), weights N(0, 1.5²/fan_in), biases N(0, 0.5²)
- * — and a few biases exactly -0, which a careless import (`b = bias_ih + bias_hh`) turns into
- * +0.
- */
-function makeModel(c: Case, seed: number): LanguageModel {
-  const config = {
-    vocabSize: V,
-    wordvecSize: c.tied ? 7 : 6,
-    hiddenSize: c.tied ? 7 : 5,
-    cell: c.cell,
-    layers: c.layers,
-    dropout: c.layers > 1 ? 0.25 : 0,
-    tieWeights: c.tied,
-  };
-  const rng = new Rng(seed);
-  const params = paramSpecs(config).map(({ name, shape }) => {
-    if (shape.length === 1) {
-      const b = rng.randn(shape, 0.5);
-      b.data[1] = -0;
-      return b;
-    }
-    return rng.randn(shape, name === "embed_W" ? 1 : 1.5 / Math.sqrt(shape[0]));
-  });
-  return new LanguageModel(config, { params });
 }
 
 /** Every bit of the two models' parameters is the same (and their configurations). */
@@ -301,52 +268,6 @@ Deno.test("torch import: bad input is refused naming the key and the shape expec
     `${where}: vocab has 1 words`,
   );
 });
-
-/** max |a − e| and max |a − e| / |e| (over |e| ≥ 1e-3), after checking the tolerance. */
-function compare(actual: Float32Array, expected: Float32Array, what: string) {
-  assertEquals(actual.length, expected.length, `${what}: size`);
-  let maxAbs = 0, maxRel = 0, scale = 0;
-  for (const e of expected) scale = Math.max(scale, Math.abs(e));
-  // The absolute floor. A float32 sum's rounding error is relative to the sizes of its terms,
-  // not of its result: a logit is a sum of H + 1 ≤ 8 products, rounded with u = 6e-8 each, so
-  // its error is up to about 8u = 5e-7 of the terms' size, which the tensor's largest
-  // magnitude max|e| stands for (a logit that cancels to near zero keeps that absolute error,
-  // where a relative bound means nothing). Errors carried through up to 9 steps and 2 layers
-  // get a factor 20: atol = 1e-5 · max|e| (2e-5 to 8e-5 for these logits, 1e-5 for the
-  // states). The errors measured are below 2e-6; a state element of 4e-3 that is off by 5e-7
-  // (relative 1.2e-4) is what the floor is for.
-  const atol = 1e-5 * scale, rtol = 1e-4;
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i], e = expected[i], diff = Math.abs(a - e);
-    assertOk(
-      diff <= atol + rtol * Math.abs(e),
-      `${what}: element ${i} is ${a} in saiki, ${e} in PyTorch (|diff| ${diff.toExponential(2)})`,
-    );
-    maxAbs = Math.max(maxAbs, diff);
-    if (Math.abs(e) >= 1e-3) maxRel = Math.max(maxRel, diff / Math.abs(e));
-  }
-  return { maxAbs, maxRel, scale };
-}
-
-/** The largest differences of several comparisons, and the largest magnitude compared. */
-function worstOf() {
-  let maxAbs = 0, maxRel = 0, scale = 0;
-  return {
-    add(r: { maxAbs: number; maxRel: number; scale: number }) {
-      maxAbs = Math.max(maxAbs, r.maxAbs);
-      maxRel = Math.max(maxRel, r.maxRel);
-      scale = Math.max(scale, r.scale);
-    },
-    text: () =>
-      `max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)} ` +
-      `(max |value| ${scale.toFixed(2)})`,
-  };
-}
-
-/** Word ids `(N, T)` drawn from `rng`. */
-function ids(rng: Rng, N: number, T: number): IntTensor {
-  return new IntTensor(Int32Array.from({ length: N * T }, () => rng.int(V)), [N, T]);
-}
 
 /** Runs `tests/torch_interop.py` on `jobs` (see its doc); fails with its error output. */
 async function runTorch(dir: string, jobs: object[]): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * `deno task export --to torch` and `deno task import-torch` on the command line: a run folder
- * exported and imported back samples the same text with `deno task generate`; bad command
- * lines exit 2, bad files exit 1 with one line naming what is wrong; nothing is overwritten
- * that the commands did not write.
+ * `deno task export --to torch|onnx` and `deno task import-torch` on the command line: a run
+ * folder exported and imported back samples the same text with `deno task generate`; the ONNX
+ * file carries the model's weights, shape and vocabulary; bad command lines exit 2, bad files
+ * exit 1 with one line naming what is wrong; nothing is overwritten that the commands did not
+ * write.
  */
 
 import { main as exportMain } from "../../scripts/export.ts";
@@ -12,6 +13,7 @@ import { loadCheckpoint, saveCheckpoint } from "../../lib/io/checkpoint.ts";
 import { LanguageModel } from "../../lib/models/rnnlm.ts";
 import { encodeSafetensors } from "../../lib/models/safetensors.ts";
 import { toTorchStateDict } from "../../lib/models/torch_export.ts";
+import { ONNX_FORMAT, readOnnxInfo, toOnnx } from "../../lib/models/onnx_export.ts";
 import { modelCheckpoint, modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
@@ -107,6 +109,52 @@ Deno.test("export --to torch, then import-torch: the same model samples the same
   }
 });
 
+Deno.test("export --to onnx: the model's graph, weights and vocabulary; other files are kept", async () => {
+  const dir = await makeTestDir();
+  try {
+    const runDir = join(dir, "run");
+    const model = makeRun(runDir);
+    const r = await run(exportMain, [runDir, "--to", "onnx"]);
+    assertEquals(r.code, 0, r.err.join("\n"));
+    const out = join(runDir, "model.onnx");
+    assertEquals(r.out, [
+      `wrote ${out} from ${join(runDir, "checkpoint.safetensors")}: ONNX opset 14, 2 GRU ` +
+      `layers, V 8, H 6`,
+      "inputs: ids int64 (N, T), h0 float (2, N, 6); outputs: logits (N, T, 8), hn (2, N, 6)",
+    ]);
+    // the bytes toOnnx makes of the checkpoint's model, with its vocabulary
+    const bytes = Deno.readFileSync(out);
+    assertEquals(bytes, toOnnx(model, { vocab: WORDS }));
+    const info = readOnnxInfo(bytes);
+    assertEquals([info.metadata.format, JSON.parse(info.metadata.vocab)], [ONNX_FORMAT, WORDS]);
+    // --no-states: ids alone; an export it wrote may be written over, beside a checkpoint file
+    const ckpt = join(runDir, "checkpoint.safetensors");
+    const again = await run(exportMain, [ckpt, "--to", "onnx", "--no-states", "--out", out]);
+    assertEquals(again.code, 0, again.err.join("\n"));
+    assertEquals(readOnnxInfo(Deno.readFileSync(out)).inputs, ["ids"]);
+    const beside = await run(exportMain, [ckpt, "--to", "onnx"]);
+    assertEquals(beside.code, 0);
+    assertOk(Deno.statSync(join(runDir, "checkpoint.onnx")).isFile);
+    // but not a torch export, nor anything else
+    const torch = await run(exportMain, [runDir, "--to", "torch"]);
+    assertEquals(torch.code, 0);
+    const torchFile = join(runDir, "torch.safetensors");
+    const before = Deno.readFileSync(torchFile);
+    const refused = await run(exportMain, [runDir, "--to", "onnx", "--out", torchFile]);
+    assertEquals(refused.code, 1);
+    assertEquals(refused.err, [
+      `error: --out ${torchFile} exists and is not an ONNX export saiki wrote: choose another ` +
+      `file (nothing was changed)`,
+    ]);
+    assertEquals(Deno.readFileSync(torchFile), before);
+    const onto = await run(exportMain, [runDir, "--to", "torch", "--out", out]);
+    assertEquals(onto.code, 1);
+    assertOk(onto.err[0].includes("is not a torch export saiki wrote"), onto.err[0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("export and import-torch: bad command lines exit 2, bad files exit 1 in one line", async () => {
   const dir = await makeTestDir();
   try {
@@ -118,8 +166,8 @@ Deno.test("export and import-torch: bad command lines exit 2, bad files exit 1 i
       assertEquals(r.err[0].split("\n")[0], `error: ${message}`);
       assertOk(r.err[0].split("\n")[1].startsWith("usage: deno task "));
     };
-    await usage(exportMain, [runDir], "--to is missing: say what to write (torch)");
-    await usage(exportMain, [runDir, "--to", "onnx"], `--to must be one of torch; got "onnx"`);
+    await usage(exportMain, [runDir], "--to is missing: say what to write (torch or onnx)");
+    await usage(exportMain, [runDir, "--to", "tf"], `--to must be one of torch, onnx; got "tf"`);
     await usage(exportMain, ["--to", "torch"], "expected one run folder or checkpoint file, got 0");
     await usage(exportMain, [runDir, "--bogus"], "unknown flag --bogus");
     await usage(
