@@ -20,6 +20,27 @@ import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
 import { makeTestDir } from "../_helpers.ts";
 
+/** `onnxruntime X` when python3 imports onnxruntime and numpy, else undefined. */
+async function pythonOrt(): Promise<string | undefined> {
+  try {
+    const { success, stdout } = await new Deno.Command("python3", {
+      args: ["-c", "import numpy, onnxruntime; print('onnxruntime', onnxruntime.__version__)"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return success ? new TextDecoder().decode(stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const PYTHON_ORT = await pythonOrt();
+if (PYTHON_ORT === undefined) {
+  console.error(
+    "skip: python3 with onnxruntime and numpy is not installed (pip install onnxruntime): " +
+      "examples/onnx/generate.py is not run",
+  );
+}
+
 const WORDS = ["<eos>", "you", "say", "goodbye", "and", "i", "hello", "."];
 
 /** A run folder holding a GRU model's checkpoint (with its vocabulary), as train writes it. */
@@ -153,6 +174,50 @@ Deno.test("export --to onnx: the model's graph, weights and vocabulary; other fi
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "examples/onnx/generate.py: ONNX Runtime (Python) generates deno task generate's " +
+    "greedy text from the export, word for word",
+  ignore: PYTHON_ORT === undefined,
+  async fn() {
+    const dir = await makeTestDir();
+    try {
+      const runDir = join(dir, "run");
+      makeRun(runDir);
+      assertEquals((await run(exportMain, [runDir, "--to", "onnx"])).code, 0);
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      const seconds = new Set<string>();
+      for (const start of WORDS.slice(1)) {
+        const saiki: string[] = [];
+        const args = ["--top-k", "1", "--length", "12", "--start", start];
+        assertEquals(await generateMain([runDir, ...args], (t) => saiki.push(t)), 0);
+        const py = await new Deno.Command("python3", {
+          args: ["examples/onnx/generate.py", join(runDir, "model.onnx"), ...args],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assertEquals(py.code, 0, text(py.stderr));
+        assertEquals(text(py.stdout).trimEnd(), saiki.join("\n").trimEnd(), `from "${start}"`);
+        seconds.add(saiki.join(" ").split(/\s+/)[1]);
+      }
+      assertOk(seconds.size > 1, "every start is followed by the same word");
+      // an export without the state inputs cannot generate: one line says why
+      assertEquals((await run(exportMain, [runDir, "--to", "onnx", "--no-states"])).code, 0);
+      const bad = await new Deno.Command("python3", {
+        args: ["examples/onnx/generate.py", join(runDir, "model.onnx")],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(bad.code, 1);
+      assertEquals(
+        text(bad.stderr).trim(),
+        `error: ${join(runDir, "model.onnx")} has no h0 input: export it without --no-states`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("export and import-torch: bad command lines exit 2, bad files exit 1 in one line", async () => {
