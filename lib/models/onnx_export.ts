@@ -65,7 +65,7 @@ export const ONNX_FORMAT = "saiki-onnx/1";
 
 /**
  * The ONNX operator set the models use (the default domain), and the IR version that goes
- * with it (ONNX 1.9): any ONNX Runtime from 1.8 on reads them.
+ * with it (both as ONNX 1.9 defines them).
  *
  * @example
  * ```ts
