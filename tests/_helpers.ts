@@ -89,3 +89,28 @@ export async function makeTestDir(): Promise<string> {
   await Deno.mkdir(TMP_DIR, { recursive: true });
   return await Deno.makeTempDir({ dir: TMP_DIR });
 }
+
+/**
+ * Whether an outside engine a test compares with is installed: runs `command args` (say,
+ * `python3 -c "import torch; print(torch.__version__)"`) and gives what it prints, trimmed, or
+ * `undefined` when it cannot run or fails — then prints `skip: <what> is not installed
+ * (<install>): <consequence>`, so a skipped comparison is seen in the test output.
+ */
+export async function findEngine(
+  command: string,
+  args: string[],
+  skip: { what: string; install: string; consequence: string },
+  env?: Record<string, string>,
+): Promise<string | undefined> {
+  try {
+    const { success, stdout } = await new Deno.Command(command, {
+      args,
+      env,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (success) return new TextDecoder().decode(stdout).trim();
+  } catch { /* not installed */ }
+  console.error(`skip: ${skip.what} is not installed (${skip.install}): ${skip.consequence}`);
+  return undefined;
+}

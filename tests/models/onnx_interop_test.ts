@@ -26,7 +26,7 @@ import { Rng } from "../../lib/random.ts";
 import type { IntTensor } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { findEngine, makeTestDir } from "../_helpers.ts";
 import { CASES, compare, ids, label, makeModel, N, report, V, worstOf } from "./_interop.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
@@ -47,27 +47,11 @@ async function nodePath(): Promise<string> {
 }
 const NODE_PATH = await nodePath();
 
-/** onnxruntime-node's version when node loads it, else undefined. */
-async function ortVersion(): Promise<string | undefined> {
-  try {
-    const { success, stdout } = await new Deno.Command("node", {
-      args: [RUNNER, "--version"],
-      env: { NODE_PATH },
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return success ? new TextDecoder().decode(stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const ORT = await ortVersion();
-if (ORT === undefined) {
-  console.error(
-    "skip: node with onnxruntime-node is not installed (npm install --prefix .tools/ort " +
-      "--ignore-scripts onnxruntime-node): the comparison with ONNX Runtime is ignored",
-  );
-}
+const ORT = await findEngine("node", [RUNNER, "--version"], {
+  what: "node with onnxruntime-node",
+  install: "npm install --prefix .tools/ort --ignore-scripts onnxruntime-node",
+  consequence: "the comparison with ONNX Runtime is ignored",
+}, { NODE_PATH });
 
 Deno.test("protobuf: the wire format's examples, and reading back what was written", () => {
   const w = (f: (p: ProtoWriter) => ProtoWriter) => [...f(new ProtoWriter()).finish()];

@@ -22,7 +22,7 @@ import { Rng } from "../../lib/random.ts";
 import { IntTensor, Tensor } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { findEngine, makeTestDir } from "../_helpers.ts";
 import {
   type Case,
   CASES,
@@ -38,26 +38,14 @@ import {
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
-/** `torch X, safetensors Y` when python3 imports both, else undefined. */
-async function torchVersion(): Promise<string | undefined> {
-  try {
-    const { success, stdout } = await new Deno.Command("python3", {
-      args: ["-c", "import torch, safetensors; print(torch.__version__, safetensors.__version__)"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return success ? new TextDecoder().decode(stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const TORCH = await torchVersion();
-if (TORCH === undefined) {
-  console.error(
-    "skip: python3 with torch and safetensors is not installed (pip install torch " +
-      "safetensors): the comparison with PyTorch is ignored",
-  );
-}
+const TORCH = await findEngine("python3", [
+  "-c",
+  "import torch, safetensors; print(torch.__version__, safetensors.__version__)",
+], {
+  what: "python3 with torch and safetensors",
+  install: "pip install torch safetensors",
+  consequence: "the comparison with PyTorch is ignored",
+});
 
 /** Every bit of the two models' parameters is the same (and their configurations). */
 function assertSameBits(a: LanguageModel, b: LanguageModel, what: string, sameConfig = true): void {

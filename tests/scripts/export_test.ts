@@ -18,28 +18,16 @@ import { modelCheckpoint, modelFromCheckpoint } from "../../lib/train/checkpoint
 import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { findEngine, makeTestDir } from "../_helpers.ts";
 
-/** `onnxruntime X` when python3 imports onnxruntime and numpy, else undefined. */
-async function pythonOrt(): Promise<string | undefined> {
-  try {
-    const { success, stdout } = await new Deno.Command("python3", {
-      args: ["-c", "import numpy, onnxruntime; print('onnxruntime', onnxruntime.__version__)"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return success ? new TextDecoder().decode(stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const PYTHON_ORT = await pythonOrt();
-if (PYTHON_ORT === undefined) {
-  console.error(
-    "skip: python3 with onnxruntime and numpy is not installed (pip install onnxruntime): " +
-      "examples/onnx/generate.py is not run",
-  );
-}
+const PYTHON_ORT = await findEngine("python3", [
+  "-c",
+  "import numpy, onnxruntime; print(onnxruntime.__version__)",
+], {
+  what: "python3 with onnxruntime and numpy",
+  install: "pip install onnxruntime",
+  consequence: "examples/onnx/generate.py is not run",
+});
 
 const WORDS = ["<eos>", "you", "say", "goodbye", "and", "i", "hello", "."];
 
