@@ -10,6 +10,7 @@ import { type CellKind, LanguageModel, paramSpecs } from "../../lib/models/rnnlm
 import { Rng } from "../../lib/random.ts";
 import { IntTensor } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
+import { join } from "../../lib/std/path.ts";
 
 /** `SAIKI_REPORT_ERRORS=1`: print the largest differences of every comparison. */
 export const report = Deno.permissions.querySync({ name: "env", variable: "SAIKI_REPORT_ERRORS" })
@@ -110,4 +111,29 @@ export function worstOf() {
 /** Word ids `(N, T)` drawn from `rng`. */
 export function ids(rng: Rng, N: number, T: number): IntTensor {
   return new IntTensor(Int32Array.from({ length: N * T }, () => rng.int(V)), [N, T]);
+}
+
+/**
+ * Runs an engine's script on a manifest of jobs (`command args… dir/manifest.json`), as
+ * `tests/torch_interop.py` and `tests/onnx_run.mjs` take them; fails with the script's error
+ * output, and prints its first line with `SAIKI_REPORT_ERRORS=1`.
+ */
+export async function runEngine(
+  command: string,
+  args: string[],
+  dir: string,
+  jobs: object[],
+  env?: Record<string, string>,
+): Promise<void> {
+  const manifest = join(dir, "manifest.json");
+  Deno.writeTextFileSync(manifest, JSON.stringify(jobs));
+  const run = await new Deno.Command(command, {
+    args: [...args, manifest],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  assertEquals(run.code, 0, `${args.at(-1)} failed:\n${text(run.stderr)}`);
+  if (report) console.log(text(run.stdout).trim().split("\n")[0]);
 }

@@ -27,7 +27,18 @@ import type { IntTensor } from "../../lib/tensor.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
 import { findEngine, makeTestDir } from "../_helpers.ts";
-import { CASES, compare, ids, label, makeModel, N, report, V, worstOf } from "./_interop.ts";
+import {
+  CASES,
+  compare,
+  ids,
+  label,
+  makeModel,
+  N,
+  report,
+  runEngine,
+  V,
+  worstOf,
+} from "./_interop.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 const RUNNER = join(ROOT, "tests", "onnx_run.mjs");
@@ -204,18 +215,7 @@ interface Job {
 }
 
 /** Runs `tests/onnx_run.mjs` on `jobs` (see its doc); fails with its error output. */
-async function runOrt(dir: string, jobs: Job[]): Promise<void> {
-  const manifest = join(dir, "manifest.json");
-  Deno.writeTextFileSync(manifest, JSON.stringify(jobs));
-  const run = await new Deno.Command("node", {
-    args: [RUNNER, manifest],
-    env: { NODE_PATH },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assertEquals(run.code, 0, `tests/onnx_run.mjs failed:\n${text(run.stderr)}`);
-}
+const runOrt = (dir: string, jobs: Job[]) => runEngine("node", [RUNNER], dir, jobs, { NODE_PATH });
 
 /**
  * saiki's logits for `chunks` in a row (stateful: each goes on from the last one's state, as

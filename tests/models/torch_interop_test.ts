@@ -32,6 +32,7 @@ import {
   makeModel,
   N,
   report,
+  runEngine,
   V,
   worstOf,
 } from "./_interop.ts";
@@ -258,18 +259,8 @@ Deno.test("torch import: bad input is refused naming the key and the shape expec
 });
 
 /** Runs `tests/torch_interop.py` on `jobs` (see its doc); fails with its error output. */
-async function runTorch(dir: string, jobs: object[]): Promise<void> {
-  const manifest = join(dir, "manifest.json");
-  Deno.writeTextFileSync(manifest, JSON.stringify(jobs));
-  const run = await new Deno.Command("python3", {
-    args: [join(ROOT, "tests", "torch_interop.py"), manifest],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assertEquals(run.code, 0, `tests/torch_interop.py failed:\n${text(run.stderr)}`);
-  if (report) console.log(text(run.stdout).trim().split("\n")[0]);
-}
+const runTorch = (dir: string, jobs: object[]) =>
+  runEngine("python3", [join(ROOT, "tests", "torch_interop.py")], dir, jobs);
 
 /**
  * saiki's logits for `chunks` in a row (the state carried from one to the next, as PyTorch's
