@@ -1,14 +1,14 @@
 /**
- * What the training scripts (`train.ts`, `seq2seq.ts`) share around their run: the command
- * line's shell (flags, `--help`, exit codes, one-line errors), the flags `--resume` accepts, and
- * a new run's folder.
+ * What the scripts share around their run: the command line's shell (flags, `--help`, exit
+ * codes, one-line errors; `train.ts`, `seq2seq.ts`, `export.ts`, `import_torch.ts`), and for the
+ * training scripts the flags `--resume` accepts and a new run's folder.
  *
  * @module
  */
 
 import { SaikiError } from "../lib/errors.ts";
 import { RunFolder } from "../lib/io/run_folder.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { type Flags, type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import type { ScriptIO } from "./_io.ts";
 
 /** A number flag. */
@@ -29,56 +29,67 @@ export const RUN_FOLDER_FLAGS: Record<string, FlagSpec> = {
   quiet: { type: "boolean", help: "no progress output (results still print)", default: false },
 };
 
-/** A training script: its usage line, flags, and what to say when a permission is missing. */
+/** A script: its usage line, flags, argument, and what to say when a permission is missing. */
 export interface ScriptSpec {
   /** `deno task … [flags]`. */
   usage: string;
   /** Its flags. */
   flags: Record<string, FlagSpec>;
+  /**
+   * What its one argument is (`"state-dict file"`), for a script that takes one (it is
+   * `flags._[0]`); without it the script takes none.
+   */
+  argument?: string;
   /** The line after a missing permission's error: what the task may write and how to run wider. */
   permissions: string;
 }
 
 /**
- * Runs a training script's `body` on the command line `args`: a bad command line prints the
- * error and the usage (exit 2), `--help` the flags (0), a `SaikiError` one line (1), a missing
- * permission its first line and `spec.permissions` (1); every run folder `body` locks (it pushes
- * it on `held`) is released on the way out, whatever the way.
+ * Runs a script's `body` on the command line `args`: a bad command line prints the error and
+ * the usage (exit 2), `--help` the flags (0), a `SaikiError` one line (1), a missing permission
+ * its first line and `spec.permissions` (1); errors go to `error` (default `io.log`). Every run
+ * folder `body` locks (it pushes it on `held`) is released on the way out, whatever the way.
  */
 export async function runScript(
   args: string[],
   io: ScriptIO,
   spec: ScriptSpec,
-  body: (flags: Record<string, unknown>, held: RunFolder[]) => Promise<number>,
+  body: (flags: Flags, held: RunFolder[]) => Promise<number>,
+  error: (line: string) => void = (line) => io.log(line),
 ): Promise<number> {
   const usage = () => `usage: ${spec.usage}  (--help lists the flags)`;
   let flags;
   try {
     flags = parseFlags(args, spec.flags);
-    if (flags._.length > 0) throw new UsageError(`unexpected argument "${flags._[0]}"`);
+    if (flags.help) {
+      io.log(helpText(spec.usage, spec.flags));
+      return 0;
+    }
+    if (spec.argument === undefined && flags._.length > 0) {
+      throw new UsageError(`unexpected argument "${flags._[0]}"`);
+    }
+    if (spec.argument !== undefined && flags._.length !== 1) {
+      throw new UsageError(`expected one ${spec.argument}, got ${flags._.length}`);
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.log(`error: ${e.message}\n${usage()}`);
+    error(`error: ${e.message}\n${usage()}`);
     return 2;
-  }
-  if (flags.help) {
-    io.log(helpText(spec.usage, spec.flags));
-    return 0;
   }
   const held: RunFolder[] = [];
   try {
     return await body(flags, held);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.log(`error: ${e.message}\n${usage()}`);
+      error(`error: ${e.message}\n${usage()}`);
       return 2;
     }
     if (e instanceof SaikiError) {
-      io.log(`error: ${e.message}`);
+      error(`error: ${e.message}`);
       return 1;
     }
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      io.log(`error: ${(e as Error).message.split("\n")[0]}\n${spec.permissions}`);
+      error(`error: ${(e as Error).message.split("\n")[0]}\n${spec.permissions}`);
       return 1;
     }
     throw e;

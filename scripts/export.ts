@@ -19,7 +19,8 @@ import { ONNX_FORMAT, ONNX_OPSET, readOnnxInfo, toOnnx } from "../lib/models/onn
 import { TORCH_FORMAT, toTorchStateDict } from "../lib/models/torch_export.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { modelFromCheckpoint } from "../lib/train/checkpoint.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { type Flags, type FlagSpec, UsageError } from "../lib/std/cli.ts";
+import { runScript } from "./_run.ts";
 import { join, resolve } from "../lib/std/path.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
 
@@ -95,102 +96,91 @@ async function checkOverwrite(out: string, input: string, to: string): Promise<v
  * Runs the command line; returns the exit code. Results go to `io.log`, errors (one line, and
  * the usage for a bad command line) to `error`.
  */
-export async function main(
+export function main(
   args: string[],
   io: ScriptIO = defaultIO(),
   error: (line: string) => void = console.error,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, FLAGS);
-    if (flags.help) {
-      io.log(helpText(USAGE, FLAGS));
-      return 0;
-    }
-    if (flags._.length !== 1) {
-      throw new UsageError(`expected one run folder or checkpoint file, got ${flags._.length}`);
-    }
-    if (flags.to === undefined) {
-      throw new UsageError("--to is missing: say what to write (torch or onnx)");
-    }
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-    return 2;
+  return runScript(
+    args,
+    io,
+    {
+      usage: USAGE,
+      flags: FLAGS,
+      argument: "run folder or checkpoint file",
+      permissions: "(deno task export writes only under runs/; for --out elsewhere run deno run " +
+        "--allow-read --allow-write=FILE scripts/export.ts ...)",
+    },
+    (flags) => exportRun(flags, io, error),
+    error,
+  );
+}
+
+async function exportRun(
+  flags: Flags,
+  io: ScriptIO,
+  error: (line: string) => void,
+): Promise<number> {
+  if (flags.to === undefined) {
+    throw new UsageError("--to is missing: say what to write (torch or onnx)");
   }
-  try {
-    const given = flags._[0];
-    let path = given;
-    const isDir = (await kind(given))?.isDirectory ?? false;
-    if (isDir) {
-      const best = join(given, "best.safetensors");
-      path = flags.best && await kind(best) ? best : join(given, "checkpoint.safetensors");
+  const given = flags._[0];
+  let path = given;
+  const isDir = (await kind(given))?.isDirectory ?? false;
+  if (isDir) {
+    const best = join(given, "best.safetensors");
+    path = flags.best && await kind(best) ? best : join(given, "checkpoint.safetensors");
+  }
+  const ckpt = await loadCheckpoint(path);
+  const model = modelFromCheckpoint(ckpt, { where: path });
+  let vocab: string[] | undefined;
+  if (ckpt.metadata.vocab !== undefined) {
+    try {
+      vocab = JSON.parse(ckpt.metadata.vocab);
+    } catch {
+      throw new SaikiError(`${path}: metadata "vocab" is not valid JSON`);
     }
-    const ckpt = await loadCheckpoint(path);
-    const model = modelFromCheckpoint(ckpt, { where: path });
-    let vocab: string[] | undefined;
-    if (ckpt.metadata.vocab !== undefined) {
-      try {
-        vocab = JSON.parse(ckpt.metadata.vocab);
-      } catch {
-        throw new SaikiError(`${path}: metadata "vocab" is not valid JSON`);
-      }
-    } else {
-      error(
-        `note: ${path} carries no vocabulary; the export has none either (import it with --vocab)`,
-      );
-    }
-    const base = given.replace(/\.safetensors$/, "");
-    if (flags.to === "onnx") {
-      const out = (flags.out as string | undefined) ??
-        (isDir ? join(given, "model.onnx") : `${base}.onnx`);
-      await checkOverwrite(out, path, "onnx");
-      const states = flags.states as boolean;
-      writeFileAtomic(out, toOnnx(model, { vocab, initialStates: states }));
-      const { cell, layers: L, hiddenSize: H, vocabSize: V } = model.config;
-      const lstm = cell === "lstm";
-      io.log(
-        `wrote ${out} from ${path}: ONNX opset ${ONNX_OPSET}, ${L} ${cell.toUpperCase()} layer${
-          L > 1 ? "s" : ""
-        }, V ${V}, H ${H}`,
-      );
-      io.log(
-        `inputs: ids int64 (N, T)${
-          states ? `, ${lstm ? "h0, c0" : "h0"} float (${L}, N, ${H})` : ""
-        }; outputs: logits (N, T, ${V}), ${lstm ? "hn, cn" : "hn"} (${L}, N, ${H})`,
-      );
-      return 0;
-    }
-    const { tensors, metadata } = toTorchStateDict(model, { vocab });
-    const out = (flags.out as string | undefined) ??
-      (isDir ? join(given, "torch.safetensors") : `${base}.torch.safetensors`);
-    await checkOverwrite(out, path, "torch");
-    saveCheckpoint(out, tensors, metadata);
-    const c = JSON.parse(metadata.torch_config);
-    const args = Object.entries(c).map(([k, v]) =>
-      `${k}=${typeof v === "boolean" ? (v ? "True" : "False") : JSON.stringify(v)}`
+  } else {
+    error(
+      `note: ${path} carries no vocabulary; the export has none either (import it with --vocab)`,
     );
-    io.log(`wrote ${out} from ${path}: RnnLM(${args.join(", ")})`);
+  }
+  const base = given.replace(/\.safetensors$/, "");
+  if (flags.to === "onnx") {
+    const out = (flags.out as string | undefined) ??
+      (isDir ? join(given, "model.onnx") : `${base}.onnx`);
+    await checkOverwrite(out, path, "onnx");
+    const states = flags.states as boolean;
+    writeFileAtomic(out, toOnnx(model, { vocab, initialStates: states }));
+    const { cell, layers: L, hiddenSize: H, vocabSize: V } = model.config;
+    const lstm = cell === "lstm";
     io.log(
-      `load it in Python: RnnLM.from_safetensors("${out}") (examples/torch/rnnlm.py)` +
-        (vocab === undefined ? "" : `, the words by id: read_vocab("${out}")`),
+      `wrote ${out} from ${path}: ONNX opset ${ONNX_OPSET}, ${L} ${cell.toUpperCase()} layer${
+        L > 1 ? "s" : ""
+      }, V ${V}, H ${H}`,
+    );
+    io.log(
+      `inputs: ids int64 (N, T)${
+        states ? `, ${lstm ? "h0, c0" : "h0"} float (${L}, N, ${H})` : ""
+      }; outputs: logits (N, T, ${V}), ${lstm ? "hn, cn" : "hn"} (${L}, N, ${H})`,
     );
     return 0;
-  } catch (e) {
-    if (e instanceof SaikiError) {
-      error(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      error(
-        `error: ${(e as Error).message.split("\n")[0]}\n(deno task export writes only under ` +
-          `runs/; for --out elsewhere run deno run --allow-read --allow-write=FILE ` +
-          `scripts/export.ts ...)`,
-      );
-      return 1;
-    }
-    throw e;
   }
+  const { tensors, metadata } = toTorchStateDict(model, { vocab });
+  const out = (flags.out as string | undefined) ??
+    (isDir ? join(given, "torch.safetensors") : `${base}.torch.safetensors`);
+  await checkOverwrite(out, path, "torch");
+  saveCheckpoint(out, tensors, metadata);
+  const c = JSON.parse(metadata.torch_config);
+  const args = Object.entries(c).map(([k, v]) =>
+    `${k}=${typeof v === "boolean" ? (v ? "True" : "False") : JSON.stringify(v)}`
+  );
+  io.log(`wrote ${out} from ${path}: RnnLM(${args.join(", ")})`);
+  io.log(
+    `load it in Python: RnnLM.from_safetensors("${out}") (examples/torch/rnnlm.py)` +
+      (vocab === undefined ? "" : `, the words by id: read_vocab("${out}")`),
+  );
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

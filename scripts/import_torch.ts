@@ -13,7 +13,8 @@ import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
 import { readText } from "../lib/io/run_data.ts";
 import { fromTorchStateDict } from "../lib/models/torch_export.ts";
 import { modelCheckpoint } from "../lib/train/checkpoint.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import { type Flags, type FlagSpec, UsageError } from "../lib/std/cli.ts";
+import { runScript } from "./_run.ts";
 import { join } from "../lib/std/path.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
 
@@ -65,69 +66,54 @@ async function newRunFolder(dir: string): Promise<void> {
  * Runs the command line; returns the exit code. Results go to `io.log`, errors (one line, and
  * the usage for a bad command line) to `error`.
  */
-export async function main(
+export function main(
   args: string[],
   io: ScriptIO = defaultIO(),
   error: (line: string) => void = console.error,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, FLAGS);
-    if (flags.help) {
-      io.log(helpText(USAGE, FLAGS));
-      return 0;
-    }
-    if (flags._.length !== 1) {
-      throw new UsageError(`expected one state-dict file, got ${flags._.length} arguments`);
-    }
-    if (flags.out === undefined) {
-      throw new UsageError("--out is missing: name the run folder to make (runs/NAME)");
-    }
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-    return 2;
+  return runScript(
+    args,
+    io,
+    {
+      usage: USAGE,
+      flags: FLAGS,
+      argument: "state-dict file",
+      permissions: "(deno task import-torch writes only under runs/; for --out elsewhere run " +
+        "deno run --allow-read --allow-write=DIR scripts/import_torch.ts ...)",
+    },
+    (flags) => importRun(flags, io),
+    error,
+  );
+}
+
+async function importRun(flags: Flags, io: ScriptIO): Promise<number> {
+  if (flags.out === undefined) {
+    throw new UsageError("--out is missing: name the run folder to make (runs/NAME)");
   }
-  try {
-    const file = flags._[0], out = flags.out as string;
-    const { tensors, metadata } = await loadCheckpoint(file);
-    const given = flags.vocab === undefined ? undefined : await readVocab(flags.vocab as string);
-    const { model, vocab } = fromTorchStateDict(tensors, { metadata, vocab: given, where: file });
-    if (vocab === undefined) {
-      throw new SaikiError(
-        `${file}: no vocabulary: its metadata has no "vocab" (files deno task export writes ` +
-          `carry it); give --vocab FILE, one word a line in id order ` +
-          `(${model.config.vocabSize} lines)`,
-      );
-    }
-    await newRunFolder(out);
-    const path = join(out, "checkpoint.safetensors");
-    const ckpt = modelCheckpoint(model, {
-      metadata: { vocab: JSON.stringify(vocab), source: `imported from ${file}` },
-    });
-    saveCheckpoint(path, ckpt.tensors, ckpt.metadata);
-    const { cell, layers, vocabSize, wordvecSize, hiddenSize, tieWeights, dropout } = model.config;
-    io.log(
-      `wrote ${path}: ${cell}, ${layers} layer${layers === 1 ? "" : "s"}, V ${vocabSize}, ` +
-        `D ${wordvecSize}, H ${hiddenSize}${tieWeights ? ", tied" : ""}, dropout ${dropout}`,
+  const file = flags._[0], out = flags.out as string;
+  const { tensors, metadata } = await loadCheckpoint(file);
+  const given = flags.vocab === undefined ? undefined : await readVocab(flags.vocab as string);
+  const { model, vocab } = fromTorchStateDict(tensors, { metadata, vocab: given, where: file });
+  if (vocab === undefined) {
+    throw new SaikiError(
+      `${file}: no vocabulary: its metadata has no "vocab" (files deno task export writes ` +
+        `carry it); give --vocab FILE, one word a line in id order ` +
+        `(${model.config.vocabSize} lines)`,
     );
-    io.log(`sample from it: deno task generate ${out}`);
-    return 0;
-  } catch (e) {
-    if (e instanceof SaikiError) {
-      error(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      error(
-        `error: ${(e as Error).message.split("\n")[0]}\n(deno task import-torch writes only ` +
-          `under runs/; for --out elsewhere run deno run --allow-read --allow-write=DIR ` +
-          `scripts/import_torch.ts ...)`,
-      );
-      return 1;
-    }
-    throw e;
   }
+  await newRunFolder(out);
+  const path = join(out, "checkpoint.safetensors");
+  const ckpt = modelCheckpoint(model, {
+    metadata: { vocab: JSON.stringify(vocab), source: `imported from ${file}` },
+  });
+  saveCheckpoint(path, ckpt.tensors, ckpt.metadata);
+  const { cell, layers, vocabSize, wordvecSize, hiddenSize, tieWeights, dropout } = model.config;
+  io.log(
+    `wrote ${path}: ${cell}, ${layers} layer${layers === 1 ? "" : "s"}, V ${vocabSize}, ` +
+      `D ${wordvecSize}, H ${hiddenSize}${tieWeights ? ", tied" : ""}, dropout ${dropout}`,
+  );
+  io.log(`sample from it: deno task generate ${out}`);
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -229,7 +229,7 @@ Deno.test("export and import-torch: bad command lines exit 2, bad files exit 1 i
       "--out is missing: name the run folder to make " +
         "(runs/NAME)",
     );
-    await usage(importMain, ["--out", "x"], "expected one state-dict file, got 0 arguments");
+    await usage(importMain, ["--out", "x"], "expected one state-dict file, got 0");
 
     const fails = async (main: typeof exportMain, args: string[], message: string) => {
       const r = await run(main, args);
