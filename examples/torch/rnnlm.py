@@ -191,15 +191,18 @@ class RnnLM(nn.Module):
             "tied": self.tied,
         }
 
-    def save_safetensors(self, path: str, vocab: list[str] | None = None) -> None:
+    def save_safetensors(self, path: str, vocab: list[str] | None = None,
+                         extra: dict[str, str] | None = None) -> None:
         """Writes the state dict (out.weight left out when tied) with `format`, `torch_config`
-        and, when given, `vocab` metadata: the form `deno task import-torch` reads."""
+        and, when given, `vocab` metadata: the form `deno task import-torch` reads. `extra`:
+        more metadata entries (strings; import ignores them), under those three."""
         from safetensors.torch import save_file
 
         tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         if self.tied:
             del tensors["out.weight"]
-        metadata = {"format": FORMAT, "torch_config": json.dumps(self.config())}
+        metadata = dict(extra or {})
+        metadata.update({"format": FORMAT, "torch_config": json.dumps(self.config())})
         if vocab is not None:
             metadata["vocab"] = json.dumps(vocab, ensure_ascii=False)
         save_file(tensors, path, metadata)
@@ -219,6 +222,27 @@ class RnnLM(nn.Module):
         model = cls(**json.loads(metadata["torch_config"]))
         model.load_state_dict(load_file(path))
         return model
+
+
+def fold_hidden_biases(model: RnnLM) -> None:
+    """Gives every recurrent layer one trainable bias, as saiki's cells (and the book's) have.
+
+    PyTorch's cells add two biases, bias_ih and bias_hh, where saiki has one, b (export writes b
+    as bias_ih and zeros as bias_hh). Training both gives that bias two updates of the full
+    gradient per step (twice saiki's learning rate for it) and counts its gradient twice in a
+    global norm for clipping. This adds each bias_hh_l{l} into bias_ih_l{l} (in float32, as
+    `deno task import-torch` sums them; nothing changes where bias_hh is zero, as in an export)
+    and freezes bias_hh at zero (requires_grad False), in place. The model computes the same
+    function; optimisers and DistributedDataParallel then see saiki's parameters only.
+    """
+    with torch.no_grad():
+        for layer in range(model.num_layers):
+            b_ih = getattr(model.rnn, f"bias_ih_l{layer}")
+            b_hh = getattr(model.rnn, f"bias_hh_l{layer}")
+            if bool((b_hh != 0).any()):
+                b_ih.add_(b_hh)
+                b_hh.zero_()
+            b_hh.requires_grad_(False)
 
 
 def read_vocab(path: str) -> list[str] | None:
