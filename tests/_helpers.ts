@@ -114,3 +114,33 @@ export async function findEngine(
   console.error(`skip: ${skip.what} is not installed (${skip.install}): ${skip.consequence}`);
   return undefined;
 }
+
+/** An environment variable's value; undefined when unset, empty, or not permitted. */
+export function envGet(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the shared PTB copy is: SAIKI_DATA_DIR, else SAIKI_SHARED_DIR/datasets/ptb, else
+ * ../shared/datasets/ptb beside the repository (the first that is given), and whether it holds
+ * the three `ptb.*.txt` files (the caller says what it skips when not).
+ */
+export function sharedPtbDir(): { dir: string; found: boolean } {
+  const shared = envGet("SAIKI_SHARED_DIR");
+  const dir = envGet("SAIKI_DATA_DIR") ??
+    (shared !== undefined
+      ? join(shared, "datasets", "ptb")
+      : fromFileUrl(new URL("../../shared/datasets/ptb/", import.meta.url)));
+  try {
+    const found = ["train", "valid", "test"].every((s) =>
+      Deno.statSync(join(dir, `ptb.${s}.txt`)).isFile
+    );
+    return { dir, found };
+  } catch {
+    return { dir, found: false };
+  }
+}

@@ -6,14 +6,7 @@
  */
 
 import { fromFileUrl, join } from "../../lib/std/path.ts";
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { envGet } from "../_helpers.ts";
 
 function holds(dir: string): boolean {
   try {

@@ -9,40 +9,21 @@ import {
 import { PTB_HEAD_WORDS, ptbHead } from "../../lib/data/ptb_head.ts";
 import { SaikiError } from "../../lib/errors.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
-import { fromFileUrl, join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { join } from "../../lib/std/path.ts";
+import { envGet, makeTestDir, sharedPtbDir } from "../_helpers.ts";
 
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
+/** The shared PTB copy's folder (`sharedPtbDir`), or undefined after saying what skips. */
+function ptbForTests(): string | undefined {
+  const { dir, found } = sharedPtbDir();
+  if (found) return dir;
+  console.log(
+    `skip: no PTB at ${dir} (set SAIKI_DATA_DIR or SAIKI_SHARED_DIR, or give --allow-read ` +
+      `for it) — the PTB tests that need the real files are ignored`,
+  );
+  return undefined;
 }
 
-/**
- * Where the shared PTB copy is: SAIKI_DATA_DIR, else SAIKI_SHARED_DIR/datasets/ptb, else
- * ../shared/datasets/ptb beside the repo; undefined when it holds no ptb.train.txt.
- */
-function sharedPtbDir(): string | undefined {
-  const shared = envGet("SAIKI_SHARED_DIR");
-  const dir = envGet("SAIKI_DATA_DIR") ??
-    (shared !== undefined
-      ? join(shared, "datasets", "ptb")
-      : fromFileUrl(new URL("../../../shared/datasets/ptb/", import.meta.url)));
-  try {
-    Deno.statSync(join(dir, "ptb.train.txt"));
-    return dir;
-  } catch {
-    console.log(
-      `skip: no PTB at ${dir} (set SAIKI_DATA_DIR or SAIKI_SHARED_DIR, or give --allow-read ` +
-        `for it) — the PTB tests that need the real files are ignored`,
-    );
-    return undefined;
-  }
-}
-
-const PTB = sharedPtbDir();
+const PTB = ptbForTests();
 const NAMES = ["ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"];
 const quiet: PtbOptions["onProgress"] = () => {};
 

@@ -5,18 +5,10 @@ import { SaikiError } from "../../lib/errors.ts";
 import { sha256Hex } from "../../lib/std/hash.ts";
 import { assertEquals, assertOk, assertRejects } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
-import { loadFixture, makeTestDir } from "../_helpers.ts";
+import { envGet, loadFixture, makeTestDir } from "../_helpers.ts";
 import { sharedSequenceDir } from "../data/_shared_sequence.ts";
 
 const DIR = sharedSequenceDir("loadSequence");
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Runs `fn` with SAIKI_DATA_DIR set to `value` (or unset), restoring it after. */
 async function withDataDirEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
