@@ -158,7 +158,7 @@ async function train() {
     status.state = "training";
     $("train").disabled = true;
     $("stop").disabled = false;
-    $("download").disabled = false;
+    $("download").disabled = $("downloadOnnx").disabled = false;
     const { trainer, xs, ts, batch, time } = run;
     run.since = performance.now();
     const clip = num("clip") > 0 ? num("clip") : undefined;
@@ -187,24 +187,50 @@ async function train() {
   }
 }
 
+/** Offers `bytes` as a file named `name`. */
+function save(bytes, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** The model as a checkpoint `deno task generate` reads. */
 function download() {
   const data = saiki.modelCheckpoint(run.model, {
     metadata: { vocab: JSON.stringify(run.vocab.idToWord) },
   });
-  const bytes = saiki.encodeSafetensors(data.tensors, data.metadata);
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-  a.download = "saiki-playground.safetensors";
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  save(saiki.encodeSafetensors(data.tensors, data.metadata), "saiki-playground.safetensors");
+}
+
+/** The model as an ONNX model for ONNX Runtime (inputs ids, h0, c0; outputs logits, hn, cn). */
+function downloadOnnx() {
+  save(saiki.toOnnx(run.model, { vocab: run.vocab.idToWord }), "saiki-playground.onnx");
+}
+
+/**
+ * A model and its words from a `.safetensors` file: a saiki checkpoint, or a PyTorch state dict
+ * of `examples/torch/rnnlm.py`'s `RnnLM` (what `deno task export --to torch` and
+ * `continue_ddp.py` write).
+ */
+function modelFromFile(bytes, name) {
+  const data = saiki.decodeSafetensors(bytes, name);
+  if (data.metadata.format === saiki.TORCH_FORMAT || "embed.weight" in data.tensors) {
+    const { model, vocab } = saiki.fromTorchStateDict(data.tensors, {
+      metadata: data.metadata,
+      where: name,
+    });
+    return { model, words: vocab ?? null };
+  }
+  const model = saiki.modelFromCheckpoint(data, { where: name });
+  return { model, words: JSON.parse(data.metadata.vocab ?? "null") };
 }
 
 async function load(file) {
   try {
     running = false;
-    const data = saiki.decodeSafetensors(new Uint8Array(await file.arrayBuffer()), file.name);
-    const model = saiki.modelFromCheckpoint(data, { where: file.name });
-    const words = JSON.parse(data.metadata.vocab ?? "null");
+    const { model, words } = modelFromFile(new Uint8Array(await file.arrayBuffer()), file.name);
     if (!Array.isArray(words) || words.length !== model.config.vocabSize) {
       throw new Error(`${file.name}: its "vocab" metadata does not match the model`);
     }
@@ -214,7 +240,7 @@ async function load(file) {
     status.sample = sample();
     $("sample").textContent = status.sample;
     $("notice").textContent = t("loaded", file.name, model.config.cell, words.length);
-    $("download").disabled = false;
+    $("download").disabled = $("downloadOnnx").disabled = false;
   } catch (e) {
     showError(e);
   }
@@ -244,6 +270,7 @@ $("train").onclick = train;
 $("stop").onclick = () => running = false;
 $("reset").onclick = reset;
 $("download").onclick = download;
+$("downloadOnnx").onclick = downloadOnnx;
 $("load").onchange = (e) => e.target.files[0] && load(e.target.files[0]);
 $("sampleText").onclick = sampleText;
 for (const id of ["cell", "hidden", "wordvec", "batch", "time", "lr", "text"]) {

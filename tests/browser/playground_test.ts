@@ -13,6 +13,11 @@ import { build } from "../../scripts/build.ts";
 import { main as generateMain } from "../../scripts/generate.ts";
 import { playgroundHandler } from "../../scripts/serve.ts";
 import { makeTestDir } from "../_helpers.ts";
+import { loadCheckpoint } from "../../lib/io/checkpoint.ts";
+import { modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
+import { readOnnxInfo, toOnnx } from "../../lib/models/onnx_export.ts";
+import { toTorchStateDict } from "../../lib/models/torch_export.ts";
+import { encodeSafetensors } from "../../lib/models/safetensors.ts";
 import { Browser, chromiumVersion } from "../../scripts/_cdp.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
@@ -66,6 +71,22 @@ interface Status {
 
 const STATUS = "globalThis.saikiStatus ?? null";
 
+/** The bytes the page offers when button `id` is clicked (the link it clicks, caught). */
+async function downloaded(page: Browser, id: string): Promise<Uint8Array> {
+  const b64 = await page.evaluate<string>(`(async () => {
+    let href = "";
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function () { href = this.href; };
+    document.getElementById(${JSON.stringify(id)}).click();
+    HTMLAnchorElement.prototype.click = click;
+    const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+    let s = "";
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  })()`);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
 Deno.test({
   name:
     "the playground trains in Chromium's workers until its perplexity falls, samples text, and without isolation runs on one thread",
@@ -118,36 +139,39 @@ Deno.test({
       await page.evaluate(`document.getElementById("stop").click()`);
       await page.waitFor<Status>(STATUS, (s) => s.state === "stopped", 30);
       // download: catch the link the page clicks and read its bytes
-      const b64 = await page.evaluate<string>(`(async () => {
-        let href = "";
-        const click = HTMLAnchorElement.prototype.click;
-        HTMLAnchorElement.prototype.click = function () { href = this.href; };
-        document.getElementById("download").click();
-        HTMLAnchorElement.prototype.click = click;
-        const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
-        let s = "";
-        for (const b of bytes) s += String.fromCharCode(b);
-        return btoa(s);
-      })()`);
       const file = join(dir, "page.safetensors");
-      await Deno.writeFile(file, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      await Deno.writeFile(file, await downloaded(page, "download"));
       // the downloaded checkpoint is one `deno task generate` reads
       const out: string[] = [];
       assertEquals(await generateMain([file, "--length", "12"], (t) => void out.push(t)), 0);
       assertOk(out.join(" ").trim().split(/\s+/).length >= 6, out.join(" "));
-      // and the page loads it back
-      const { root } = await page.send("DOM.getDocument") as { root: { nodeId: number } };
-      const { nodeId } = await page.send("DOM.querySelector", {
-        nodeId: root.nodeId,
-        selector: "#load",
-      }) as { nodeId: number };
-      await page.send("DOM.setFileInputFiles", { files: [file], nodeId });
-      const loaded = await page.waitFor<string>(
-        `document.getElementById("notice").textContent`,
-        (t) => t.startsWith("loaded") || t.startsWith("error"),
-        30,
-      );
-      assertOk(/^loaded page\.safetensors: lstm, V \d+$/.test(loaded), loaded);
+      // the ONNX download is toOnnx of that model, with its words
+      const ckpt = await loadCheckpoint(file);
+      const model = modelFromCheckpoint(ckpt);
+      const words = JSON.parse(ckpt.metadata.vocab);
+      const onnx = await downloaded(page, "downloadOnnx");
+      assertEquals(onnx, toOnnx(model, { vocab: words }));
+      assertEquals(readOnnxInfo(onnx).inputs, ["ids", "h0", "c0"]);
+      // and the page loads the checkpoint back, and a PyTorch state dict of it
+      const torchFile = join(dir, "page.torch.safetensors");
+      const exported = toTorchStateDict(model, { vocab: words });
+      await Deno.writeFile(torchFile, encodeSafetensors(exported.tensors, exported.metadata));
+      for (
+        const [path, name] of [[file, "page.safetensors"], [torchFile, "page.torch.safetensors"]]
+      ) {
+        const { root } = await page.send("DOM.getDocument") as { root: { nodeId: number } };
+        const { nodeId } = await page.send("DOM.querySelector", {
+          nodeId: root.nodeId,
+          selector: "#load",
+        }) as { nodeId: number };
+        await page.send("DOM.setFileInputFiles", { files: [path], nodeId });
+        const loaded = await page.waitFor<string>(
+          `document.getElementById("notice").textContent`,
+          (t) => t.includes(name) || t.startsWith("error"),
+          30,
+        );
+        assertEquals(loaded, `loaded ${name}: lstm, V ${words.length}`);
+      }
       console.log(
         `playground (${CHROMIUM}): iteration ${s.step}, perplexity ${s.ppl.toFixed(2)}, ` +
           `${Math.round(s.tokensPerSec)} tokens/s on ${s.threads} workers`,
