@@ -964,6 +964,7 @@ def worker(args: argparse.Namespace) -> int:
     seed = int(plan.config.get("seed", 1))
     torch.manual_seed((seed * 1_000_003 + rank * 10_007 + int(plan.trainer["step"])) % 2**62)
     dist.init_process_group("gloo")
+    trainer = None
     try:
         trainer = Trainer(plan, rank, world)
         if rank == 0:
@@ -971,11 +972,15 @@ def worker(args: argparse.Namespace) -> int:
                 print(line, flush=True)
         dist.barrier()
         trainer.run()
+        # every rank waits for the others (rank 0 writes the output last): a rank that tears
+        # down gloo while another still talks to it can abort in gloo's threads
+        dist.barrier()
     except Failure as e:
         if rank == 0:
             print(f"continue_ddp.py: error: {e}", file=sys.stderr, flush=True)
         return e.code
     finally:
+        del trainer  # the DDP module and its reducer go before their process group
         dist.destroy_process_group()
     return 0
 
