@@ -7,7 +7,8 @@
  */
 
 import { SaikiError } from "../lib/errors.ts";
-import { RunFolder } from "../lib/io/run_folder.ts";
+import { checkRunName, RunFolder } from "../lib/io/run_folder.ts";
+import { join } from "../lib/std/path.ts";
 import { type Flags, type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
 import type { ScriptIO } from "./_io.ts";
 
@@ -141,4 +142,46 @@ export async function createRunFolder(
     options.log(`${dir} holds no checkpoint: its run starts from the beginning`);
   } else if (created.reused) options.log(`reusing ${dir}: it holds no checkpoint`);
   return created.run;
+}
+
+/** What every training run's configuration holds that `--resume` may change. */
+interface ResumableConfig {
+  epochs: number;
+  dataDir?: string;
+  saveEvery: number;
+}
+
+/**
+ * The run folder and configuration of a training script's run. With `--resume DIR`: the flags
+ * must be among `resumeFlags`, the folder is opened and locked (pushed on `held`), its
+ * configuration read with `read`, and `--epochs`, `--data-dir` and a `--save-every` given
+ * applied to it. Otherwise the configuration is `fresh()`'s, and the folder (not yet created)
+ * is `--runs-dir`/`--name`, or `<prefix>-<date>-<time>`.
+ */
+export async function openRunFolder<C extends ResumableConfig>(
+  flags: Record<string, unknown>,
+  specs: Record<string, FlagSpec>,
+  resumeFlags: readonly string[],
+  held: RunFolder[],
+  read: (run: RunFolder) => Promise<C>,
+  fresh: () => { config: C; prefix: string },
+): Promise<{ config: C; run: RunFolder; resumeDir: string | undefined }> {
+  const resumeDir = flags.resume as string | undefined;
+  if (resumeDir !== undefined) {
+    checkResumeFlags(flags, specs, resumeFlags);
+    const run = await RunFolder.open(resumeDir, { breakLock: flags["break-lock"] === true });
+    held.push(run);
+    const config = await read(run);
+    if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
+    if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
+    if (flags["save-every"] !== specs["save-every"].default) {
+      config.saveEvery = flags["save-every"] as number; // applies from now on, in config.json
+    }
+    return { config, run, resumeDir };
+  }
+  const { config, prefix } = fresh();
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const name = flags.name === undefined ? `${prefix}-${stamp}` : String(flags.name);
+  const run = new RunFolder(join(flags["runs-dir"] as string, checkRunName(name)));
+  return { config, run, resumeDir };
 }

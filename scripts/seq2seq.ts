@@ -14,7 +14,7 @@
 
 import type { SequenceName } from "../lib/data/sequence.ts";
 import { loadSequenceRunData } from "../lib/io/sequence.ts";
-import { checkRunName, RunFolder } from "../lib/io/run_folder.ts";
+import type { RunFolder } from "../lib/io/run_folder.ts";
 import { workersUnavailable } from "../lib/parallel/pool.ts";
 import { defaultShards } from "../lib/parallel/shards.ts";
 import { accuracyChartSvg } from "../lib/train/plot.ts";
@@ -27,10 +27,9 @@ import {
 } from "../lib/train/seq2seq_run.ts";
 import type { Metric } from "../lib/train/session.ts";
 import type { FlagSpec } from "../lib/std/cli.ts";
-import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
-import { checkResumeFlags, createRunFolder, num, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
+import { createRunFolder, num, openRunFolder, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
 
 /** The command line; data-set-dependent flags have no default here (the data set supplies it). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -164,27 +163,21 @@ async function train(
 ): Promise<number> {
   const kernels = useBackend(flags.backend);
   const breakLock = flags["break-lock"] === true;
-  const resumeDir = flags.resume as string | undefined;
-  let config: Seq2seqRunConfig;
-  let run: RunFolder;
-  if (resumeDir !== undefined) {
-    checkResumeFlags(flags, FLAGS, RESUME_FLAGS);
-    run = await RunFolder.open(resumeDir, { breakLock });
-    held.push(run);
-    config = await run.readConfigWith(checkSeq2seqRunConfig);
-    if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
-    if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
-    if (flags.examples !== undefined) config.examples = flags.examples as number;
-    if (flags["save-every"] !== FLAGS["save-every"].default) {
-      config.saveEvery = flags["save-every"] as number;
-    }
-  } else {
-    config = resolveConfig(flags);
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    const name = flags.name === undefined
-      ? `${config.data}-${config.model}-${stamp}`
-      : String(flags.name);
-    run = new RunFolder(join(flags["runs-dir"] as string, checkRunName(name)));
+  const opened = await openRunFolder(
+    flags,
+    FLAGS,
+    RESUME_FLAGS,
+    held,
+    (run) => run.readConfigWith(checkSeq2seqRunConfig),
+    () => {
+      const config = resolveConfig(flags);
+      return { config, prefix: `${config.data}-${config.model}` };
+    },
+  );
+  const { config, resumeDir } = opened;
+  let run = opened.run;
+  if (resumeDir !== undefined && flags.examples !== undefined) {
+    config.examples = flags.examples as number;
   }
   const log = flags.quiet ? () => {} : io.log;
   const data = await loadSequenceRunData(config.data, {

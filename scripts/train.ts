@@ -15,7 +15,7 @@
 
 import { SaikiError } from "../lib/errors.ts";
 import { checkSizes, loadRunData } from "../lib/io/run_data.ts";
-import { checkRunName, RunFolder } from "../lib/io/run_folder.ts";
+import type { RunFolder } from "../lib/io/run_folder.ts";
 import { createOptimizer } from "../lib/train/optimizers.ts";
 import { workersUnavailable } from "../lib/parallel/pool.ts";
 import { defaultShards } from "../lib/parallel/shards.ts";
@@ -32,9 +32,8 @@ import { thousands } from "../lib/train/format.ts";
 import { type Metric, TrainingSession } from "../lib/train/session.ts";
 import { type FlagSpec, UsageError } from "../lib/std/cli.ts";
 import { sha256Hex } from "../lib/std/hash.ts";
-import { join } from "../lib/std/path.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
-import { checkResumeFlags, createRunFolder, num, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
+import { createRunFolder, num, openRunFolder, RUN_FOLDER_FLAGS, runScript } from "./_run.ts";
 import { defaultIO, type ScriptIO } from "./_io.ts";
 
 /** The command line; preset-dependent flags have no default here (the preset supplies it). */
@@ -247,25 +246,19 @@ async function trainIn(
 ): Promise<number> {
   const kernels = useBackend(flags.backend);
   const breakLock = flags["break-lock"] === true;
-  const resumeDir = flags.resume as string | undefined;
-  let config: TrainConfig;
-  let run: RunFolder;
-  if (resumeDir !== undefined) {
-    checkResumeFlags(flags, FLAGS, RESUME_FLAGS);
-    run = await RunFolder.open(resumeDir, { breakLock });
-    held.push(run);
-    config = await readRunConfig(run, io);
-    if (flags.epochs !== undefined) config.epochs = flags.epochs as number;
-    if (flags["data-dir"] !== undefined) config.dataDir = flags["data-dir"] as string;
-    if (flags["save-every"] !== FLAGS["save-every"].default) {
-      config.saveEvery = flags["save-every"] as number; // applies from now on, in config.json
-    }
-  } else {
-    config = resolveConfig(flags);
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    const name = flags.name === undefined ? `${config.preset}-${stamp}` : String(flags.name);
-    run = new RunFolder(join(flags["runs-dir"] as string, checkRunName(name)));
-  }
+  const opened = await openRunFolder(
+    flags,
+    FLAGS,
+    RESUME_FLAGS,
+    held,
+    (run) => readRunConfig(run, io),
+    () => {
+      const config = resolveConfig(flags);
+      return { config, prefix: config.preset };
+    },
+  );
+  const { config, resumeDir } = opened;
+  let run = opened.run;
   if (flags.workers !== "auto") resolveWorkers(flags.workers, config, 1); // a bad count fails first
   const log = flags.quiet ? () => {} : io.log;
   const progress = flags.quiet ? undefined : io.progress;
