@@ -37,10 +37,10 @@ export interface ScriptSpec {
   /** Its flags. */
   flags: Record<string, FlagSpec>;
   /**
-   * What its one argument is (`"state-dict file"`), for a script that takes one (it is
-   * `flags._[0]`); without it the script takes none.
+   * The arguments it takes (`flags._`): how many, and what they are for the error when the
+   * count is wrong (`"one state-dict file"`); without it the script takes none.
    */
-  argument?: string;
+  args?: { count: number; what: string };
   /** The line after a missing permission's error: what the task may write and how to run wider. */
   permissions: string;
 }
@@ -66,11 +66,11 @@ export async function runScript(
       io.log(helpText(spec.usage, spec.flags));
       return 0;
     }
-    if (spec.argument === undefined && flags._.length > 0) {
+    if (spec.args === undefined && flags._.length > 0) {
       throw new UsageError(`unexpected argument "${flags._[0]}"`);
     }
-    if (spec.argument !== undefined && flags._.length !== 1) {
-      throw new UsageError(`expected one ${spec.argument}, got ${flags._.length}`);
+    if (spec.args !== undefined && flags._.length !== spec.args.count) {
+      throw new UsageError(`expected ${spec.args.what}, got ${flags._.length}`);
     }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

@@ -107,7 +107,7 @@ export function main(
     {
       usage: USAGE,
       flags: FLAGS,
-      argument: "run folder or checkpoint file",
+      args: { count: 1, what: "one run folder or checkpoint file" },
       permissions: "(deno task export writes only under runs/; for --out elsewhere run deno run " +
         "--allow-read --allow-write=FILE scripts/export.ts ...)",
     },

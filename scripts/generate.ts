@@ -9,7 +9,8 @@ import { loadCheckpoint } from "../lib/io/checkpoint.ts";
 import { modelFromCheckpoint } from "../lib/train/checkpoint.ts";
 import { generate } from "../lib/models/generate.ts";
 import { Rng } from "../lib/random.ts";
-import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/std/cli.ts";
+import type { Flags, FlagSpec } from "../lib/std/cli.ts";
+import { runScript } from "./_run.ts";
 import { BACKEND_FLAG, useBackend } from "./_backend.ts";
 import { join } from "../lib/std/path.ts";
 
@@ -61,80 +62,74 @@ export const FLAGS: Record<string, FlagSpec> = {
 const USAGE = "deno task generate RUN_DIR|CHECKPOINT [flags]";
 
 /** Runs the command line; returns the exit code. `out` receives the text. */
-export async function main(
+export function main(
   args: string[],
   out: (text: string) => void = console.log,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, FLAGS);
-    if (flags.help) {
-      out(helpText(USAGE, FLAGS));
-      return 0;
-    }
-    if (flags._.length !== 1) throw new UsageError("expected one run folder or checkpoint file");
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`error: ${e.message}\nusage: ${USAGE}  (--help lists the flags)`);
-    return 2;
+  return runScript(
+    args,
+    { log: out },
+    {
+      usage: USAGE,
+      flags: FLAGS,
+      args: { count: 1, what: "one run folder or checkpoint file" },
+      permissions: "(deno task generate reads files only)",
+    },
+    (flags) => sample(flags, out),
+    console.error,
+  );
+}
+
+async function sample(flags: Flags, out: (text: string) => void): Promise<number> {
+  useBackend(flags.backend);
+  let path = flags._[0];
+  if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
+    const best = join(path, "best.safetensors");
+    path = flags.best && (await Deno.stat(best).catch(() => null))
+      ? best
+      : join(path, "checkpoint.safetensors");
   }
+  const ckpt = await loadCheckpoint(path);
+  const model = modelFromCheckpoint(ckpt, { where: path });
+  let words: string[];
   try {
-    useBackend(flags.backend);
-    let path = flags._[0];
-    if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
-      const best = join(path, "best.safetensors");
-      path = flags.best && (await Deno.stat(best).catch(() => null))
-        ? best
-        : join(path, "checkpoint.safetensors");
-    }
-    const ckpt = await loadCheckpoint(path);
-    const model = modelFromCheckpoint(ckpt, { where: path });
-    let words: string[];
-    try {
-      words = JSON.parse(ckpt.metadata.vocab);
-      if (!Array.isArray(words) || words.length !== model.config.vocabSize) throw new Error();
-    } catch {
-      throw new SaikiError(
-        `${path}: metadata "vocab" is missing or does not match the model's vocabulary size`,
-      );
-    }
-    const ids = new Map(words.map((w, i) => [w, i]));
-    // a model trained on another --corpus may not know "you": start a new sentence instead
-    const given = flags.start as string | undefined;
-    const start = given ?? (ids.has("you") ? "you" : ids.has("<eos>") ? "<eos>" : words[0]);
-    const startId = ids.get(start);
-    if (startId === undefined) {
-      throw new SaikiError(`--start "${start}" is not in the model's vocabulary`);
-    }
-    if (given === undefined && start !== "you") {
-      console.error(
-        `note: "you" is not in this model's vocabulary; starting from ${
-          start === "<eos>" ? "a new sentence" : `"${start}"`
-        } (choose with --start WORD)`,
-      );
-    }
-    const skipIds = (flags.skip as string).split(",").map((w) => ids.get(w.trim())).filter((i) =>
-      i !== undefined
+    words = JSON.parse(ckpt.metadata.vocab);
+    if (!Array.isArray(words) || words.length !== model.config.vocabSize) throw new Error();
+  } catch {
+    throw new SaikiError(
+      `${path}: metadata "vocab" is missing or does not match the model's vocabulary size`,
     );
-    const sampled = generate(model, startId, {
-      rng: new Rng(flags.seed as number),
-      sampleSize: flags.length as number,
-      temperature: flags.temperature as number,
-      topK: flags["top-k"] as number,
-      skipIds,
-    });
-    out(
-      sampled.map((i) => words[i]).join(" ").replaceAll(" <eos> ", "\n").replaceAll("<eos>", "\n")
-        .replace(/^\n/, ""),
-    );
-    return 0;
-  } catch (e) {
-    if (e instanceof SaikiError) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
   }
+  const ids = new Map(words.map((w, i) => [w, i]));
+  // a model trained on another --corpus may not know "you": start a new sentence instead
+  const given = flags.start as string | undefined;
+  const start = given ?? (ids.has("you") ? "you" : ids.has("<eos>") ? "<eos>" : words[0]);
+  const startId = ids.get(start);
+  if (startId === undefined) {
+    throw new SaikiError(`--start "${start}" is not in the model's vocabulary`);
+  }
+  if (given === undefined && start !== "you") {
+    console.error(
+      `note: "you" is not in this model's vocabulary; starting from ${
+        start === "<eos>" ? "a new sentence" : `"${start}"`
+      } (choose with --start WORD)`,
+    );
+  }
+  const skipIds = (flags.skip as string).split(",").map((w) => ids.get(w.trim())).filter((i) =>
+    i !== undefined
+  );
+  const sampled = generate(model, startId, {
+    rng: new Rng(flags.seed as number),
+    sampleSize: flags.length as number,
+    temperature: flags.temperature as number,
+    topK: flags["top-k"] as number,
+    skipIds,
+  });
+  out(
+    sampled.map((i) => words[i]).join(" ").replaceAll(" <eos> ", "\n").replaceAll("<eos>", "\n")
+      .replace(/^\n/, ""),
+  );
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -77,7 +77,7 @@ export function main(
     {
       usage: USAGE,
       flags: FLAGS,
-      argument: "state-dict file",
+      args: { count: 1, what: "one state-dict file" },
       permissions: "(deno task import-torch writes only under runs/; for --out elsewhere run " +
         "deno run --allow-read --allow-write=DIR scripts/import_torch.ts ...)",
     },
