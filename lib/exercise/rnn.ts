@@ -7,27 +7,9 @@
 
 import { RNN } from "../layers/rnn.ts";
 import { matmul, mul, sub, transpose } from "../ops/mod.ts";
-import { type Fixture, fixtureTensor } from "./fixtures.ts";
-import {
-  attempt,
-  bound,
-  call,
-  compareResults,
-  construct,
-  dotLoss,
-  type Exercise,
-  failed,
-  gradientResult,
-  gradsOf,
-  keptInPlace,
-  type LearnerClass,
-  type Mistake,
-  ran,
-  skipped,
-  todoOrSkipped,
-  unpack,
-} from "./harness.ts";
-import type { CheckResult } from "./report.ts";
+import { layerExercise, returned } from "./_common.ts";
+import { fixtureTensor } from "./fixtures.ts";
+import { bound, call, dotLoss, type Exercise, type Mistake } from "./harness.ts";
 import { timeExercise } from "./time.ts";
 
 /**
@@ -42,102 +24,68 @@ import { timeExercise } from "./time.ts";
  * assert.deepEqual(rnnExercise.fixtures, ["rnn_cell"]);
  * ```
  */
-export const rnnExercise: Exercise = {
+export const rnnExercise: Exercise = layerExercise({
   name: "rnn",
   className: "RNN",
   section: "5.3.1",
   fixtures: ["rnn_cell"],
-  check(cls: LearnerClass, fixtures: Record<string, Fixture>, file: string): CheckResult[] {
-    const f = fixtures.rnn_cell;
-    const T = (path: string) => fixtureTensor(f, path);
-    const params = () => [T("inputs.Wx"), T("inputs.Wh"), T("inputs.b")];
-    const made = construct(cls, params(), file);
-    if (!made.ok) return [failed("RNN.constructor", made.problem)];
-    const layer = made.value;
-
-    const fwd = call(layer, "forward", [T("inputs.x"), T("inputs.h_prev")], file);
-    const forward = !fwd.ok ? failed("RNN.forward", fwd.problem) : compareResults("RNN.forward", [
-      { name: "h_next", actual: fwd.value, expected: T("forward.h_next") },
-    ], {
-      hint: "rnnForward",
-      mistakes: () => [{
-        hint: "whTransposed",
-        values: {
-          h_next: new RNN(T("inputs.Wx"), transpose(T("inputs.Wh")), T("inputs.b"))
-            .forward(T("inputs.x"), T("inputs.h_prev")),
-        },
-      }],
-    });
-    if (!ran(forward)) {
-      return [
-        forward,
-        todoOrSkipped(
-          "RNN.backward",
-          layer,
-          "backward",
-          [T("upstream.dh_next")],
-          file,
-          "RNN.forward",
-        ),
-        skipped("RNN", "gradients", "RNN.forward"),
-      ];
-    }
-
-    let backward: CheckResult;
-    const before = gradsOf(layer);
-    const bwd = call(layer, "backward", [T("upstream.dh_next")], file);
-    const out = bwd.ok ? unpack(bwd.value, ["dx", "dh_prev"]) : bwd;
-    if (!out.ok) backward = failed("RNN.backward", out.problem);
-    else {
-      const grads = gradsOf(layer);
-      const names = ["dWx", "dWh", "db"];
-      backward = keptInPlace(
-        compareResults("RNN.backward", [
-          { name: "dx", actual: out.value[0], expected: T("backward.dx") },
-          { name: "dh_prev", actual: out.value[1], expected: T("backward.dh_prev") },
-          ...names.map((name, i) => ({ name, actual: grads[i], expected: T(`grads.${name}`) })),
-        ], {
-          hint: "rnnBackward",
-          mistakes: (): Mistake[] => {
-            const hNext = T("forward.h_next");
-            const dt = mul(T("upstream.dh_next"), sub(1, mul(hNext, hNext)));
-            return [
-              { hint: "gradTransposed", values: { dWh: transpose(T("grads.dWh")) } },
-              { hint: "whTransposed", values: { dh_prev: matmul(dt, T("inputs.Wh")) } },
-            ];
+}, (fixtures, file) => {
+  const T = (path: string) => fixtureTensor(fixtures.rnn_cell, path);
+  const params = () => [T("inputs.Wx"), T("inputs.Wh"), T("inputs.b")];
+  return {
+    args: params(),
+    forward: {
+      call: (layer) => returned(call(layer, "forward", [T("inputs.x"), T("inputs.h_prev")], file)),
+      compare: ([hNext]) => ({
+        expect: [{ name: "h_next", actual: hNext, expected: T("forward.h_next") }],
+        hint: "rnnForward",
+        mistakes: () => [{
+          hint: "whTransposed",
+          values: {
+            h_next: new RNN(T("inputs.Wx"), transpose(T("inputs.Wh")), T("inputs.b"))
+              .forward(T("inputs.x"), T("inputs.h_prev")),
           },
-        }),
-        layer,
-        before,
-        names,
-      );
-    }
-    if (!ran(backward)) return [forward, backward, skipped("RNN", "gradients", "RNN.backward")];
-
+        }],
+      }),
+    },
+    backward: {
+      args: () => [T("upstream.dh_next")],
+      returns: ["dx", "dh_prev"],
+      compare: ([dx, dhPrev]) => ({
+        expect: [
+          { name: "dx", actual: dx, expected: T("backward.dx") },
+          { name: "dh_prev", actual: dhPrev, expected: T("backward.dh_prev") },
+        ],
+        hint: "rnnBackward",
+        mistakes: (): Mistake[] => {
+          const hNext = T("forward.h_next");
+          const dt = mul(T("upstream.dh_next"), sub(1, mul(hNext, hNext)));
+          return [
+            { hint: "gradTransposed", values: { dWh: transpose(T("grads.dWh")) } },
+            { hint: "whTransposed", values: { dh_prev: matmul(dt, T("inputs.Wh")) } },
+          ];
+        },
+      }),
+      grads: (name) => T(`grads.${name}`),
+    },
     // central differences of L = Σ h_next ⊙ dh_next on a new RNN
-    const [Wx, Wh, b] = params();
-    const x = T("inputs.x"), hPrev = T("inputs.h_prev"), r = T("upstream.dh_next");
-    const fresh = construct(cls, [Wx, Wh, b], file);
-    if (!fresh.ok) return [forward, backward, failed("RNN", fresh.problem, "gradients")];
-    const cell = fresh.value;
-    const loss = () => dotLoss(bound(cell, "forward")(x, hPrev), r);
-    const run = attempt(() => {
-      loss();
-      return bound(cell, "backward")(r);
-    }, file);
-    const back = run.ok ? unpack(run.value, ["dx", "dh_prev"]) : run;
-    if (!back.ok) return [forward, backward, failed("RNN", back.problem, "gradients")];
-    const grads = gradsOf(cell);
-    const gradients = gradientResult("RNN", loss, [
-      { name: "dx", value: x, grad: back.value[0] },
-      { name: "dh_prev", value: hPrev, grad: back.value[1] },
-      { name: "dWx", value: Wx, grad: grads[0] },
-      { name: "dWh", value: Wh, grad: grads[1] },
-      { name: "db", value: b, grad: grads[2] },
-    ], file);
-    return [forward, backward, gradients];
-  },
-};
+    gradients: () => {
+      const [Wx, Wh, b] = params();
+      const x = T("inputs.x"), hPrev = T("inputs.h_prev"), r = T("upstream.dh_next");
+      return {
+        args: [Wx, Wh, b],
+        loss: (cell) => dotLoss(bound(cell, "forward")(x, hPrev), r),
+        backward: [r],
+        returns: ["dx", "dh_prev"],
+        targets: ([dx, dhPrev]) => [
+          { name: "dx", value: x, grad: dx },
+          { name: "dh_prev", value: hPrev, grad: dhPrev },
+        ],
+        weights: [Wx, Wh, b],
+      };
+    },
+  };
+});
 
 /**
  * `time_rnn`: the learner's `TimeRNN` (seed 000's exercise) against `time_rnn` — stateful

@@ -7,23 +7,10 @@
  */
 
 import { mul, softmax } from "../ops/mod.ts";
+import { layerExercise, returned } from "./_common.ts";
 import { asShaped } from "./compare.ts";
-import { type Fixture, fixtureInts, fixtureNumber, fixtureTensor } from "./fixtures.ts";
-import {
-  attempt,
-  bound,
-  call,
-  compareResults,
-  construct,
-  type Exercise,
-  failed,
-  gradientResult,
-  type LearnerClass,
-  ran,
-  skipped,
-  todoOrSkipped,
-} from "./harness.ts";
-import type { CheckResult } from "./report.ts";
+import { fixtureInts, fixtureNumber, fixtureTensor } from "./fixtures.ts";
+import { bound, call, type Exercise } from "./harness.ts";
 
 /** A learner's loss as a number (a 0-d array counts), else NaN. */
 function asNumber(x: unknown): number {
@@ -42,50 +29,37 @@ function asNumber(x: unknown): number {
  * assert.equal(timeSoftmaxWithLossExercise.className, "TimeSoftmaxWithLoss");
  * ```
  */
-export const timeSoftmaxWithLossExercise: Exercise = {
+export const timeSoftmaxWithLossExercise: Exercise = layerExercise({
   name: "time_softmax_with_loss",
   className: "TimeSoftmaxWithLoss",
   section: "5.4.2",
   fixtures: ["time_softmax_with_loss"],
-  check(cls: LearnerClass, fixtures: Record<string, Fixture>, file: string): CheckResult[] {
-    const f = fixtures.time_softmax_with_loss;
-    const xs = () => fixtureTensor(f, "inputs.xs"), ts = () => fixtureInts(f, "inputs.ts");
-    const ignore = fixtureNumber(f, "ignore_label");
-    const loss = fixtureNumber(f, "forward.loss");
-    const labels = ts();
-    const [N, T, V] = xs().shape;
-    let count = 0;
-    for (const t of labels.data) if (t !== ignore) count++;
-    const where = (method: string) => `TimeSoftmaxWithLoss.${method}`;
-    const made = construct(cls, [ignore], file);
-    if (!made.ok) return [failed(where("constructor"), made.problem)];
-    const layer = made.value;
-
-    const fwd = call(layer, "forward", [xs(), ts()], file);
-    const forward = !fwd.ok ? failed(where("forward"), fwd.problem) : compareResults(
-      where("forward"),
-      [{ name: "loss", actual: fwd.value, expected: loss }],
-      {
+}, (fixtures, file) => {
+  const f = fixtures.time_softmax_with_loss;
+  const xs = () => fixtureTensor(f, "inputs.xs"), ts = () => fixtureInts(f, "inputs.ts");
+  const ignore = fixtureNumber(f, "ignore_label");
+  const loss = fixtureNumber(f, "forward.loss");
+  const labels = ts();
+  const [N, T, V] = xs().shape;
+  let count = 0;
+  for (const t of labels.data) if (t !== ignore) count++;
+  return {
+    args: [ignore],
+    forward: {
+      call: (layer) => returned(call(layer, "forward", [xs(), ts()], file)),
+      compare: ([actual]) => ({
+        expect: [{ name: "loss", actual, expected: loss }],
         hint: "countedMean",
         mistakes: () => [
           { hint: "countedMean", values: { loss: loss * count / (N * T) } },
           { hint: "notMean", values: { loss: loss * count } },
         ],
-      },
-    );
-    if (!ran(forward)) {
-      return [
-        forward,
-        todoOrSkipped(where("backward"), layer, "backward", [], file, where("forward")),
-        skipped("TimeSoftmaxWithLoss", "gradients", where("forward")),
-      ];
-    }
-
-    const bwd = call(layer, "backward", [], file);
-    const backward = !bwd.ok ? failed(where("backward"), bwd.problem) : compareResults(
-      where("backward"),
-      [{ name: "dxs", actual: bwd.value, expected: fixtureTensor(f, "backward.dxs") }],
-      {
+      }),
+    },
+    backward: {
+      args: () => [],
+      compare: ([actual]) => ({
+        expect: [{ name: "dxs", actual, expected: fixtureTensor(f, "backward.dxs") }],
         hint: "ignoredZero",
         mistakes: () => {
           const dxs = fixtureTensor(f, "backward.dxs");
@@ -106,29 +80,17 @@ export const timeSoftmaxWithLossExercise: Exercise = {
             { hint: "ignoredZero", values: { dxs: last } },
           ];
         },
-      },
-    );
-    if (!ran(backward)) {
-      return [forward, backward, skipped("TimeSoftmaxWithLoss", "gradients", where("backward"))];
-    }
-
+      }),
+    },
     // central differences of the loss itself (dout = 1)
-    const x = xs(), t = ts();
-    const fresh = construct(cls, [ignore], file);
-    if (!fresh.ok) {
-      return [forward, backward, failed("TimeSoftmaxWithLoss", fresh.problem, "gradients")];
-    }
-    const lossOf = () => asNumber(bound(fresh.value, "forward")(x, t));
-    const run = attempt(() => {
-      lossOf();
-      return bound(fresh.value, "backward")();
-    }, file);
-    if (!run.ok) {
-      return [forward, backward, failed("TimeSoftmaxWithLoss", run.problem, "gradients")];
-    }
-    const gradients = gradientResult("TimeSoftmaxWithLoss", lossOf, [
-      { name: "dxs", value: x, grad: run.value },
-    ], file);
-    return [forward, backward, gradients];
-  },
-};
+    gradients: () => {
+      const x = xs(), t = ts();
+      return {
+        args: [ignore],
+        loss: (layer) => asNumber(bound(layer, "forward")(x, t)),
+        backward: [],
+        targets: ([dxs]) => [{ name: "dxs", value: x, grad: dxs }],
+      };
+    },
+  };
+});

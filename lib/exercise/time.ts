@@ -14,27 +14,11 @@ import { RNN, TimeRNN } from "../layers/rnn.ts";
 import { add, copy, stack } from "../ops/mod.ts";
 import { Rng } from "../random.ts";
 import { Tensor, zeros } from "../tensor.ts";
+import { layerExercise } from "./_common.ts";
 import { snapshot } from "./compare.ts";
 import { type Fixture, fixtureTensor } from "./fixtures.ts";
-import {
-  attempt,
-  bound,
-  call,
-  compareResults,
-  construct,
-  dotLoss,
-  type Exercise,
-  failed,
-  gradientResult,
-  gradsOf,
-  keptInPlace,
-  type LearnerClass,
-  type Mistake,
-  ran,
-  skipped,
-  todoOrSkipped,
-} from "./harness.ts";
-import type { CheckResult, Hint } from "./report.ts";
+import { bound, call, construct, dotLoss, type Exercise, type Mistake } from "./harness.ts";
+import type { Hint } from "./report.ts";
 
 /** One cell of either kind behind one interface: an RNN carries `c` through untouched. */
 interface Cell {
@@ -199,135 +183,102 @@ function timeBackward(
  * ```
  */
 export function timeExercise(spec: TimeSpec): Exercise {
-  const { className } = spec;
-  const where = (method: string) => `${className}.${method}`;
-  return {
-    name: spec.name,
-    className,
-    section: spec.section,
-    fixtures: [spec.fixture],
-    check(cls: LearnerClass, fixtures: Record<string, Fixture>, file: string): CheckResult[] {
-      const f = fixtures[spec.fixture];
-      const { params, xs1, xs2, dhs, T } = inputs(f);
-      const made = construct(cls, [...params(), true], file);
-      if (!made.ok) return [failed(where("constructor"), made.problem)];
-      const layer = made.value;
-
-      // forward: stateful, xs1 then xs2; then a layer with stateful = false
-      let forward: CheckResult;
-      const f1 = call(layer, "forward", [xs1()], file);
-      const hs1 = f1.ok ? snapshot(f1.value) : undefined;
-      const f2 = f1.ok ? call(layer, "forward", [xs2()], file) : f1;
-      const made2 = construct(cls, [...params(), false], file);
-      const g1 = made2.ok ? call(made2.value, "forward", [xs1()], file) : made2;
-      const g2 = g1.ok && made2.ok ? call(made2.value, "forward", [xs2()], file) : g1;
-      if (!f2.ok) forward = failed(where("forward"), f2.problem);
-      else if (!g2.ok) forward = failed(where("forward"), g2.problem);
-      else {
-        const lone = spec.gates === 1
-          ? new TimeRNN(...params(), false).forward(xs2()).clone()
-          : new TimeLSTM(...params(), false).forward(xs2()).clone();
-        const notStateful = "hs2 (stateful = false)";
-        forward = compareResults(where("forward"), [
-          { name: "hs1", actual: hs1, expected: T("forward.hs1") },
-          { name: "hs2", actual: f2.value, expected: T("forward.hs2") },
-          { name: "h", actual: layer.h, expected: T("forward.h_after") },
-          { name: notStateful, actual: g2.value, expected: lone },
-        ], {
-          hint: spec.forwardHint,
-          mistakes: () => {
-            const list: Mistake[] = [
-              { hint: "stateful", values: { hs2: lone } },
-              { hint: "notStateful", values: { [notStateful]: T("forward.hs2") } },
-            ];
-            if (spec.gates === 4) {
-              for (const perm of GATE_ORDERS) {
-                const [Wx, Wh, b] = params().map((p) => permuteGates(p, perm));
-                list.push({
-                  hint: "gateOrder",
-                  values: { hs1: new TimeLSTM(Wx, Wh, b).forward(xs1()).clone() },
-                });
-              }
-            }
-            return list;
-          },
-        });
-      }
-      if (!ran(forward)) {
-        return [
-          forward,
-          todoOrSkipped(where("backward"), layer, "backward", [dhs()], file, where("forward")),
-          skipped(className, "gradients", where("forward")),
-        ];
-      }
-
-      // backward of dhs after the second forward
-      let backward: CheckResult;
-      const before = gradsOf(layer);
-      const bwd = call(layer, "backward", [dhs()], file);
-      if (!bwd.ok) backward = failed(where("backward"), bwd.problem);
-      else {
-        const grads = gradsOf(layer);
-        const names = ["dWx", "dWh", "db"];
-        backward = keptInPlace(
-          compareResults(where("backward"), [
-            { name: "dxs", actual: bwd.value, expected: T("backward.dxs") },
-            { name: "dh", actual: layer.dh, expected: T("backward.dh") },
-            ...names.map((name, i) => ({ name, actual: grads[i], expected: T(`grads.${name}`) })),
-          ], {
-            hint: "upstreamDh",
-            mistakes: () => [
-              { hint: "upstreamDh", values: timeBackward(spec, f, { carryH: false }) },
-              ...(spec.gates === 4
-                ? [{ hint: "dcCarry" as const, values: timeBackward(spec, f, { carryC: false }) }]
-                : []),
-              { hint: "gradsSummed", values: timeBackward(spec, f, { sum: false }) },
+  const { className: name, section, fixture } = spec;
+  return layerExercise({ name: spec.name, className: name, section, fixtures: [fixture] }, (
+    fixtures,
+    file,
+    cls,
+  ) => {
+    const f = fixtures[fixture];
+    const { params, xs1, xs2, dhs, T } = inputs(f);
+    return {
+      args: [...params(), true],
+      forward: {
+        // stateful, xs1 then xs2; then a layer with stateful = false
+        call: (layer) => {
+          const f1 = call(layer, "forward", [xs1()], file);
+          const hs1 = f1.ok ? snapshot(f1.value) : undefined;
+          const f2 = f1.ok ? call(layer, "forward", [xs2()], file) : f1;
+          const made2 = construct(cls, [...params(), false], file);
+          const g1 = made2.ok ? call(made2.value, "forward", [xs1()], file) : made2;
+          const g2 = g1.ok && made2.ok ? call(made2.value, "forward", [xs2()], file) : g1;
+          if (!f2.ok) return f2;
+          return g2.ok ? { ok: true, value: [hs1, f2.value, g2.value] } : g2;
+        },
+        compare: ([hs1, hs2, stateless], layer) => {
+          const lone = spec.gates === 1
+            ? new TimeRNN(...params(), false).forward(xs2()).clone()
+            : new TimeLSTM(...params(), false).forward(xs2()).clone();
+          const notStateful = "hs2 (stateful = false)";
+          return {
+            expect: [
+              { name: "hs1", actual: hs1, expected: T("forward.hs1") },
+              { name: "hs2", actual: hs2, expected: T("forward.hs2") },
+              { name: "h", actual: layer.h, expected: T("forward.h_after") },
+              { name: notStateful, actual: stateless, expected: lone },
             ],
-          }),
-          layer,
-          before,
-          names,
-        );
-      }
-      const gradients = ran(backward)
-        ? timeGradients(spec, cls, f, file)
-        : skipped(className, "gradients", where("backward"));
-      return [forward, backward, gradients];
-    },
-  };
-}
-
-/**
- * The gradients of `Σ hs ⊙ dhs` for a stateful layer started from a given `h` (and `c`):
- * `dxs`, `dh` and the weights', against central differences.
- */
-function timeGradients(spec: TimeSpec, cls: LearnerClass, f: Fixture, file: string): CheckResult {
-  const { params, xs2, dhs } = inputs(f);
-  const [Wx, Wh, b] = params();
-  const xs = xs2(), r = dhs();
-  const [N] = xs.shape, H = Wh.shape[0];
-  const rng = new Rng(7);
-  const h0 = rng.randn([N, H], 0.5), c0 = rng.randn([N, H], 0.5);
-  const made = construct(cls, [Wx, Wh, b, true], file);
-  if (!made.ok) return failed(spec.className, made.problem, "gradients");
-  const layer = made.value;
-  const forward = bound(layer, "forward"), backward = bound(layer, "backward");
-  const loss = () => {
-    layer.h = h0.clone(); // the state this forward starts from
-    if (spec.gates === 4) layer.c = c0.clone();
-    return dotLoss(forward(xs), r);
-  };
-  const run = attempt(() => {
-    loss();
-    return backward(r);
-  }, file);
-  if (!run.ok) return failed(spec.className, run.problem, "gradients");
-  const grads = gradsOf(layer);
-  return gradientResult(spec.className, loss, [
-    { name: "dxs", value: xs, grad: run.value },
-    { name: "dh", value: h0, grad: layer.dh },
-    { name: "dWx", value: Wx, grad: grads[0] },
-    { name: "dWh", value: Wh, grad: grads[1] },
-    { name: "db", value: b, grad: grads[2] },
-  ], file);
+            hint: spec.forwardHint,
+            mistakes: () => {
+              const list: Mistake[] = [
+                { hint: "stateful", values: { hs2: lone } },
+                { hint: "notStateful", values: { [notStateful]: T("forward.hs2") } },
+              ];
+              if (spec.gates === 4) {
+                for (const perm of GATE_ORDERS) {
+                  const [Wx, Wh, b] = params().map((p) => permuteGates(p, perm));
+                  list.push({
+                    hint: "gateOrder",
+                    values: { hs1: new TimeLSTM(Wx, Wh, b).forward(xs1()).clone() },
+                  });
+                }
+              }
+              return list;
+            },
+          };
+        },
+      },
+      // backward of dhs after the second forward
+      backward: {
+        args: () => [dhs()],
+        compare: ([dxs], layer) => ({
+          expect: [
+            { name: "dxs", actual: dxs, expected: T("backward.dxs") },
+            { name: "dh", actual: layer.dh, expected: T("backward.dh") },
+          ],
+          hint: "upstreamDh",
+          mistakes: () => [
+            { hint: "upstreamDh", values: timeBackward(spec, f, { carryH: false }) },
+            ...(spec.gates === 4
+              ? [{ hint: "dcCarry" as const, values: timeBackward(spec, f, { carryC: false }) }]
+              : []),
+            { hint: "gradsSummed", values: timeBackward(spec, f, { sum: false }) },
+          ],
+        }),
+        grads: (name) => T(`grads.${name}`),
+      },
+      // the gradients of Σ hs ⊙ dhs for a stateful layer started from a given h (and c): dxs,
+      // dh and the weights'
+      gradients: () => {
+        const [Wx, Wh, b] = params();
+        const xs = xs2(), r = dhs();
+        const [N] = xs.shape, H = Wh.shape[0];
+        const rng = new Rng(7);
+        const h0 = rng.randn([N, H], 0.5), c0 = rng.randn([N, H], 0.5);
+        return {
+          args: [Wx, Wh, b, true],
+          loss: (layer) => {
+            layer.h = h0.clone(); // the state this forward starts from
+            if (spec.gates === 4) layer.c = c0.clone();
+            return dotLoss(bound(layer, "forward")(xs), r);
+          },
+          backward: [r],
+          targets: ([dxs], layer) => [
+            { name: "dxs", value: xs, grad: dxs },
+            { name: "dh", value: h0, grad: layer.dh },
+          ],
+          weights: [Wx, Wh, b],
+        };
+      },
+    };
+  });
 }
