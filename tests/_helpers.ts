@@ -11,6 +11,7 @@
  */
 
 import { AssertionError } from "node:assert/strict";
+import { assertEquals } from "../lib/std/assert.ts";
 import { type ArrayJSON, fromJSON, IntTensor, Tensor } from "../lib/tensor.ts";
 import { fromFileUrl, join } from "../lib/std/path.ts";
 
@@ -143,4 +144,33 @@ export function sharedPtbDir(): { dir: string; found: boolean } {
   } catch {
     return { dir, found: false };
   }
+}
+
+/** A test body run in a new folder under `tests/.tmp/`, removed afterwards whatever happens. */
+export function inTestDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = await makeTestDir();
+    try {
+      await fn(dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+}
+
+/** An `io` for a script's `main` that keeps what it logs in `lines`. */
+export function capture(): { lines: string[]; io: { log: (l: string) => void } } {
+  const lines: string[] = [];
+  return { lines, io: { log: (l: string) => void lines.push(l) } };
+}
+
+/** Runs a script's `main` with its lines captured, asserting its exit code (0 unless given). */
+export async function runMain(
+  main: (args: string[], io: { log: (l: string) => void }) => Promise<number>,
+  args: string[],
+  code = 0,
+): Promise<string[]> {
+  const { lines, io } = capture();
+  assertEquals(await main(args, io), code, `${args.join(" ")}:\n${lines.join("\n")}`);
+  return lines;
 }

@@ -3,7 +3,6 @@
  * reads: `readRegularFile(Sync)` itself, checkpoints, PTB files (and downloads).
  */
 
-import { AssertionError } from "node:assert/strict";
 import { FileRefusedError, readRegularFile, readRegularFileSync } from "../../lib/io/read.ts";
 import {
   loadCheckpoint,
@@ -13,30 +12,14 @@ import {
 import { loadPtbAll, MAX_PTB_BYTES, PTB_URL } from "../../lib/io/ptb.ts";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../../lib/std/assert.ts";
 import { join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { inTestDir, makeTestDir } from "../_helpers.ts";
+import { denoWithin, HAS_DEV_ZERO, HAS_MKFIFO, mkfifo } from "../_special_files.ts";
 
 const LIMITS = { maxBytes: 10, expected: "a small file" };
 
-const HAS_DEV_ZERO = (() => {
-  try {
-    return Deno.statSync("/dev/zero").isCharDevice === true;
-  } catch {
-    return false;
-  }
-})();
-
-const HAS_MKFIFO = (() => {
-  try {
-    return new Deno.Command("mkfifo", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-Deno.test("readRegularFile reads a file up to its limit, and refuses a folder or a larger file", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "readRegularFile reads a file up to its limit, and refuses a folder or a larger file",
+  inTestDir(async (dir) => {
     const ten = join(dir, "ten.txt"), eleven = join(dir, "eleven.txt"), empty = join(dir, "e");
     await Deno.writeTextFile(ten, "0123456789");
     await Deno.writeTextFile(eleven, "0123456789a");
@@ -56,10 +39,8 @@ Deno.test("readRegularFile reads a file up to its limit, and refuses a folder or
     // a missing file is Deno's error, for the caller to word
     await assertRejects(() => readRegularFile(join(dir, "gone"), LIMITS), "No such file");
     assertThrows(() => readRegularFileSync(join(dir, "gone"), LIMITS), "No such file");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
 
 Deno.test({
   name: "readRegularFile and the checkpoint loaders refuse /dev/zero without reading it",
@@ -79,41 +60,25 @@ Deno.test({
 Deno.test({
   name: "the checkpoint loaders (async and sync) refuse a FIFO at once, without opening it",
   ignore: !HAS_MKFIFO,
-  fn: async () => {
-    const dir = await makeTestDir();
-    try {
-      const fifo = join(dir, "fifo.safetensors");
-      assertOk((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
-      // in a child process with a deadline: a blocked open would hang this test's process
-      const module = new URL("../../lib/io/checkpoint.ts", import.meta.url).href;
-      const code = `import { loadCheckpoint, loadCheckpointSync } from "${module}";
+  fn: inTestDir(async (dir) => {
+    const fifo = join(dir, "fifo.safetensors");
+    await mkfifo(fifo);
+    // in a child process with a deadline: a blocked open would hang this test's process
+    const module = new URL("../../lib/io/checkpoint.ts", import.meta.url).href;
+    const code = `import { loadCheckpoint, loadCheckpointSync } from "${module}";
         for (const load of [loadCheckpoint, loadCheckpointSync]) {
           try { await load(${JSON.stringify(fifo)}); } catch (e) { console.log(e.message); }
         }`;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["eval", "--ext=ts", code],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      let late = false;
-      const timer = setTimeout(() => (late = true, child.kill("SIGKILL")), 60_000);
-      const out = await child.output();
-      clearTimeout(timer);
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      if (late) throw new AssertionError({ message: `loading a FIFO hangs: ${text}` });
-      const line = `loadCheckpoint: cannot read ${fifo}: it is not a regular file (a FIFO): ` +
-        `give a checkpoint file`;
-      assertEquals(text.trim().split("\n"), [line, line]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    const { out, err } = await denoWithin(60, ["eval", "--ext=ts", code]);
+    const line = `loadCheckpoint: cannot read ${fifo}: it is not a regular file (a FIFO): ` +
+      `give a checkpoint file`;
+    assertEquals((out + err).trim().split("\n"), [line, line]);
+  }),
 });
 
-Deno.test("a checkpoint larger than 4 GiB and a PTB file larger than 64 MiB are refused before they are read", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "a checkpoint larger than 4 GiB and a PTB file larger than 64 MiB are refused before they are read",
+  inTestDir(async (dir) => {
     // sparse files: their size is set, nothing is written
     const huge = join(dir, "huge.safetensors");
     await Deno.writeFile(huge, new Uint8Array());
@@ -131,10 +96,8 @@ Deno.test("a checkpoint larger than 4 GiB and a PTB file larger than 64 MiB are 
       `PTB: ${train} is 65 MiB, more than the 64 MiB the reference ptb.train.txt may have ` +
         `(--data-dir ${dir} must hold`,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
 
 Deno.test("a PTB download is refused past 64 MiB, announced or streamed, and nothing is cached", async () => {
   const cacheDir = await makeTestDir();
@@ -194,12 +157,9 @@ Deno.test({
       try {
         await readRegularFile("/proc/self/status", { maxBytes: 100, expected: "a status file" });
       } catch (e) { console.log(e.message); }`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", "--allow-read=/proc/self", code],
-      stdin: "null",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    assertEquals(text.trim().split("\n"), [
+    const args = ["eval", "--ext=ts", "--allow-read=/proc/self", code];
+    const { out, err } = await denoWithin(60, args);
+    assertEquals((out + err).trim().split("\n"), [
       "0",
       "Name:\tdeno",
       "Name:\tdeno",

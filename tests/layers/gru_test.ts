@@ -1,20 +1,11 @@
-import { dot } from "../../lib/layers/gradcheck.ts";
 import { GRU, TimeGRU } from "../../lib/layers/gru.ts";
 import { assertThrows } from "../../lib/std/assert.ts";
 import { zeros } from "../../lib/tensor.ts";
-import { assertAllClose, loadFixture, T } from "../_helpers.ts";
-import { checkTimeFixture, gradCheckCell, gradCheckTime } from "./_recurrent.ts";
+import { checkTimeFixture, gradCheckTime } from "./_recurrent.ts";
+import { checkCellFixture, gradCheckOneStateCell } from "../_recurrent_cell.ts";
 
 Deno.test("GRU matches the reference cell forward, backward and grads", () => {
-  const f = loadFixture("gru_cell");
-  const cell = new GRU(T(f.inputs.Wx), T(f.inputs.Wh), T(f.inputs.b));
-  assertAllClose(cell.forward(T(f.inputs.x), T(f.inputs.h_prev)), f.forward.h_next, "gru h_next");
-  const [dx, dhPrev] = cell.backward(T(f.upstream.dh_next));
-  assertAllClose(dx, f.backward.dx, "gru dx");
-  assertAllClose(dhPrev, f.backward.dh_prev, "gru dh_prev");
-  assertAllClose(cell.grads[0], f.grads.dWx, "gru dWx");
-  assertAllClose(cell.grads[1], f.grads.dWh, "gru dWh");
-  assertAllClose(cell.grads[2], f.grads.db, "gru db");
+  checkCellFixture("gru", GRU);
 });
 
 Deno.test("TimeGRU matches the reference, continuing its state across forward calls", () => {
@@ -22,21 +13,7 @@ Deno.test("TimeGRU matches the reference, continuing its state across forward ca
 });
 
 Deno.test("GRU and TimeGRU pass the numerical gradient check", () => {
-  gradCheckCell((rng) => {
-    const cell = new GRU(rng.randn([3, 12], 0.5), rng.randn([4, 12], 0.5), rng.randn([12]));
-    const x = rng.randn([2, 3]), hPrev = rng.randn([2, 4]), r = rng.randn([2, 4]);
-    return {
-      loss: () => dot(cell.forward(x, hPrev), r),
-      backward: () => {
-        const [dx, dhPrev] = cell.backward(r).map((t) => t.clone());
-        return [
-          { name: "x", value: x, grad: dx },
-          { name: "hPrev", value: hPrev, grad: dhPrev },
-          ...cell.params.map((value, i) => ({ name: `p${i}`, value, grad: cell.grads[i] })),
-        ];
-      },
-    };
-  });
+  gradCheckOneStateCell(GRU, 3);
   gradCheckTime(3, (Wx, Wh, b) => new TimeGRU(Wx, Wh, b, true));
 });
 

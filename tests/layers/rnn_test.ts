@@ -1,20 +1,12 @@
-import { dot } from "../../lib/layers/gradcheck.ts";
 import { RNN, TimeRNN } from "../../lib/layers/rnn.ts";
 import { assertThrows } from "../../lib/std/assert.ts";
 import { zeros } from "../../lib/tensor.ts";
 import { assertAllClose, loadFixture, T } from "../_helpers.ts";
-import { checkTimeFixture, gradCheckCell, gradCheckTime } from "./_recurrent.ts";
+import { checkTimeFixture, gradCheckTime } from "./_recurrent.ts";
+import { checkCellFixture, gradCheckOneStateCell } from "../_recurrent_cell.ts";
 
 Deno.test("RNN matches the reference cell forward, backward and grads", () => {
-  const f = loadFixture("rnn_cell");
-  const cell = new RNN(T(f.inputs.Wx), T(f.inputs.Wh), T(f.inputs.b));
-  assertAllClose(cell.forward(T(f.inputs.x), T(f.inputs.h_prev)), f.forward.h_next, "rnn h_next");
-  const [dx, dhPrev] = cell.backward(T(f.upstream.dh_next));
-  assertAllClose(dx, f.backward.dx, "rnn dx");
-  assertAllClose(dhPrev, f.backward.dh_prev, "rnn dh_prev");
-  assertAllClose(cell.grads[0], f.grads.dWx, "rnn dWx");
-  assertAllClose(cell.grads[1], f.grads.dWh, "rnn dWh");
-  assertAllClose(cell.grads[2], f.grads.db, "rnn db");
+  checkCellFixture("rnn", RNN);
 });
 
 Deno.test("TimeRNN matches the reference, continuing its state across forward calls", () => {
@@ -33,21 +25,7 @@ Deno.test("TimeRNN without state starts every forward from zeros", () => {
 });
 
 Deno.test("RNN and TimeRNN pass the numerical gradient check", () => {
-  gradCheckCell((rng) => {
-    const cell = new RNN(rng.randn([3, 4], 0.5), rng.randn([4, 4], 0.5), rng.randn([4]));
-    const x = rng.randn([2, 3]), hPrev = rng.randn([2, 4]), r = rng.randn([2, 4]);
-    return {
-      loss: () => dot(cell.forward(x, hPrev), r),
-      backward: () => {
-        const [dx, dhPrev] = cell.backward(r).map((t) => t.clone());
-        return [
-          { name: "x", value: x, grad: dx },
-          { name: "hPrev", value: hPrev, grad: dhPrev },
-          ...cell.params.map((value, i) => ({ name: `p${i}`, value, grad: cell.grads[i] })),
-        ];
-      },
-    };
-  });
+  gradCheckOneStateCell(RNN, 1);
   gradCheckTime(1, (Wx, Wh, b) => new TimeRNN(Wx, Wh, b, true));
 });
 

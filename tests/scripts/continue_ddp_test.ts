@@ -40,10 +40,10 @@ import { ptbHead } from "../../lib/data/ptb_head.ts";
 import { fromTorchStateDict } from "../../lib/models/torch_export.ts";
 import type { LanguageModel } from "../../lib/models/rnnlm.ts";
 import { modelFromCheckpoint } from "../../lib/train/checkpoint.ts";
-import { Rng } from "../../lib/random.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
-import { findEngine, makeTestDir, sharedPtbDir } from "../_helpers.ts";
+import { findEngine, inTestDir, runMain, sharedPtbDir } from "../_helpers.ts";
+import { writeCorpus, writeSplits } from "../_corpus.ts";
 import { report } from "../models/_interop.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
@@ -90,17 +90,6 @@ function torchrun(args: string[]) {
     SCRIPT,
     ...args,
   ]);
-}
-
-/** Runs a script's `main` with its lines captured; fails the test on a non-zero exit. */
-async function script(
-  main: (args: string[], io: { log: (l: string) => void }) => Promise<number>,
-  args: string[],
-): Promise<string[]> {
-  const lines: string[] = [];
-  const code = await main(args, { log: (l) => void lines.push(l) });
-  assertEquals(code, 0, `${args.join(" ")}:\n${lines.join("\n")}`);
-  return lines;
 }
 
 /** export and import-torch take an error callback too. */
@@ -187,196 +176,159 @@ function position(metadata: Record<string, string>) {
   return { timeIdx, epoch, iter, step };
 }
 
-/** A text of template sentences (as tests/scripts/train_test.ts makes), `words` long. */
-function corpusText(words: number, seed: number): string {
-  const rng = new Rng(seed);
-  const subjects = ["the cat", "a dog", "my friend", "the market", "our team"];
-  const verbs = ["sees", "likes", "buys", "follows", "reports"];
-  const objects = ["the ball", "a price", "new shares", "the news", "some bread"];
-  const out: string[] = [];
-  let n = 0;
-  while (n < words) {
-    const s = `${subjects[rng.int(5)]} ${verbs[rng.int(5)]} ${objects[rng.int(5)]}`;
-    out.push(s);
-    n += s.split(" ").length + 1;
-  }
-  return out.join("\n") + "\n";
-}
-
 Deno.test({
   name: "continue_ddp.py: 2 ranks continue a PTB run as saiki's trainer does; " +
     "import-torch and generate take it back",
   ignore: TORCH === undefined,
-  async fn() {
-    const dir = await makeTestDir();
-    try {
-      const ptb = sharedPtbDir().found ? sharedPtbDir().dir : undefined;
-      let data: string[];
-      if (ptb !== undefined) {
-        data = ["--data-dir", ptb, "--corpus-size", "5000"];
-      } else {
-        console.error("note: PTB not found: the run trains on the shipped head of ptb.train.txt");
-        const { ids, vocab } = ptbHead();
-        const text = Array.from(ids, (id) => vocab.idToWord[id]).join(" ")
-          .replaceAll(" <eos> ", "\n").replace(/ ?<eos>$/, "\n");
-        await Deno.writeTextFile(join(dir, "head.txt"), text);
-        data = ["--corpus", join(dir, "head.txt")];
-      }
-      const run = join(dir, "lstm");
-      await script(trainMain, [
-        ...["--preset", "lstm", ...data, "--wordvec", "16", "--hidden", "16"],
-        ...["--batch", "16", "--time", "5", "--eval-interval", "1", "--save-every", "0"],
-        ...["--runs-dir", dir, "--name", "lstm", "--quiet", "--stop-after", "3"],
-      ]);
-      await script(quiet(exportMain), [run, "--to", "torch"]);
-      const out = join(dir, "ddp.safetensors"), metrics = join(dir, "ddp.jsonl");
-      const ddp = await torchrun([run, "--iters", "5", "--out", out, "--metrics", metrics]);
-      assertEquals(ddp.code, 0, ddp.out + ddp.err);
-      const lines = ddp.out.trim().split("\n");
-      assertOk(lines[0].includes("batch 16×5 = 2 ranks × 8 rows"), lines[0]);
-      assertOk(lines[1].startsWith(`continuing from ${join(run, "checkpoint.safetensors")}`));
-      assertEquals(lines.filter((l) => l.startsWith("| epoch 1 | iter ")).length, 5);
-
-      // saiki continues its own run for the same 5 iterations
-      await script(trainMain, ["--resume", run, "--stop-after", "8", "--quiet"]);
-      const saikiCkpt = await loadCheckpoint(join(run, "checkpoint.safetensors"));
-      const ddpFile = await loadCheckpoint(out);
-      assertEquals(position(ddpFile.metadata), position(saikiCkpt.metadata));
-      assertEquals(position(ddpFile.metadata).step, 8);
-      const worstParam = compareParams(
-        await ddpModel(out),
-        modelFromCheckpoint(saikiCkpt),
-        "PTB LSTM",
-        TOL_SHORT,
-      );
-      const worstMetric = compareMetrics(
-        await readMetrics(join(run, "metrics.jsonl")),
-        await readMetrics(metrics),
-        "train",
-        3,
-        ["ppl", "grad_norm"],
-        TOL_SHORT,
-      );
-      if (report) {
-        console.log(
-          `PTB LSTM: params ${worstParam.toExponential(2)}, ppl/norm ` +
-            worstMetric.toExponential(2),
-        );
-      }
-
-      // import-torch takes the output back, generate samples from it
-      const back = join(dir, "back");
-      await script(quiet(importMain), [out, "--out", back]);
-      const text: string[] = [];
-      const code = await generateMain(
-        [back, "--length", "20", "--seed", "1"],
-        (t) => void text.push(t),
-      );
-      assertEquals(code, 0, text.join("\n"));
-      assertOk(text.join(" ").trim().split(/\s+/).length >= 10, text.join("\n"));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+  fn: inTestDir(async (dir) => {
+    const ptb = sharedPtbDir().found ? sharedPtbDir().dir : undefined;
+    let data: string[];
+    if (ptb !== undefined) {
+      data = ["--data-dir", ptb, "--corpus-size", "5000"];
+    } else {
+      console.error("note: PTB not found: the run trains on the shipped head of ptb.train.txt");
+      const { ids, vocab } = ptbHead();
+      const text = Array.from(ids, (id) => vocab.idToWord[id]).join(" ")
+        .replaceAll(" <eos> ", "\n").replace(/ ?<eos>$/, "\n");
+      await Deno.writeTextFile(join(dir, "head.txt"), text);
+      data = ["--corpus", join(dir, "head.txt")];
     }
-  },
+    const run = join(dir, "lstm");
+    await runMain(trainMain, [
+      ...["--preset", "lstm", ...data, "--wordvec", "16", "--hidden", "16"],
+      ...["--batch", "16", "--time", "5", "--eval-interval", "1", "--save-every", "0"],
+      ...["--runs-dir", dir, "--name", "lstm", "--quiet", "--stop-after", "3"],
+    ]);
+    await runMain(quiet(exportMain), [run, "--to", "torch"]);
+    const out = join(dir, "ddp.safetensors"), metrics = join(dir, "ddp.jsonl");
+    const ddp = await torchrun([run, "--iters", "5", "--out", out, "--metrics", metrics]);
+    assertEquals(ddp.code, 0, ddp.out + ddp.err);
+    const lines = ddp.out.trim().split("\n");
+    assertOk(lines[0].includes("batch 16×5 = 2 ranks × 8 rows"), lines[0]);
+    assertOk(lines[1].startsWith(`continuing from ${join(run, "checkpoint.safetensors")}`));
+    assertEquals(lines.filter((l) => l.startsWith("| epoch 1 | iter ")).length, 5);
+
+    // saiki continues its own run for the same 5 iterations
+    await runMain(trainMain, ["--resume", run, "--stop-after", "8", "--quiet"]);
+    const saikiCkpt = await loadCheckpoint(join(run, "checkpoint.safetensors"));
+    const ddpFile = await loadCheckpoint(out);
+    assertEquals(position(ddpFile.metadata), position(saikiCkpt.metadata));
+    assertEquals(position(ddpFile.metadata).step, 8);
+    const worstParam = compareParams(
+      await ddpModel(out),
+      modelFromCheckpoint(saikiCkpt),
+      "PTB LSTM",
+      TOL_SHORT,
+    );
+    const worstMetric = compareMetrics(
+      await readMetrics(join(run, "metrics.jsonl")),
+      await readMetrics(metrics),
+      "train",
+      3,
+      ["ppl", "grad_norm"],
+      TOL_SHORT,
+    );
+    if (report) {
+      console.log(
+        `PTB LSTM: params ${worstParam.toExponential(2)}, ppl/norm ` +
+          worstMetric.toExponential(2),
+      );
+    }
+
+    // import-torch takes the output back, generate samples from it
+    const back = join(dir, "back");
+    await runMain(quiet(importMain), [out, "--out", back]);
+    const text: string[] = [];
+    const code = await generateMain(
+      [back, "--length", "20", "--seed", "1"],
+      (t) => void text.push(t),
+    );
+    assertEquals(code, 0, text.join("\n"));
+    assertOk(text.join(" ").trim().split(/\s+/).length >= 10, text.join("\n"));
+  }),
 });
 
 Deno.test({
   name: "continue_ddp.py: over epoch ends with validation, lr decay and test as saiki's run",
   ignore: TORCH === undefined,
-  async fn() {
-    const dir = await makeTestDir();
-    try {
-      const files = ["train", "valid", "test"].map((s) => join(dir, `${s}.txt`));
-      await Deno.writeTextFile(files[0], corpusText(420, 7));
-      await Deno.writeTextFile(files[1], corpusText(400, 8));
-      await Deno.writeTextFile(files[2], corpusText(400, 9));
-      const run = join(dir, "gru");
-      await script(trainMain, [
-        ...["--corpus", files[0], "--valid", files[1], "--test", files[2], "--decay"],
-        ...["--model", "gru", "--layers", "2", "--wordvec", "8", "--hidden", "8", "--tie"],
-        ...["--dropout", "0", "--batch", "4", "--time", "5", "--lr", "4", "--clip", "0"],
-        ...["--epochs", "3", "--eval-interval", "1", "--save-every", "0"],
-        ...["--runs-dir", dir, "--name", "gru", "--quiet", "--stop-after", "5"],
-      ]);
-      await script(quiet(exportMain), [run, "--to", "torch"]);
-      const out = join(dir, "ddp.safetensors"), metrics = join(dir, "ddp.jsonl");
-      const ddp = await torchrun([run, "--out", out, "--metrics", metrics]);
-      assertEquals(ddp.code, 0, ddp.out + ddp.err);
-      await script(trainMain, ["--resume", run, "--quiet"]);
+  fn: inTestDir(async (dir) => {
+    const run = join(dir, "gru");
+    await runMain(trainMain, [
+      ...(await writeSplits(dir, [420, 400, 400], 7)),
+      ...["--decay", "--model", "gru", "--layers", "2", "--wordvec", "8", "--hidden", "8"],
+      ...["--tie", "--dropout", "0", "--batch", "4", "--time", "5", "--lr", "4", "--clip", "0"],
+      ...["--epochs", "3", "--eval-interval", "1", "--save-every", "0"],
+      ...["--name", "gru", "--quiet", "--stop-after", "5"],
+    ]);
+    await runMain(quiet(exportMain), [run, "--to", "torch"]);
+    const out = join(dir, "ddp.safetensors"), metrics = join(dir, "ddp.jsonl");
+    const ddp = await torchrun([run, "--out", out, "--metrics", metrics]);
+    assertEquals(ddp.code, 0, ddp.out + ddp.err);
+    await runMain(trainMain, ["--resume", run, "--quiet"]);
 
-      const saiki = await readMetrics(join(run, "metrics.jsonl"));
-      const theirs = await readMetrics(metrics);
-      const worst = Math.max(
-        compareMetrics(saiki, theirs, "train", 5, ["ppl", "grad_norm", "lr"], TOL_LONG),
-        compareMetrics(saiki, theirs, "epoch", 5, ["ppl"], TOL_LONG),
-        compareMetrics(saiki, theirs, "valid", 5, ["ppl"], TOL_LONG),
-        compareMetrics(saiki, theirs, "test", 5, ["ppl"], TOL_LONG),
+    const saiki = await readMetrics(join(run, "metrics.jsonl"));
+    const theirs = await readMetrics(metrics);
+    const worst = Math.max(
+      compareMetrics(saiki, theirs, "train", 5, ["ppl", "grad_norm", "lr"], TOL_LONG),
+      compareMetrics(saiki, theirs, "epoch", 5, ["ppl"], TOL_LONG),
+      compareMetrics(saiki, theirs, "valid", 5, ["ppl"], TOL_LONG),
+      compareMetrics(saiki, theirs, "test", 5, ["ppl"], TOL_LONG),
+    );
+    // the run went through its epoch ends: validation got worse once at least, lr ÷ 4
+    const lrs = theirs.filter((m) => m.kind === "train").map((m) => m.lr);
+    assertOk(lrs[0] === 4 && lrs.at(-1) === 1, `lr ${lrs[0]} → ${lrs.at(-1)}: no decay`);
+    assertEquals(theirs.filter((m) => m.kind === "valid").length, 3);
+    assertOk(ddp.out.includes("| valid perplexity got worse: lr ÷ 4 → 1"), ddp.out);
+    const saikiCkpt = await loadCheckpoint(join(run, "checkpoint.safetensors"));
+    const ddpFile = await loadCheckpoint(out);
+    assertEquals(position(ddpFile.metadata), position(saikiCkpt.metadata));
+    const params = compareParams(
+      await ddpModel(out),
+      modelFromCheckpoint(saikiCkpt),
+      "GRU",
+      TOL_LONG,
+    );
+    const best = compareParams(
+      await ddpModel(join(dir, "ddp.best.safetensors")),
+      modelFromCheckpoint(await loadCheckpoint(join(run, "best.safetensors"))),
+      "GRU best",
+      TOL_LONG,
+    );
+    if (report) {
+      console.log(
+        `GRU: params ${Math.max(params, best).toExponential(2)}, metrics ` +
+          worst.toExponential(2),
       );
-      // the run went through its epoch ends: validation got worse once at least, lr ÷ 4
-      const lrs = theirs.filter((m) => m.kind === "train").map((m) => m.lr);
-      assertOk(lrs[0] === 4 && lrs.at(-1) === 1, `lr ${lrs[0]} → ${lrs.at(-1)}: no decay`);
-      assertEquals(theirs.filter((m) => m.kind === "valid").length, 3);
-      assertOk(ddp.out.includes("| valid perplexity got worse: lr ÷ 4 → 1"), ddp.out);
-      const saikiCkpt = await loadCheckpoint(join(run, "checkpoint.safetensors"));
-      const ddpFile = await loadCheckpoint(out);
-      assertEquals(position(ddpFile.metadata), position(saikiCkpt.metadata));
-      const params = compareParams(
-        await ddpModel(out),
-        modelFromCheckpoint(saikiCkpt),
-        "GRU",
-        TOL_LONG,
-      );
-      const best = compareParams(
-        await ddpModel(join(dir, "ddp.best.safetensors")),
-        modelFromCheckpoint(await loadCheckpoint(join(run, "best.safetensors"))),
-        "GRU best",
-        TOL_LONG,
-      );
-      if (report) {
-        console.log(
-          `GRU: params ${Math.max(params, best).toExponential(2)}, metrics ` +
-            worst.toExponential(2),
-        );
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
     }
-  },
+  }),
 });
 
 Deno.test({
   name: "continue_ddp.py: a batch that 2 ranks cannot split evenly is refused in one line",
   ignore: TORCH === undefined,
-  async fn() {
-    const dir = await makeTestDir();
-    try {
-      const corpus = join(dir, "corpus.txt");
-      await Deno.writeTextFile(corpus, corpusText(600, 3));
-      const run = join(dir, "r");
-      await script(trainMain, [
-        ...["--corpus", corpus, "--model", "lstm", "--wordvec", "8", "--hidden", "8"],
-        ...["--batch", "4", "--time", "5", "--runs-dir", dir, "--name", "r", "--quiet"],
-        ...["--stop-after", "2", "--save-every", "0"],
-      ]);
-      await script(quiet(exportMain), [run, "--to", "torch"]);
-      const message = "continue_ddp.py: error: --batch-size 7 does not split into 2 equal " +
-        "shards: each of the 2 ranks takes N/2 rows of every batch";
-      // under torchrun: the script's line, once, then torchrun's own failure report
-      const ranks = await torchrun([run, "--batch-size", "7"]);
-      assertOk(ranks.code !== 0, `exit ${ranks.code}`);
-      const ours = (ranks.out + ranks.err).split("\n").filter((l) => l.includes("continue_ddp"));
-      assertEquals(ours.filter((l) => l.startsWith(message)).length, 1, ranks.err);
-      assertOk(!ranks.err.includes('continue_ddp.py", line'), "a traceback of the script");
-      // alone, it checks before torchrun starts: that line and nothing else
-      const alone = await python([SCRIPT, run, "--nproc-per-node", "2", "--batch-size", "7"]);
-      assertEquals(alone.code, 1);
-      assertEquals(alone.out, "");
-      const errLines = alone.err.trim().split("\n");
-      assertEquals(errLines.length, 1, alone.err);
-      assertOk(errLines[0].startsWith(message), errLines[0]);
-      assertOk(!(await Deno.stat(join(run, "torch-ddp.safetensors")).catch(() => null)));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  fn: inTestDir(async (dir) => {
+    const run = join(dir, "r");
+    await runMain(trainMain, [
+      ...(await writeCorpus(dir, 600, 3)),
+      ...["--model", "lstm", "--wordvec", "8", "--hidden", "8", "--batch", "4", "--time", "5"],
+      ...["--name", "r", "--quiet", "--stop-after", "2", "--save-every", "0"],
+    ]);
+    await runMain(quiet(exportMain), [run, "--to", "torch"]);
+    const message = "continue_ddp.py: error: --batch-size 7 does not split into 2 equal " +
+      "shards: each of the 2 ranks takes N/2 rows of every batch";
+    // under torchrun: the script's line, once, then torchrun's own failure report
+    const ranks = await torchrun([run, "--batch-size", "7"]);
+    assertOk(ranks.code !== 0, `exit ${ranks.code}`);
+    const ours = (ranks.out + ranks.err).split("\n").filter((l) => l.includes("continue_ddp"));
+    assertEquals(ours.filter((l) => l.startsWith(message)).length, 1, ranks.err);
+    assertOk(!ranks.err.includes('continue_ddp.py", line'), "a traceback of the script");
+    // alone, it checks before torchrun starts: that line and nothing else
+    const alone = await python([SCRIPT, run, "--nproc-per-node", "2", "--batch-size", "7"]);
+    assertEquals(alone.code, 1);
+    assertEquals(alone.out, "");
+    const errLines = alone.err.trim().split("\n");
+    assertEquals(errLines.length, 1, alone.err);
+    assertOk(errLines[0].startsWith(message), errLines[0]);
+    assertOk(!(await Deno.stat(join(run, "torch-ddp.safetensors")).catch(() => null)));
+  }),
 });

@@ -5,11 +5,11 @@
  * fails its test instead of hanging the suite.
  */
 
-import { AssertionError } from "node:assert/strict";
 import { main } from "../../scripts/train.ts";
 import { assertEquals, assertOk } from "../../lib/std/assert.ts";
 import { fromFileUrl, join } from "../../lib/std/path.ts";
-import { makeTestDir } from "../_helpers.ts";
+import { inTestDir, runMain } from "../_helpers.ts";
+import { denoWithin, HAS_DEV_ZERO, HAS_MKFIFO, mkfifo } from "../_special_files.ts";
 import { Rng } from "../../lib/random.ts";
 
 const TRAIN = fromFileUrl(new URL("../../scripts/train.ts", import.meta.url));
@@ -22,65 +22,9 @@ const DEADLINE_S = 60;
  * Runs `deno run --allow-read [--allow-write=DIR] script ...args`; fails (after killing it)
  * when it has not exited within {@linkcode DEADLINE_S}.
  */
-async function cli(
-  script: string,
-  args: string[],
-  writeDir?: string,
-): Promise<{ code: number; out: string; err: string; seconds: number }> {
-  const start = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      ...(writeDir === undefined ? [] : [`--allow-write=${writeDir}`]),
-      script,
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let late = false;
-  const timer = setTimeout(() => {
-    late = true;
-    child.kill("SIGKILL");
-  }, DEADLINE_S * 1000);
-  const { code, stdout, stderr } = await child.output();
-  clearTimeout(timer);
-  const seconds = (performance.now() - start) / 1000;
-  const dec = new TextDecoder();
-  const [out, err] = [dec.decode(stdout), dec.decode(stderr)];
-  if (late) {
-    throw new AssertionError({
-      message: `${script} ${args.join(" ")} did not exit within ${DEADLINE_S} s (it hangs)\n` +
-        `${out}${err}`,
-    });
-  }
-  return { code, out, err, seconds };
-}
-
-/** Whether `mkfifo` can be run here (POSIX); the FIFO tests are skipped, visibly, without it. */
-const HAS_MKFIFO = (() => {
-  try {
-    return new Deno.Command("mkfifo", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-const HAS_DEV_ZERO = (() => {
-  try {
-    return Deno.statSync("/dev/zero").isCharDevice === true;
-  } catch {
-    return false;
-  }
-})();
-
-async function mkfifo(path: string): Promise<void> {
-  const { success, stderr } = await new Deno.Command("mkfifo", { args: [path], stderr: "piped" })
-    .output();
-  assertOk(success, `mkfifo ${path}: ${new TextDecoder().decode(stderr)}`);
+function cli(script: string, args: string[], writeDir?: string) {
+  const write = writeDir === undefined ? [] : [`--allow-write=${writeDir}`];
+  return denoWithin(DEADLINE_S, ["run", "--allow-read", ...write, script, ...args]);
 }
 
 async function symlink(target: string, path: string): Promise<void> {
@@ -103,34 +47,29 @@ const WORDS = "the cat sees a dog likes my friend buys news".split(" ");
 Deno.test({
   name: "cli: generate refuses a FIFO as checkpoint (given, or in a run folder) at once",
   ignore: !HAS_MKFIFO,
-  fn: async () => {
-    const dir = await makeTestDir();
-    try {
-      const fifo = join(dir, "model.safetensors");
-      await mkfifo(fifo);
-      let r = await cli(GENERATE, [fifo]);
-      assertEquals(r.code, 1, r.err);
-      assertEquals(
-        r.err.trim(),
-        `error: loadCheckpoint: cannot read ${fifo}: it is not a regular file (a FIFO): ` +
-          `give a checkpoint file`,
-      );
-      assertEquals(r.out, "");
-      // a run folder whose checkpoint is a FIFO
-      await Deno.mkdir(join(dir, "run"));
-      await mkfifo(join(dir, "run", "checkpoint.safetensors"));
-      r = await cli(GENERATE, [join(dir, "run")]);
-      assertEquals(r.code, 1, r.err);
-      assertOk(
-        r.err.includes(
-          `${join(dir, "run", "checkpoint.safetensors")}: it is not a regular file (a FIFO)`,
-        ),
-        r.err,
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  fn: inTestDir(async (dir) => {
+    const fifo = join(dir, "model.safetensors");
+    await mkfifo(fifo);
+    let r = await cli(GENERATE, [fifo]);
+    assertEquals(r.code, 1, r.err);
+    assertEquals(
+      r.err.trim(),
+      `error: loadCheckpoint: cannot read ${fifo}: it is not a regular file (a FIFO): ` +
+        `give a checkpoint file`,
+    );
+    assertEquals(r.out, "");
+    // a run folder whose checkpoint is a FIFO
+    await Deno.mkdir(join(dir, "run"));
+    await mkfifo(join(dir, "run", "checkpoint.safetensors"));
+    r = await cli(GENERATE, [join(dir, "run")]);
+    assertEquals(r.code, 1, r.err);
+    assertOk(
+      r.err.includes(
+        `${join(dir, "run", "checkpoint.safetensors")}: it is not a regular file (a FIFO)`,
+      ),
+      r.err,
+    );
+  }),
 });
 
 Deno.test({
@@ -153,49 +92,44 @@ Deno.test({
   name:
     "cli: train refuses a FIFO or /dev/zero as a PTB file, and a FIFO as --corpus or --data-dir",
   ignore: !HAS_MKFIFO,
-  fn: async () => {
-    const dir = await makeTestDir();
-    try {
-      const ptb = join(dir, "ptb");
-      await Deno.mkdir(ptb);
-      await mkfifo(join(ptb, "ptb.train.txt"));
-      const must = `(--data-dir ${ptb} must hold ptb.train.txt, ptb.valid.txt, ptb.test.txt)`;
-      let r = await cli(TRAIN, ["--data-dir", ptb, "--runs-dir", dir], dir);
+  fn: inTestDir(async (dir) => {
+    const ptb = join(dir, "ptb");
+    await Deno.mkdir(ptb);
+    await mkfifo(join(ptb, "ptb.train.txt"));
+    const must = `(--data-dir ${ptb} must hold ptb.train.txt, ptb.valid.txt, ptb.test.txt)`;
+    let r = await cli(TRAIN, ["--data-dir", ptb, "--runs-dir", dir], dir);
+    assertEquals(r.code, 1, r.out + r.err);
+    assertEquals(
+      r.out.trim(),
+      `error: PTB: ${join(ptb, "ptb.train.txt")} is not a regular file (a FIFO): give the ` +
+        `reference ptb.train.txt ${must}`,
+    );
+    if (HAS_DEV_ZERO) {
+      await Deno.remove(join(ptb, "ptb.train.txt"));
+      await symlink("/dev/zero", join(ptb, "ptb.train.txt"));
+      r = await cli(TRAIN, ["--data-dir", ptb, "--runs-dir", dir], dir);
       assertEquals(r.code, 1, r.out + r.err);
       assertEquals(
         r.out.trim(),
-        `error: PTB: ${join(ptb, "ptb.train.txt")} is not a regular file (a FIFO): give the ` +
-          `reference ptb.train.txt ${must}`,
+        `error: PTB: ${join(ptb, "ptb.train.txt")} is not a regular file (a character ` +
+          `device): give the reference ptb.train.txt ${must}`,
       );
-      if (HAS_DEV_ZERO) {
-        await Deno.remove(join(ptb, "ptb.train.txt"));
-        await symlink("/dev/zero", join(ptb, "ptb.train.txt"));
-        r = await cli(TRAIN, ["--data-dir", ptb, "--runs-dir", dir], dir);
-        assertEquals(r.code, 1, r.out + r.err);
-        assertEquals(
-          r.out.trim(),
-          `error: PTB: ${join(ptb, "ptb.train.txt")} is not a regular file (a character ` +
-            `device): give the reference ptb.train.txt ${must}`,
-        );
-      }
-      const fifo = join(dir, "corpus.txt");
-      await mkfifo(fifo);
-      r = await cli(TRAIN, ["--corpus", fifo, "--runs-dir", dir], dir);
-      assertEquals(r.code, 1, r.out + r.err);
-      assertEquals(
-        r.out.trim(),
-        `error: --corpus ${fifo} is not a regular file (a FIFO): give a UTF-8 text file`,
-      );
-      r = await cli(TRAIN, ["--data-dir", fifo, "--runs-dir", dir], dir);
-      assertEquals(r.code, 1, r.out + r.err);
-      assertOk(r.out.startsWith(`error: --data-dir ${fifo} is a FIFO; it names the folder`), r.out);
-      // nothing was written: no run folder
-      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-      assertEquals(left, ["corpus.txt", "ptb"]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
     }
-  },
+    const fifo = join(dir, "corpus.txt");
+    await mkfifo(fifo);
+    r = await cli(TRAIN, ["--corpus", fifo, "--runs-dir", dir], dir);
+    assertEquals(r.code, 1, r.out + r.err);
+    assertEquals(
+      r.out.trim(),
+      `error: --corpus ${fifo} is not a regular file (a FIFO): give a UTF-8 text file`,
+    );
+    r = await cli(TRAIN, ["--data-dir", fifo, "--runs-dir", dir], dir);
+    assertEquals(r.code, 1, r.out + r.err);
+    assertOk(r.out.startsWith(`error: --data-dir ${fifo} is a FIFO; it names the folder`), r.out);
+    // nothing was written: no run folder
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(left, ["corpus.txt", "ptb"]);
+  }),
 });
 
 Deno.test("cli: a blank flag value is refused, naming the flag, with exit code 2", async () => {
@@ -224,9 +158,9 @@ Deno.test("cli: a blank flag value is refused, naming the flag, with exit code 2
   }
 });
 
-Deno.test("cli: booleans take their last occurrence, as value flags do", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "cli: booleans take their last occurrence, as value flags do",
+  inTestDir(async (dir) => {
     const corpus = join(dir, "corpus.txt");
     await Deno.writeTextFile(corpus, corpusText(300, WORDS));
     const base = ["--corpus", corpus, "--runs-dir", dir, "--quiet", "--stop-after", "1"];
@@ -242,14 +176,12 @@ Deno.test("cli: booleans take their last occurrence, as value flags do", async (
       const config = JSON.parse(await Deno.readTextFile(join(dir, name, "config.json")));
       assertEquals(config.tie, tie, flags.join(" "));
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
 
-Deno.test("cli: the header names the threads that run: --workers is capped at the batch's shards", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "cli: the header names the threads that run: --workers is capped at the batch's shards",
+  inTestDir(async (dir) => {
     const corpus = join(dir, "corpus.txt");
     await Deno.writeTextFile(corpus, corpusText(400, WORDS));
     const base = [
@@ -277,19 +209,12 @@ Deno.test("cli: the header names the threads that run: --workers is capped at th
       assertOk(header.startsWith("saiki: "), r.out);
       assertOk(header.includes(` | ${threads} | run `), `${flags.join(" ")}: ${header}`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
 
-function capture() {
-  const lines: string[] = [];
-  return { lines, io: { log: (l: string) => void lines.push(l) } };
-}
-
-Deno.test("train: the <unk> notes say which words --vocab-size left out and which the training text lacks", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "train: the <unk> notes say which words --vocab-size left out and which the training text lacks",
+  inTestDir(async (dir) => {
     // training text: 10 common words, plus "rare" twice and "odd" once
     const train = join(dir, "train.txt");
     await Deno.writeTextFile(train, corpusText(200, WORDS) + "rare odd rare\n");
@@ -302,8 +227,7 @@ Deno.test("train: the <unk> notes say which words --vocab-size left out and whic
       ...extra,
     ];
     // 10 words + <eos> + <unk> kept: "rare" and "odd" left out
-    let { lines, io } = capture();
-    assertEquals(await main(args("cut", ["--vocab-size", "12"]), io), 0, lines.join("\n"));
+    let lines = await runMain(main, args("cut", ["--vocab-size", "12"]));
     // 200 × 8 words, 200 <eos>, then rare odd rare <eos>
     assertOk(
       lines.includes(
@@ -321,16 +245,14 @@ Deno.test("train: the <unk> notes say which words --vocab-size left out and whic
       lines.join("\n"),
     );
     // without the cap, only "zebra" is <unk>, and the training text has none
-    ({ lines, io } = capture());
-    assertEquals(await main(args("all", []), io), 0, lines.join("\n"));
+    lines = await runMain(main, args("all", []));
     const notes = lines.filter((l) => l.startsWith("note: "));
     assertEquals(notes, [
       `note: --valid ${valid}: 3 of 546 tokens are <unk> (not in the training text)`,
     ]);
     // held-out words all in the training text, some left out by the cap
     await Deno.writeTextFile(valid, corpusText(60, WORDS, 7) + "rare odd\n");
-    ({ lines, io } = capture());
-    assertEquals(await main(args("cut2", ["--vocab-size", "12"]), io), 0, lines.join("\n"));
+    lines = await runMain(main, args("cut2", ["--vocab-size", "12"]));
     assertOk(
       lines.includes(
         `note: --valid ${valid}: 2 of 543 tokens are <unk> ` +
@@ -338,14 +260,12 @@ Deno.test("train: the <unk> notes say which words --vocab-size left out and whic
       ),
       lines.join("\n"),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
 
-Deno.test("cli: a corpus of blank lines is refused: the training text has no words", async () => {
-  const dir = await makeTestDir();
-  try {
+Deno.test(
+  "cli: a corpus of blank lines is refused: the training text has no words",
+  inTestDir(async (dir) => {
     const blank = join(dir, "blank.txt");
     await Deno.writeTextFile(blank, "   \n\t\n \u3000 \n\n");
     const r = await cli(TRAIN, ["--corpus", blank, "--runs-dir", dir], dir);
@@ -359,13 +279,8 @@ Deno.test("cli: a corpus of blank lines is refused: the training text has no wor
     const corpus = join(dir, "corpus.txt");
     await Deno.writeTextFile(corpus, corpusText(300, WORDS));
     await Deno.writeTextFile(join(dir, "valid.txt"), "\n".repeat(500));
-    const { lines, io } = capture();
-    const code = await main(
-      ["--corpus", corpus, "--valid", join(dir, "valid.txt"), "--runs-dir", dir, "--quiet"],
-      io,
-    );
-    assertEquals(code, 1, lines.join("\n"));
-    assertEquals(lines, [
+    const args = ["--corpus", corpus, "--valid", join(dir, "valid.txt"), "--runs-dir", dir];
+    assertEquals(await runMain(main, [...args, "--quiet"], 1), [
       `error: the validation text (${join(dir, "valid.txt")}) has no words, only 500 blank ` +
       `lines: it measures nothing`,
     ]);
@@ -374,7 +289,5 @@ Deno.test("cli: a corpus of blank lines is refused: the training text has no wor
       "corpus.txt",
       "valid.txt",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }),
+);
