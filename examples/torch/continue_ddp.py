@@ -108,6 +108,29 @@ class Failure(Exception):
         self.code = code
 
 
+class Stopped(Exception):
+    """A rank failed and said why; the others leave quietly with its exit code."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def agree(failure: Failure | None, rank: int, world: int) -> None:
+    """Every rank calls this at the same point. If any failed, the first failing rank prints
+    why and all raise Stopped, none before the line is out: torchrun stops the other ranks as
+    soon as one exits with an error, which could cut rank 0 off before it said why."""
+    first = torch.tensor([rank if failure is not None else world], dtype=torch.int64)
+    dist.all_reduce(first, op=dist.ReduceOp.MIN)
+    if int(first.item()) == world:
+        return
+    if failure is not None and rank == int(first.item()):
+        print(f"continue_ddp.py: error: {failure}", file=sys.stderr, flush=True)
+    code = torch.tensor([failure.code if failure is not None else 0], dtype=torch.int64)
+    dist.all_reduce(code, op=dist.ReduceOp.MAX)  # also waits for the line to be printed
+    raise Stopped(int(code.item()))
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that raises a Failure (one line) instead of printing the usage and exiting."""
 
@@ -707,6 +730,16 @@ class Trainer:
         if self.rank == 0:
             print(line, flush=True)
 
+    def save(self, path: str) -> None:
+        """Rank 0 writes; every rank learns whether it could, so none trains on alone."""
+        failure = None
+        if self.rank == 0:
+            try:
+                save(self.model, path, self.plan, self.world)
+            except Failure as e:
+                failure = e
+        agree(failure, self.rank, self.world)
+
     def metric(self, **fields) -> None:
         if self.metrics is not None:
             self.metrics.write(json.dumps(fields) + "\n")
@@ -850,8 +883,7 @@ class Trainer:
         if best is None or ppl < best:
             progress["bestValid"] = ppl
             self.best = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            if self.rank == 0:
-                save(self.model, best_path(self.plan.out), self.plan, self.world)
+            self.save(best_path(self.plan.out))
         elif self.config.get("decay"):
             lr /= 4
             for group in self.optimizer.param_groups:
@@ -876,8 +908,7 @@ class Trainer:
         tok_s = done * self.N * self.T / max(seconds, 1e-9)
         self.log(f"trained {done} iterations in {format_duration(seconds)} ({round(tok_s)} "
                  f"tok/s on {self.world} rank{'s' if self.world > 1 else ''})")
-        if self.rank == 0:
-            save(self.model, plan.out, plan, self.world)
+        self.save(plan.out)
         finished = st["epoch"] >= int(self.config["epochs"])
         if finished and plan.data.test is not None:
             if plan.validates and self.best is not None:
@@ -919,6 +950,8 @@ def save(model: RnnLM, path: str, plan: Plan, world: int) -> None:
         os.replace(tmp, path)
     except OSError as e:
         raise Failure(f"{path}: cannot write it ({e.strerror})") from None
+    except Exception as e:  # safetensors' own I/O error (SafetensorError)
+        raise Failure(f"{path}: cannot write it ({first_line(e)})") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -949,35 +982,37 @@ def header(plan: Plan, world: int) -> list[str]:
 
 
 def worker(args: argparse.Namespace) -> int:
-    """One rank under torchrun."""
+    """One rank under torchrun. A Failure is settled among the ranks (agree) before any leaves."""
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    try:
-        plan = make_plan(args, world)
-    except Failure as e:
-        if rank == 0:
-            print(f"continue_ddp.py: error: {e}", file=sys.stderr, flush=True)
-        return e.code
-    if plan.nothing_to_do is not None:
-        if rank == 0:
-            print(plan.nothing_to_do, flush=True)
-        return 0
-    seed = int(plan.config.get("seed", 1))
-    torch.manual_seed((seed * 1_000_003 + rank * 10_007 + int(plan.trainer["step"])) % 2**62)
     dist.init_process_group("gloo")
     trainer = None
     try:
-        trainer = Trainer(plan, rank, world)
-        if rank == 0:
-            for line in header(plan, world):
-                print(line, flush=True)
-        dist.barrier()
-        trainer.run()
-        # every rank waits for the others (rank 0 writes the output last): a rank that tears
-        # down gloo while another still talks to it can abort in gloo's threads
-        dist.barrier()
-    except Failure as e:
-        if rank == 0:
-            print(f"continue_ddp.py: error: {e}", file=sys.stderr, flush=True)
+        try:
+            plan, failure = None, None
+            try:
+                plan = make_plan(args, world)
+            except Failure as e:
+                failure = e
+            agree(failure, rank, world)
+            if plan.nothing_to_do is not None:
+                if rank == 0:
+                    print(plan.nothing_to_do, flush=True)
+                return 0
+            seed = int(plan.config.get("seed", 1))
+            torch.manual_seed((seed * 1_000_003 + rank * 10_007 + int(plan.trainer["step"]))
+                              % 2**62)
+            trainer = Trainer(plan, rank, world)
+            if rank == 0:
+                for line in header(plan, world):
+                    print(line, flush=True)
+            dist.barrier()
+            trainer.run()
+            # every rank waits for the others (rank 0 writes the output last): a rank that
+            # tears down gloo while another still talks to it can abort in gloo's threads
+            dist.barrier()
+        except Failure as e:  # one every rank meets at the same step (the loss is all-reduced)
+            agree(e, rank, world)
+    except Stopped as e:
         return e.code
     finally:
         del trainer  # the DDP module and its reducer go before their process group

@@ -330,5 +330,17 @@ Deno.test({
     assertEquals(errLines.length, 1, alone.err);
     assertOk(errLines[0].startsWith(message), errLines[0]);
     assertOk(!(await Deno.stat(join(run, "torch-ddp.safetensors")).catch(() => null)));
+    if (Deno.build.os !== "linux") return;
+    // a write that fails after training (rank 0's alone): one line, every rank stops
+    const out = "/proc/saiki-ddp.safetensors"; // the folder exists, nothing can be made in it
+    const late = await torchrun([run, "--iters", "1", "--out", out]);
+    assertOk(late.code !== 0, `exit ${late.code}`);
+    const lines = (late.out + late.err).split("\n").filter((l) => l.includes("continue_ddp"));
+    assertEquals(
+      lines.filter((l) => l.startsWith(`continue_ddp.py: error: ${out}: cannot write it`)).length,
+      1,
+      late.err,
+    );
+    assertOk(!late.err.includes('continue_ddp.py", line'), "a traceback of the script");
   }),
 });
