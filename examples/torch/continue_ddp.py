@@ -14,11 +14,13 @@ export's embed.weight and out.bias), or `--checkpoint FILE`: its `train_config` 
 lr, clip, epochs, eval interval, corpus, corpus size, data dir, decay, seed), `trainer`
 (timeIdx, epoch, iter, step and the report's running loss), `progress` (the lr after decays,
 best validation perplexity, the epoch's loss) and the recurrent state of the whole batch
-(`state.h1`, `state.c1`, … (N, H)). A file this script wrote carries the same metadata (no
-recurrent state: it starts from zeros), so a continued run continues again. Without any of
+(`state.h1`, `state.c1`, … (N, H)). A file this script wrote carries the same metadata and the
+recurrent state (`recurrent_state`: JSON with h and c as base64 float32 (L, N, H)), so a run
+stopped and continued from its own output is the uninterrupted run, bit for bit. Without any of
 these it starts at the corpus's beginning with the lstm preset's settings (batch 20, T 35,
 lr 20, clip 0.25, 4 epochs) on PTB. Flags override: --iters, --epochs, --lr, --batch-size,
---time-size, --max-grad, --eval-interval, --data-dir, --corpus/--valid/--test, --out.
+--time-size, --max-grad, --eval-interval, --data-dir, --corpus/--valid/--test, --out,
+--save-every.
 
 The data, as saiki's `loadRunData` reads it: PTB from --data-dir, the run's data dir,
 SAIKI_DATA_DIR or the cache (~/.cache/saiki/ptb; no download here), each file checked against
@@ -55,9 +57,13 @@ What differs from saiki: float32 arithmetic in other orders (the same run agrees
 relative after a few iterations; tests/scripts/continue_ddp_test.ts measures it); dropout
 masks come from torch's generator (seeded from the run's seed, the rank and the step), so a
 run with dropout > 0 is a different sample of the same training, not saiki's bit for bit; SGD
-only (other optimisers' slots are not carried over); no intermediate checkpoints: the output
-is written at the end (by rank 0, to a temporary file renamed into place), and the recurrent
-state is not in it.
+only (other optimisers' slots are not carried over).
+
+Written along the way, as saiki's checkpoints: the output at every epoch's end, every
+--save-every N iterations, and at the end — by rank 0, to a temporary file renamed into place,
+with the position and the whole batch's recurrent state (gathered from the ranks). A failure on
+any rank (a write that fails, a loss that diverges, a bad setting) is settled among the ranks
+before any exits, so its one line is printed once, by the rank that met it.
 
 Progress (rank 0 only) is saiki's line: epoch, iteration, perplexity since the last report,
 tokens per second of the whole batch (all ranks), ETA. --metrics FILE also writes saiki's
@@ -70,6 +76,7 @@ failure report after that line.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import math
@@ -189,6 +196,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--test", help="its test text, if it moved")
     parser.add_argument("--out", help="the file to write (default: torch-ddp.safetensors beside "
                                       "the export)")
+    parser.add_argument("--save-every", type=count(0), default=0,
+                        help="also write the output every N iterations, 0 = epoch ends only "
+                             "(as deno task train --save-every)")
     parser.add_argument("--metrics", help="also write saiki's metrics.jsonl lines to this file")
     parser.add_argument("--seed", type=int, help="seed of the dropout masks [the run's]")
     parser.add_argument("--nproc-per-node", type=count(1), default=None,
@@ -320,7 +330,9 @@ def start_from(metadata: dict, tensors: dict, where: str, export: Export) -> Sta
     if "vocab" in metadata and parse_json(metadata, "vocab", where) != export.vocab:
         raise Failure(f"{where}: its vocabulary differs from {export.path}'s")
     recurrent = None
-    if "state.h1" in tensors:
+    if "recurrent_state" in metadata:  # a file this script wrote
+        recurrent = decode_state(metadata, where, m)
+    elif "state.h1" in tensors:
         recurrent = []
         for layer in range(m.num_layers):
             h = tensors.get(f"state.h{layer + 1}")
@@ -330,6 +342,44 @@ def start_from(metadata: dict, tensors: dict, where: str, export: Export) -> Sta
             recurrent.append((h.numpy(), None if m.cell != "lstm" else c.numpy()))
     return Start(where, config, {k: trainer[k] for k in TRAINER_FIELDS}, progress,
                  metadata.get("corpus"), recurrent)
+
+
+def encode_state(state: list[torch.Tensor] | None) -> str:
+    """The whole batch's recurrent state as metadata: JSON with h (and c) as base64 float32
+    little-endian (L, N, H); "null" for zeros (before the first batch, after validation)."""
+    if state is None:
+        return "null"
+    L, N, H = state[0].shape
+    out = {"shape": [L, N, H]}
+    for name, t in zip("hc", state):
+        out[name] = base64.b64encode(t.numpy().astype("<f4").tobytes()).decode("ascii")
+    return json.dumps(out)
+
+
+def decode_state(metadata: dict, where: str, model: RnnLM) -> list | None:
+    """What encode_state wrote, as start_from's [(h, c or None)] per layer, checked."""
+    value = parse_json(metadata, "recurrent_state", where)
+    if value is None:
+        return None
+    names = "hc" if model.cell == "lstm" else "h"
+    L, H = model.num_layers, model.hidden_size
+    shape = value.get("shape") if isinstance(value, dict) else None
+    if not (isinstance(shape, list) and len(shape) == 3 and shape[0] == L and shape[2] == H and
+            isinstance(shape[1], int) and shape[1] > 0) or \
+            any(not isinstance(value.get(n), str) for n in names):
+        raise Failure(f'{where}: metadata "recurrent_state" is not this model\'s state '
+                      f"(expected shape [{L}, N, {H}] and {' and '.join(names)})")
+    arrays = []
+    for n in names:
+        try:
+            raw = base64.b64decode(value[n], validate=True)
+        except ValueError:
+            raise Failure(f'{where}: metadata "recurrent_state": {n} is not base64') from None
+        if len(raw) != 4 * L * shape[1] * H:
+            raise Failure(f'{where}: metadata "recurrent_state": {n} holds {len(raw)} bytes, '
+                          f"expected {4 * L * shape[1] * H} for shape {shape}")
+        arrays.append(np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(shape))
+    return [(arrays[0][l], arrays[1][l] if len(arrays) > 1 else None) for l in range(L)]
 
 
 def find_start(export: Export, checkpoint: str | None) -> Start:
@@ -347,7 +397,8 @@ def find_start(export: Export, checkpoint: str | None) -> Start:
         return start
     if "trainer" in export.metadata and "train_config" in export.metadata:
         start = start_from(export.metadata, {}, export.path, export)
-        start.notes.append(f"{export.path} carries no recurrent state: it starts from zeros")
+        if "recurrent_state" not in export.metadata:
+            start.notes.append(f"{export.path} carries no recurrent state: it starts from zeros")
         return start
     folder = os.path.dirname(export.path) or "."
     for name in ("checkpoint.safetensors", "best.safetensors"):
@@ -556,6 +607,7 @@ class Plan:
     notes: list[str]
     metrics: str | None = None
     nothing_to_do: str | None = None
+    save_every: int = 0
 
 
 def js_number(x: float) -> str:
@@ -639,7 +691,7 @@ def make_plan(args: argparse.Namespace, world: int) -> Plan:
             args.metrics))):
         raise Failure(f"--metrics {args.metrics}: its folder does not exist")
     plan = Plan(export, start, data, config, trainer, progress, validates, max_iters, stop_step,
-                out, recurrent, notes, args.metrics)
+                out, recurrent, notes, args.metrics, save_every=args.save_every)
     if trainer["epoch"] >= int(config["epochs"]):
         plan.nothing_to_do = (
             f"{start.origin} has trained {trainer['epoch']} epochs"
@@ -723,6 +775,7 @@ class Trainer:
         self.best: dict | None = None
         self.metrics = open(plan.metrics, "w") if rank == 0 and plan.metrics else None
         self.stop_at_end = False
+        self.saved_at: tuple | None = None
         self.start_time = time.perf_counter()
         self.start_step = int(self.state["step"])
 
@@ -730,15 +783,33 @@ class Trainer:
         if self.rank == 0:
             print(line, flush=True)
 
+    def gathered_state(self) -> list[torch.Tensor] | None:
+        """The whole batch's recurrent state, every rank's rows in order (a collective)."""
+        if self.hidden is None:
+            return None
+        whole = []
+        for part in (self.hidden if isinstance(self.hidden, tuple) else (self.hidden,)):
+            parts = [torch.empty_like(part) for _ in range(self.world)]
+            dist.all_gather(parts, part.contiguous())
+            whole.append(torch.cat(parts, dim=1))
+        return whole
+
     def save(self, path: str) -> None:
-        """Rank 0 writes; every rank learns whether it could, so none trains on alone."""
+        """The parameters, the position and the recurrent state: rank 0 writes, and every rank
+        learns whether it could, so none trains on alone. A position written already is not
+        written again (an epoch's end that is also the run's)."""
+        at = (path, self.state["step"], self.state["epoch"])
+        if at == self.saved_at:
+            return
+        state = self.gathered_state()
         failure = None
         if self.rank == 0:
             try:
-                save(self.model, path, self.plan, self.world)
+                save(self.model, path, self.plan, self.world, encode_state(state))
             except Failure as e:
                 failure = e
         agree(failure, self.rank, self.world)
+        self.saved_at = at
 
     def metric(self, **fields) -> None:
         if self.metrics is not None:
@@ -850,6 +921,10 @@ class Trainer:
                 self.stop_at_end = st["iter"] == plan.max_iters
                 if not self.stop_at_end:
                     return False
+            if plan.save_every and st["step"] % plan.save_every == 0 and \
+                    st["iter"] < plan.max_iters:  # an epoch's end writes it anyway
+                self.save(plan.out)
+                self.log(f"wrote {plan.out} (epoch {st['epoch'] + 1}, iteration {st['step']})")
         return True
 
     def report(self, iter_: int, ppl: float, tok_s: float, norm: float) -> None:
@@ -902,6 +977,7 @@ class Trainer:
             if stopped:
                 break
             self.end_epoch()
+            self.save(plan.out)  # at every epoch's end, as saiki's checkpoint
             stopped = self.stop_at_end and st["epoch"] < int(self.config["epochs"])
         seconds = time.perf_counter() - self.start_time
         done = st["step"] - self.start_step
@@ -930,7 +1006,7 @@ def best_path(out: str) -> str:
     return f"{stem}.best.safetensors"
 
 
-def save(model: RnnLM, path: str, plan: Plan, world: int) -> None:
+def save(model: RnnLM, path: str, plan: Plan, world: int, state: str) -> None:
     """Rank 0's write: RnnLM.save_safetensors to a temporary file, renamed into place, with the
     run's settings and position in the metadata (so this script can continue from it)."""
     progress = dict(plan.progress)
@@ -941,6 +1017,7 @@ def save(model: RnnLM, path: str, plan: Plan, world: int) -> None:
         "trainer": json.dumps(plan.trainer),
         "progress": json.dumps(progress),
         "corpus": corpus_id(plan.data.train),
+        "recurrent_state": state,
         "source": f"continue_ddp.py on {world} rank{'s' if world > 1 else ''} from "
                   f"{plan.export.path} ({plan.start.origin})",
     }
