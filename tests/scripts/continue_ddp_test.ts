@@ -154,12 +154,7 @@ function compareParams(
   const mine = saiki.namedParams(), theirs = ddp.namedParams();
   let worst = 0;
   for (const [name, p] of Object.entries(mine)) {
-    const q = theirs[name];
-    let scale = 0, diff = 0;
-    for (let i = 0; i < p.data.length; i++) {
-      scale = Math.max(scale, Math.abs(p.data[i]));
-      diff = Math.max(diff, Math.abs(p.data[i] - q.data[i]));
-    }
+    const { diff, scale } = maxDiff(p.data, theirs[name].data);
     assertOk(
       diff <= tol * scale,
       `${what}: ${name} differs by ${diff} (largest |value| ${scale})`,
@@ -167,6 +162,16 @@ function compareParams(
     worst = Math.max(worst, diff / scale);
   }
   return worst;
+}
+
+/** The largest |a[i] − b[i]| and the largest |a[i]|. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
+  let scale = 0, diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return { diff, scale };
 }
 
 /** The model a DDP output holds, read as import-torch reads it. */
@@ -258,11 +263,7 @@ Deno.test({
     for (const name of ["h", "c"] as const) {
       const ours = saikiCkpt.tensors[`state.${name}1`].data, theirs = state[name];
       assertEquals(theirs.length, ours.length, `state ${name}`);
-      let scale = 0, diff = 0;
-      for (let i = 0; i < ours.length; i++) {
-        scale = Math.max(scale, Math.abs(ours[i]));
-        diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
-      }
+      const { diff, scale } = maxDiff(ours, theirs);
       assertOk(diff <= TOL_SHORT * scale, `state ${name} differs by ${diff} (scale ${scale})`);
       worstState = Math.max(worstState, diff / scale);
     }
